@@ -1,0 +1,83 @@
+"""App: the one object that wires settings, clock, store, registry and services. No globals."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from overture.clock import Clock, SystemClock
+from overture.engine.admin import Admin
+from overture.engine.approvals import Approvals
+from overture.engine.context import ContextLoader
+from overture.engine.events import parse_event
+from overture.engine.followups import FollowupFlusher
+from overture.engine.ingest import Ingestor
+from overture.engine.model import IngestResult
+from overture.engine.outbox import OutboxDispatcher
+from overture.engine.packs import load_packs
+from overture.engine.registry import Registry
+from overture.engine.runner import Runner, RunnerConfig
+from overture.engine.worker import Worker, worker_name
+from overture.settings import Settings
+from overture.storage.store import Store
+
+log = logging.getLogger("overture")
+
+
+class App:
+    """Holds everything a command, a worker or an HTTP handler needs."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Clock | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.clock: Clock = clock or SystemClock()
+        self.store = Store(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
+        self.registry = registry if registry is not None else load_packs(self.settings.packs)
+        self.ingestor = Ingestor(self.store, self.registry, self.settings.max_chain_depth)
+        self.approvals = Approvals(self.store, self.clock)
+        self.admin = Admin(self.store, self.clock)
+        self.contexts = ContextLoader(self.store, self.registry, self.clock, self.settings.tier1_cache_ttl_s)
+        self.followups = FollowupFlusher(self.ingestor, self.settings.max_chain_depth)
+        self.outbox = OutboxDispatcher(self.store, self.registry, self.clock)
+
+    def migrate(self) -> None:
+        self.store.migrate()
+
+    def emit(self, data: dict[str, Any]) -> IngestResult:
+        """Validate and ingest one event given as a JSON-like dict."""
+        return self.ingestor.ingest(parse_event(data, self.clock.now()), self.clock.now())
+
+    def runner_config(self) -> RunnerConfig:
+        s = self.settings
+        return RunnerConfig(
+            time_budget_s=s.time_budget_s,
+            time_buffer_s=s.time_buffer_s,
+            rate_limit_delay_s=s.rate_limit_delay_s,
+            max_chain_depth=s.max_chain_depth,
+        )
+
+    def worker(self, name: str | None = None) -> Worker:
+        name = name or worker_name()
+        runner = Runner(self.store, self.registry, self.clock, self.contexts, self.followups, self.runner_config(), name)
+        return Worker(
+            store=self.store,
+            runner=runner,
+            approvals=self.approvals,
+            outbox=self.outbox,
+            clock=self.clock,
+            lease_s=self.settings.time_budget_s,
+            poll_interval_s=self.settings.poll_interval_s,
+            name=name,
+        )
+
+    def run_until_idle(self) -> int:
+        """Run one worker in this thread until nothing is runnable; returns job runs."""
+        return self.worker().run(until_idle=True)
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,233 @@
+"""Ingest: validate an event, pass it through the five gates, record the outcome, queue its job."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from overture.engine import budget as budgets
+from overture.engine.audit import audit_row
+from overture.engine.dedupe import dedupe_key, dedupe_window
+from overture.engine.gates import GateDecision, GateFacts, Outcome, Reason, UserFacts, decide
+from overture.engine.hours import ActiveHours
+from overture.engine.model import Event, IngestResult, JobStatus
+from overture.engine.registry import Registry
+from overture.errors import ValidationFailed
+from overture.ids import new_id
+from overture.storage import jobs as jobq
+from overture.storage import tenancy
+from overture.storage.store import Store
+
+log = logging.getLogger("overture.ingest")
+
+ROOT_DEPTH = 1
+
+
+def budget_state(conn: sa.Connection, org_id: str, now: datetime) -> budgets.BudgetState:
+    """The org's limits and what it spent in each current period."""
+    limits = tenancy.org_budgets(conn, org_id)
+    spent = {p: jobq.cost_since(conn, org_id, budgets.period_start(p, now)) for p in limits}
+    return budgets.BudgetState(limits=limits, spent=spent)
+
+
+def budget_notice(org_id: str, user_id: str, period: str, now: datetime) -> dict[str, Any]:
+    """The once-per-period message that the AI budget is spent."""
+    start = budgets.period_start(period, now)
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "user_id": user_id,
+        "channel": "inbox",
+        "kind": "budget_exceeded",
+        "dedupe_key": f"budget_exceeded:{org_id}:{user_id}:{period}:{start.date().isoformat()}",
+        "status": "pending",
+        "body": {
+            "text": "AI budget limit reached. Pausing proactive workflows until next billing period."
+        },
+        "job_id": None,
+        "send_after": now,
+        "sent_at": None,
+        "created_at": now,
+    }
+
+
+def _user_facts(user: tenancy.UserRow) -> UserFacts:
+    hours = ActiveHours.parse(user.active_hours, user.workdays) if user.active_hours else None
+    return UserFacts(user_id=user.id, timezone=user.timezone, active_hours=hours)
+
+
+@dataclass
+class Ingestor:
+    """Turns events into recorded outcomes and queued jobs."""
+
+    store: Store
+    registry: Registry
+    max_chain_depth: int = 3
+
+    def ingest(self, event: Event, now: datetime) -> IngestResult:
+        """Gate and record one event in its own transaction."""
+        with self.store.write() as conn:
+            result = self.ingest_in(conn, event, now)
+        if result.status == Outcome.ACCEPTED:
+            self.store.notify_work()
+        return result
+
+    def ingest_in(
+        self, conn: sa.Connection, event: Event, now: datetime, depth: int | None = None
+    ) -> IngestResult:
+        """Gate and record one event inside the caller's transaction."""
+        sequence = self.registry.sequences.get(event.type)
+        if sequence is None:
+            known = ", ".join(sorted(self.registry.sequences)) or "none"
+            raise ValidationFailed(f"type: unknown event type {event.type!r} (known: {known})")
+        if depth is None:
+            depth = self._depth_of(conn, event)
+        key = dedupe_key(event, sequence.dedupe)
+        self.store.lock_key(conn, f"dedupe:{event.org_id}:{key}")
+
+        org = tenancy.get_org(conn, event.org_id)
+        user = tenancy.get_user(conn, event.user_id, event.org_id) if org else None
+        enabled = tenancy.features(conn, event.org_id).get(event.type, True) if org else False
+        state = budget_state(conn, event.org_id, now) if org and sequence.uses_ai else None
+        duplicate = jobq.find_duplicate(
+            conn, event.org_id, event.type, key, now - dedupe_window(event, sequence.dedupe)
+        )
+        facts = GateFacts(
+            org_exists=org is not None,
+            user=_user_facts(user) if user else None,
+            feature_enabled=enabled,
+            respects_active_hours=sequence.active_hours == "defer",
+            sequence_uses_ai=sequence.uses_ai,
+            budget_spent=bool(state and state.exceeded),
+            duplicate_of=duplicate[0] if duplicate else None,
+        )
+        decision = decide(facts, now)
+        if depth > self.max_chain_depth:
+            decision = GateDecision(
+                Outcome.REJECTED,
+                Reason.PASSED,
+                f"chain depth {depth} exceeds the limit of {self.max_chain_depth}",
+            )
+        return self._record(conn, event, now, key, decision, depth, duplicate, state)
+
+    def _depth_of(self, conn: sa.Connection, event: Event) -> int:
+        if not event.parent_job_id:
+            return ROOT_DEPTH
+        parent = jobq.get_job(conn, event.parent_job_id, event.org_id)
+        if parent is None:
+            raise ValidationFailed(
+                f"parent_job_id: no job {event.parent_job_id!r} in org {event.org_id!r}"
+            )
+        return parent.chain_depth + 1
+
+    def _record(
+        self,
+        conn: sa.Connection,
+        event: Event,
+        now: datetime,
+        key: str,
+        decision: GateDecision,
+        depth: int,
+        duplicate: tuple[str, str | None] | None,
+        state: budgets.BudgetState | None,
+    ) -> IngestResult:
+        event_id = new_id()
+        reason = decision.reason.value
+        if decision.outcome == Outcome.REJECTED and "chain depth" in decision.detail:
+            reason = "chain_depth_exceeded"
+        job_id: str | None = None
+        if decision.outcome in (Outcome.ACCEPTED, Outcome.DEFERRED):
+            job_id = new_id()
+        elif decision.outcome == Outcome.DUPLICATE and duplicate:
+            job_id = duplicate[1]
+        jobq.insert_event(
+            conn,
+            {
+                "id": event_id,
+                "org_id": event.org_id,
+                "user_id": event.user_id,
+                "type": event.type,
+                "source": event.source,
+                "payload": event.payload,
+                "parent_job_id": event.parent_job_id,
+                "idempotency_key": event.idempotency_key,
+                "dedupe_key": key,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "outcome": decision.outcome.value,
+                "reason": reason,
+                "detail": decision.detail,
+                "job_id": job_id,
+            },
+        )
+        if job_id and decision.outcome != Outcome.DUPLICATE:
+            deferred = decision.outcome == Outcome.DEFERRED
+            jobq.insert_job(
+                conn, self._job_row(job_id, event_id, event, now, depth, decision, deferred)
+            )
+        if decision.reason == Reason.BUDGET_EXCEEDED and state and state.exceeded_period:
+            jobq.insert_notifications(
+                conn, [budget_notice(event.org_id, event.user_id, state.exceeded_period, now)]
+            )
+        jobq.insert_audit(
+            conn,
+            [
+                audit_row(
+                    now,
+                    f"event_{decision.outcome.value}",
+                    reason,
+                    org_id=event.org_id,
+                    job_id=job_id,
+                    event_id=event_id,
+                    detail=decision.detail,
+                    event_type=event.type,
+                    source=event.source,
+                )
+            ],
+        )
+        if decision.outcome == Outcome.ACCEPTED:
+            self.store.notify_work(conn)
+        return IngestResult(
+            event_id=event_id,
+            status=decision.outcome.value,
+            job_id=job_id,
+            reason=reason,
+            detail=decision.detail,
+            run_after=decision.run_after,
+        )
+
+    @staticmethod
+    def _job_row(
+        job_id: str,
+        event_id: str,
+        event: Event,
+        now: datetime,
+        depth: int,
+        decision: GateDecision,
+        deferred: bool,
+    ) -> dict[str, Any]:
+        return {
+            "id": job_id,
+            "org_id": event.org_id,
+            "user_id": event.user_id,
+            "event_id": event_id,
+            "event_type": event.type,
+            "event_source": event.source,
+            "status": (JobStatus.DEFERRED if deferred else JobStatus.PENDING).value,
+            "context": {"event": event.as_dict(), "counters": {}, "queued_followups": []},
+            "event_chain": {"parent": event.parent_job_id, "children": []},
+            "trigger_payload": event.payload,
+            "current_step": 0,
+            "chain_depth": depth,
+            "parent_job_id": event.parent_job_id,
+            "run_after": decision.run_after if deferred and decision.run_after else now,
+            "continuations": 0,
+            "claims": 0,
+            "status_reason": decision.detail if deferred else None,
+            "created_at": now,
+            "updated_at": now,
+        }

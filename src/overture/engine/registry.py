@@ -1,0 +1,106 @@
+"""What packs register: skills, functions, CRM actions, effect handlers, providers and sequences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from overture.engine.sequences import Sequence, StepKind
+from overture.errors import SequenceFileError
+
+if TYPE_CHECKING:
+    from overture.engine.step_context import EffectRequest, StepContext
+
+StepFn = Callable[["StepContext", dict[str, Any]], Any]
+EffectFn = Callable[["EffectRequest"], Any]
+ProviderFn = Callable[[dict[str, Any]], Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_KIND_LABEL = {StepKind.SKILL: "skill", StepKind.FUNCTION: "function", StepKind.CRM: "CRM action"}
+
+
+@dataclass
+class Registry:
+    """Everything the engine can call, by key. Packs fill it; the runner reads it."""
+
+    handlers: dict[tuple[StepKind, str], StepFn] = field(default_factory=dict)
+    effects: dict[str, EffectFn] = field(default_factory=dict)
+    tier2: dict[str, ProviderFn] = field(default_factory=dict)
+    tier3: dict[str, ProviderFn] = field(default_factory=dict)
+    sequences: dict[str, Sequence] = field(default_factory=dict)
+    descriptions: dict[tuple[StepKind, str], str] = field(default_factory=dict)
+
+    def _add(self, kind: StepKind, key: str, fn: StepFn) -> None:
+        if (kind, key) in self.handlers:
+            raise ValueError(f"{_KIND_LABEL[kind]} {key!r} is registered twice")
+        self.handlers[(kind, key)] = fn
+        self.descriptions[(kind, key)] = ((fn.__doc__ or "").strip().splitlines() or [""])[0]
+
+    def skill(self, key: str) -> Callable[[F], F]:
+        """Register a Python skill under ``key`` (``uses: skill:KEY``)."""
+
+        def deco(fn: F) -> F:
+            self._add(StepKind.SKILL, key, fn)
+            return fn
+
+        return deco
+
+    def function(self, name: str) -> Callable[[F], F]:
+        """Register an adapter function (``uses: function:NAME``)."""
+
+        def deco(fn: F) -> F:
+            self._add(StepKind.FUNCTION, name, fn)
+            return fn
+
+        return deco
+
+    def crm(self, action: str) -> Callable[[F], F]:
+        """Register a CRM action (``uses: crm:ACTION``)."""
+
+        def deco(fn: F) -> F:
+            self._add(StepKind.CRM, action, fn)
+            return fn
+
+        return deco
+
+    def effect(self, kind: str) -> Callable[[F], F]:
+        """Register the handler that carries out outbox effects of ``kind`` after commit."""
+
+        def deco(fn: F) -> F:
+            self.effects[kind] = fn
+            return fn
+
+        return deco
+
+    def add_sequence(self, sequence: Sequence) -> None:
+        if sequence.event_type in self.sequences:
+            other = self.sequences[sequence.event_type].path
+            raise SequenceFileError(
+                sequence.path,
+                1,
+                "event_type",
+                f"{sequence.event_type!r} is also defined in {other}",
+            )
+        self.sequences[sequence.event_type] = sequence
+
+    def handler(self, kind: StepKind, key: str) -> StepFn | None:
+        return self.handlers.get((kind, key))
+
+    def problems(self) -> list[SequenceFileError]:
+        """Steps that name a skill, function or CRM action nobody registered."""
+        errors = []
+        for seq in self.sequences.values():
+            for step in seq.steps:
+                if step.kind in _KIND_LABEL and (step.kind, step.target) not in self.handlers:
+                    known = sorted(k for kk, k in self.handlers if kk == step.kind)
+                    hint = f"; known: {', '.join(known)}" if known else ""
+                    errors.append(
+                        SequenceFileError(
+                            seq.path,
+                            seq.line_of("steps", step.index, "uses") or step.line,
+                            f"steps[{step.index}].uses",
+                            f"no {_KIND_LABEL[step.kind]} named {step.target!r} is registered{hint}",
+                        )
+                    )
+        return errors

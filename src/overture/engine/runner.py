@@ -1,0 +1,417 @@
+"""Runs a claimed job's steps: replay what is recorded, execute the rest, record each step and
+advance in one transaction; pause at approval gates; apply failure policies; checkpoint and hand
+the job back as a continuation when the time budget runs low."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from overture.clock import Clock
+from overture.engine import policies
+from overture.engine.audit import audit_row
+from overture.engine.context import ContextLoader
+from overture.engine.expressions import Expressions
+from overture.engine.followups import FollowupFlusher
+from overture.engine.ingest import budget_notice, budget_state
+from overture.engine.invoke import Invoker
+from overture.engine.model import ActionStatus, Job, JobStatus, PendingAction, StepRecord, StepStatus
+from overture.engine.registry import Registry
+from overture.engine.sequences import Sequence, Step, StepKind
+from overture.engine.state import JobState, execution_metadata
+from overture.engine.step_context import StepContext
+from overture.errors import RateLimited
+from overture.ids import new_id
+from overture.storage import approvals as actionq
+from overture.storage import jobs as jobq
+from overture.storage.store import Store
+
+log = logging.getLogger("overture.runner")
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """Time budget, deferral and expiry settings (the seed's 150 s edge timeout, made ours)."""
+
+    time_budget_s: float = 150.0
+    time_buffer_s: float = 15.0
+    rate_limit_delay_s: float = 300.0
+    max_chain_depth: int = 3
+
+
+@dataclass
+class _Commit:
+    """Everything one step (or one pause) writes, applied in a single transaction."""
+
+    next_step: int
+    status: JobStatus = JobStatus.IN_PROGRESS
+    step: StepRecord | None = None
+    ctx: StepContext | None = None
+    run_after: datetime | None = None
+    reason: str | None = None
+    action: PendingAction | None = None
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    continuation: bool = False
+
+
+class Runner:
+    """Executes jobs durably; one Runner per worker thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        clock: Clock,
+        contexts: ContextLoader,
+        followups: FollowupFlusher,
+        config: RunnerConfig,
+        worker_id: str = "worker",
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.contexts = contexts
+        self.followups = followups
+        self.config = config
+        self.worker_id = worker_id
+        self.expressions = Expressions()
+        self.invoker = Invoker()
+
+    # -- the loop over steps --------------------------------------------------------------
+
+    def run(self, job: Job) -> JobStatus:
+        """Run ``job`` until it pauses, ends, or is handed back; returns where it stands."""
+        claim_started = self.clock.monotonic()
+        state = JobState.from_context(job.context)
+        sequence = self.registry.sequences.get(job.event_type)
+        if sequence is None:
+            return self._apply(
+                job,
+                state,
+                claim_started,
+                _Commit(
+                    next_step=job.current_step,
+                    status=JobStatus.FAILED,
+                    reason=f"no sequence is defined for event type {job.event_type!r}",
+                ),
+            )
+        if state.started_at is None:
+            state.started_at = self.clock.now().isoformat()
+        outputs: dict[str, Any] = {}
+        if job.current_step:
+            with self.store.read() as conn:
+                outputs = jobq.recorded_outputs(conn, job.id)
+        context = self.contexts.base(job, state)
+        budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
+        index = job.current_step
+        while index < len(sequence.steps):
+            if index > job.current_step and self.clock.monotonic() >= budget_end:
+                return self._apply(
+                    job, state, claim_started, _Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
+                )
+            commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
+            status = self._apply(job, state, claim_started, commit, sequence)
+            if status != JobStatus.IN_PROGRESS:
+                return status
+            index = commit.next_step
+        return self._apply(job, state, claim_started, _Commit(next_step=index), sequence)
+
+    # -- one step -------------------------------------------------------------------------
+
+    def _step(
+        self,
+        job: Job,
+        sequence: Sequence,
+        step: Step,
+        state: JobState,
+        outputs: dict[str, Any],
+        context: dict[str, Any],
+    ) -> _Commit:
+        now = self.clock.now()
+        scope = {"event": state.event, "context": context, "outputs": outputs}
+        attempt = state.attempts.get(str(step.index), 0) + 1
+        nxt = step.index + 1
+
+        if step.when and not self.expressions.condition(step.when, scope):
+            state.bump("steps_skipped")
+            record = self._record(step, attempt, StepStatus.SKIPPED, now, error="condition was false")
+            return _Commit(
+                next_step=nxt,
+                step=record,
+                audits=[self._audit(job, "step_skipped", "condition_false", step=step.name)],
+            )
+
+        if step.approval is not None:
+            gate = self._gate(job, step, state, scope, now)
+            if isinstance(gate, _Commit):
+                return gate
+            inputs = gate
+        else:
+            try:
+                inputs = self.expressions.render(dict(step.inputs), scope)
+            except Exception as exc:
+                return self._failure(job, step, state, attempt, now, exc)
+
+        if step.ai:
+            halted = self._budget_check(job, step, now)
+            if halted is not None:
+                return halted
+
+        missing: list[str] = []
+        if step.requires_context:
+            missing = self.contexts.tier3(step.requires_context, job, context, state)
+        ctx = StepContext(
+            job_id=job.id,
+            org_id=job.org_id,
+            user_id=job.user_id,
+            step_name=step.name,
+            step_index=step.index,
+            attempt=attempt,
+            now=now,
+            event=state.event,
+            context=context,
+            outputs=outputs,
+            idempotency_key=f"{job.id}:{step.index}:{step.name}",
+        )
+        state.bump("steps_attempted") if attempt == 1 else state.bump("retries")
+        try:
+            output = self._invoke(step, ctx, inputs)
+            json.dumps(output)
+        except RateLimited as exc:
+            return self._defer(job, step, state, attempt, now, exc)
+        except Exception as exc:
+            return self._failure(job, step, state, attempt, now, exc, ctx)
+        outputs[step.name] = output
+        state.attempts.pop(str(step.index), None)
+        state.bump("steps_completed")
+        state.bump("cost_micros", ctx.cost_micros)
+        state.queued_followups.extend(ctx.followups)
+        audits = []
+        if missing:
+            audits.append(self._audit(job, "context_unavailable", "source_unavailable", step=step.name, sources=missing))
+        record = self._record(step, attempt, StepStatus.COMPLETED, now, output=output, cost=ctx.cost_micros)
+        return _Commit(next_step=nxt, step=record, ctx=ctx, audits=audits)
+
+    def _invoke(self, step: Step, ctx: StepContext, inputs: dict[str, Any]) -> Any:
+        if step.kind == StepKind.NOTIFY:
+            return policies.notify(ctx, inputs)
+        if step.kind == StepKind.FOLLOWUP:
+            ctx.followup(str(inputs["type"]), dict(inputs.get("payload") or {}))
+            return {"queued": inputs["type"]}
+        handler = self.registry.handler(step.kind, step.target)
+        if handler is None:
+            raise LookupError(f"no {step.kind.value} named {step.target!r} is registered")
+        return self.invoker.call(handler, ctx, inputs, step.timeout)
+
+    # -- approval gates -------------------------------------------------------------------
+
+    def _gate(
+        self, job: Job, step: Step, state: JobState, scope: dict[str, Any], now: datetime
+    ) -> _Commit | dict[str, Any]:
+        """Pause at a gate, or return the inputs a human approved (with their edits)."""
+        assert step.approval is not None
+        with self.store.read() as conn:
+            action = actionq.action_for_step(conn, job.id, step.index)
+        if action is None:
+            try:
+                draft = self.expressions.render(dict(step.inputs), scope)
+                title = self.expressions.render(step.approval.title or step.name, scope)
+            except Exception as exc:
+                return self._failure(job, step, state, 1, now, exc)
+            state.bump("approval_gates_hit")
+            pending = PendingAction(
+                id=new_id(),
+                org_id=job.org_id,
+                user_id=job.user_id,
+                job_id=job.id,
+                step_index=step.index,
+                step_name=step.name,
+                pattern=step.approval.pattern,
+                title=str(title),
+                draft=draft,
+                status=ActionStatus.PENDING,
+                expires_at=now + step.approval.expires,
+                created_at=now,
+            )
+            return _Commit(
+                next_step=step.index,
+                status=JobStatus.AWAITING_APPROVAL,
+                action=pending,
+                step=self._record(step, 1, StepStatus.AWAITING_APPROVAL, now, output={"pending_action_id": pending.id}),
+                reason=f"waiting for a decision on {step.name}",
+                audits=[self._audit(job, "approval_requested", step.approval.pattern, step=step.name, pending_action_id=pending.id)],
+            )
+        if action.status in (ActionStatus.APPROVED, ActionStatus.EDITED):
+            return action.effective_draft()
+        if action.status == ActionStatus.SKIPPED:
+            state.bump("steps_skipped")
+            return _Commit(
+                next_step=step.index + 1,
+                step=self._record(step, 1, StepStatus.SKIPPED, now, error="skipped by a human"),
+                audits=[self._audit(job, "step_skipped", "approval_skipped", step=step.name, decided_by=action.decided_by)],
+            )
+        final = {ActionStatus.CANCELLED: JobStatus.CANCELLED, ActionStatus.EXPIRED: JobStatus.EXPIRED}
+        status = final.get(action.status, JobStatus.AWAITING_APPROVAL)
+        return _Commit(next_step=step.index, status=status, reason=f"approval {action.status.value}")
+
+    # -- failures, deferrals, budget -------------------------------------------------------
+
+    def _failure(
+        self,
+        job: Job,
+        step: Step,
+        state: JobState,
+        attempt: int,
+        now: datetime,
+        exc: Exception,
+        ctx: StepContext | None = None,
+    ) -> _Commit:
+        error = f"{type(exc).__name__}: {exc}"
+        record = self._record(step, attempt, StepStatus.FAILED, now, error=error)
+        decision = policies.on_failure(step, attempt)
+        if decision.action == "retry":
+            state.attempts[str(step.index)] = attempt
+            return _Commit(
+                next_step=step.index,
+                status=JobStatus.PENDING,
+                step=record,
+                run_after=now + decision.delay,
+                reason=f"retrying {step.name} in {decision.delay.total_seconds():g}s",
+                audits=[self._audit(job, "step_retry_scheduled", "step_failed", step=step.name, attempt=attempt, delay_s=decision.delay.total_seconds())],
+            )
+        state.bump("steps_failed")
+        state.attempts.pop(str(step.index), None)
+        if decision.action == "continue":
+            return _Commit(
+                next_step=step.index + 1,
+                step=record,
+                audits=[self._audit(job, "step_failed_continue", "on_failure_continue", step=step.name, error=error)],
+            )
+        return _Commit(
+            next_step=step.index,
+            status=JobStatus.FAILED,
+            step=record,
+            reason=f"step {step.name} failed: {error}",
+            audits=[self._audit(job, "job_failed", decision.reason, step=step.name, error=error)],
+            notifications=[policies.failure_notice(job, step.name, error, now)],
+        )
+
+    def _defer(self, job: Job, step: Step, state: JobState, attempt: int, now: datetime, exc: RateLimited) -> _Commit:
+        delay = max(self.config.rate_limit_delay_s, exc.retry_after_s or 0.0)
+        return _Commit(
+            next_step=step.index,
+            status=JobStatus.DEFERRED,
+            step=self._record(step, attempt, StepStatus.DEFERRED, now, error=f"rate limited: {exc}"),
+            run_after=now + timedelta(seconds=delay),
+            reason=f"rate limited at {step.name}; deferred {delay:g}s",
+            audits=[self._audit(job, "job_deferred", "rate_limited", step=step.name, delay_s=delay)],
+        )
+
+    def _budget_check(self, job: Job, step: Step, now: datetime) -> _Commit | None:
+        with self.store.read() as conn:
+            state = budget_state(conn, job.org_id, now)
+        period = state.exceeded_period
+        if period is None:
+            return None
+        return _Commit(
+            next_step=step.index,
+            status=JobStatus.HALTED,
+            reason=f"AI budget for this {period} is spent; halted before {step.name}",
+            audits=[self._audit(job, "job_halted", "budget_exceeded", step=step.name, period=period)],
+            notifications=[budget_notice(job.org_id, job.user_id, period, now)],
+        )
+
+    # -- recording ------------------------------------------------------------------------
+
+    def _record(
+        self,
+        step: Step,
+        attempt: int,
+        status: StepStatus,
+        started: datetime,
+        *,
+        output: Any = None,
+        error: str | None = None,
+        cost: int = 0,
+    ) -> StepRecord:
+        return StepRecord(
+            step_index=step.index,
+            step_name=step.name,
+            attempt=attempt,
+            status=status,
+            started_at=started,
+            finished_at=self.clock.now(),
+            output=output,
+            error=error,
+            cost_micros=cost,
+        )
+
+    def _audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
+        return audit_row(self.clock.now(), action, reason, org_id=job.org_id, job_id=job.id, actor=self.worker_id, **detail)
+
+    def _apply(
+        self,
+        job: Job,
+        state: JobState,
+        claim_started: float,
+        commit: _Commit,
+        sequence: Sequence | None = None,
+    ) -> JobStatus:
+        """Write one commit atomically, fenced by this worker's lease."""
+        now = self.clock.now()
+        status = commit.status
+        if status == JobStatus.IN_PROGRESS and sequence is not None and commit.next_step >= len(sequence.steps):
+            status = JobStatus.COMPLETED
+        values: dict[str, Any] = {"current_step": commit.next_step, "status": status.value}
+        releasing = status != JobStatus.IN_PROGRESS
+        if releasing:
+            state.bump("active_ms", (self.clock.monotonic() - claim_started) * 1000)
+            values.update(lease_owner=None, lease_token=None, lease_expires_at=None, status_reason=commit.reason)
+            values["run_after"] = commit.run_after or now
+        if commit.continuation:
+            values["continuations"] = job.continuations + 1
+            commit.audits.append(self._audit(job, "continuation", "time_budget", source="orchestrator:continuation", step_index=commit.next_step))
+        with self.store.write() as conn:
+            if status in (JobStatus.COMPLETED, JobStatus.AWAITING_APPROVAL) and state.queued_followups:
+                self.followups.flush(conn, job, state, now)
+            metadata = None
+            if releasing:
+                metadata = execution_metadata(
+                    job_id=job.id,
+                    event_type=job.event_type,
+                    event_source=job.event_source,
+                    chain_depth=job.chain_depth,
+                    state=state,
+                    continuations=values.get("continuations", job.continuations),
+                    created_at=job.created_at,
+                    now=now,
+                )
+            values["context"] = state.to_context(metadata)
+            if metadata is not None:
+                values["execution_metadata"] = metadata
+                if status.final:
+                    values["finished_at"] = now
+            jobq.update_job(conn, job.id, job.lease_token, now, **values)
+            if commit.step is not None:
+                jobq.insert_step(conn, job.id, commit.step)
+            if commit.action is not None:
+                actionq.insert_action(conn, commit.action)
+            if commit.ctx is not None:
+                jobq.insert_outbox(conn, policies.outbox_rows(commit.ctx, now))
+                jobq.insert_costs(conn, policies.cost_rows(commit.ctx, now))
+                commit.notifications.extend(policies.notification_rows(commit.ctx, now))
+            jobq.insert_notifications(conn, commit.notifications)
+            if status.final:
+                commit.audits.append(self._audit(job, f"job_{status.value}", commit.reason or status.value))
+            jobq.insert_audit(conn, commit.audits)
+            if releasing and status in (JobStatus.PENDING, JobStatus.DEFERRED):
+                self.store.notify_work(conn)
+        job.current_step = commit.next_step
+        job.status = status
+        if releasing:
+            job.lease_token = None
+        return status

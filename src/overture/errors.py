@@ -1,0 +1,62 @@
+"""Every error Overture raises on purpose; each docstring is its default message."""
+
+from __future__ import annotations
+
+
+class OvertureError(Exception):
+    """Overture failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+
+class ValidationFailed(OvertureError):
+    """The input is not valid."""
+
+
+class NotFound(OvertureError):
+    """No such object."""
+
+
+class Conflict(OvertureError):
+    """The object is not in a state that allows this."""
+
+
+class Forbidden(OvertureError):
+    """Not allowed."""
+
+
+class SequenceFileError(ValidationFailed):
+    """A sequence file is invalid."""
+
+    def __init__(self, path: str, line: int | None, field: str, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.problem = problem
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {field}: {problem}")
+
+
+class StepError(OvertureError):
+    """A step failed."""
+
+
+class StepTimeout(StepError):
+    """The step ran past its timeout."""
+
+
+class RateLimited(StepError):
+    """An external service said to slow down; the job is deferred, not failed."""
+
+    def __init__(self, message: str | None = None, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class BudgetExceeded(OvertureError):
+    """The org's AI budget for this period is spent."""
+
+
+class LeaseLost(OvertureError):
+    """Another worker owns this job now; this worker must let go of it."""

@@ -1,0 +1,1 @@
+"""Built-in packs: each a folder of sequences plus a ``register(registry)`` function."""

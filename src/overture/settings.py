@@ -1,0 +1,50 @@
+"""One settings model, read from overture.toml and OVERTURE_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Environment beats the file; the file beats defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OVERTURE_", toml_file="overture.toml", extra="forbid"
+    )
+
+    database_url: str = "sqlite:///overture.db"
+    packs: list[str] = Field(default_factory=lambda: ["demo"])
+    sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")
+    time_budget_s: float = Field(default=150.0, gt=0)
+    time_buffer_s: float = Field(default=15.0, ge=0)
+    rate_limit_delay_s: float = Field(default=300.0, gt=0)
+    approval_expiry_s: float = Field(default=48 * 3600.0, gt=0)
+    max_chain_depth: int = Field(default=3, ge=1)
+    tier1_cache_ttl_s: float = Field(default=60.0, ge=0)
+    poll_interval_s: float = Field(default=0.5, gt=0)
+    outbox_dir: Path = Path("outbox")
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated)."""
+        return Settings.model_validate({**self.model_dump(), **changes})

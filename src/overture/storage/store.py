@@ -1,0 +1,150 @@
+"""The database seam: one engine, short transactions, and the few things each backend does its own way.
+
+SQLite: WAL, ``BEGIN IMMEDIATE`` for writes, ``busy_timeout``, foreign keys on, wake-ups by polling.
+PostgreSQL (psycopg 3): ``FOR UPDATE SKIP LOCKED`` claims, advisory locks, LISTEN/NOTIFY wake-ups.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+from overture.storage import migrate
+
+WAKE_CHANNEL = "overture_jobs"
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use psycopg 3 for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Store:
+    """Holds the engine; hands out write and read transactions as SQLAlchemy connections."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._local_wake = threading.Condition()
+        self._wake_seq = 0
+        if self.is_sqlite:
+            self.engine = sa.create_engine(
+                self.url, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            self._setup_sqlite(sqlite_synchronous)
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10)
+
+    def _setup_sqlite(self, synchronous: str) -> None:
+        @sa_event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @sa_event.listens_for(self.engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            mode = "DEFERRED" if conn.get_execution_options().get("readonly") else "IMMEDIATE"
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction; commits on success, rolls back on error."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction that never blocks writers on SQLite."""
+        with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            yield conn
+
+    def lock_key(self, conn: sa.Connection, key: str) -> None:
+        """Serialise writers that touch the same key until the transaction ends.
+
+        SQLite's ``BEGIN IMMEDIATE`` already serialises all writers; PostgreSQL takes a
+        transaction-scoped advisory lock on the key's hash.
+        """
+        if not self.is_sqlite:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _hash64(key)})
+
+    # -- wake-ups -----------------------------------------------------------------------
+
+    def notify_work(self, conn: sa.Connection | None = None) -> None:
+        """Tell waiting workers that a job became runnable (sent at commit on PostgreSQL)."""
+        if conn is not None and not self.is_sqlite:
+            conn.execute(sa.text("SELECT pg_notify(:c, '')"), {"c": WAKE_CHANNEL})
+        with self._local_wake:
+            self._wake_seq += 1
+            self._local_wake.notify_all()
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Sleep until work may be there: a wake-up from this process or another, or the timeout."""
+        if not self.is_sqlite and self._listener is not None:
+            self._listener.wait(timeout)
+            return
+        with self._local_wake:
+            seen = self._wake_seq
+            self._local_wake.wait_for(lambda: self._wake_seq != seen, timeout=timeout)
+
+    _listener: _PgListener | None = None
+
+    def start_listening(self) -> None:
+        """On PostgreSQL, LISTEN for wake-ups on a dedicated connection."""
+        if not self.is_sqlite and self._listener is None:
+            self._listener = _PgListener(self.engine.url.render_as_string(hide_password=False))
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision."""
+        migrate.upgrade(self.engine)
+
+    def schema_current(self) -> bool:
+        return migrate.is_current(self.engine)
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        self.engine.dispose()
+
+
+def _hash64(key: str) -> int:
+    """A stable signed 63-bit hash for advisory locks."""
+    return (zlib.crc32(key.encode()) << 31) ^ zlib.adler32(key.encode())
+
+
+class _PgListener:
+    """A psycopg connection in autocommit mode that LISTENs for job wake-ups."""
+
+    def __init__(self, sqlalchemy_url: str) -> None:
+        import psycopg
+
+        dsn = sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self._conn = psycopg.connect(dsn, autocommit=True)
+        self._conn.execute(f"LISTEN {WAKE_CHANNEL}")
+        self._lock = threading.Lock()
+
+    def wait(self, timeout: float) -> None:
+        with self._lock:
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                break
+
+    def close(self) -> None:
+        self._conn.close()
