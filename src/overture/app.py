@@ -37,7 +37,7 @@ class App:
         self.settings = settings or Settings()
         self.clock: Clock = clock or SystemClock()
         self.store = Store(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
-        self.registry = registry if registry is not None else load_packs(self.settings.packs)
+        self.registry = registry if registry is not None else load_packs(self.settings.packs, self.settings)
         self.ingestor = Ingestor(self.store, self.registry, self.settings.max_chain_depth)
         self.approvals = Approvals(self.store, self.clock)
         self.admin = Admin(self.store, self.clock)

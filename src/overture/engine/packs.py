@@ -16,6 +16,7 @@ from overture.engine.expressions import Expressions
 from overture.engine.registry import Registry
 from overture.engine.sequences import load_sequence_dir
 from overture.errors import SequenceFileError, ValidationFailed
+from overture.settings import Settings
 
 BUILTIN = Path(__file__).resolve().parent.parent / "packs"
 
@@ -45,11 +46,13 @@ def _module_for(ref: str) -> tuple[Path, ModuleType | None]:
     raise ValidationFailed(f"pack {ref!r}: not a built-in pack and not a folder")
 
 
-def load_pack(ref: str, registry: Registry, expressions: Expressions | None = None) -> Path:
+def load_pack(
+    ref: str, registry: Registry, settings: Settings, expressions: Expressions | None = None
+) -> Path:
     """Register one pack's code and sequences into ``registry``; returns its folder."""
     folder, module = _module_for(ref)
     if module is not None and hasattr(module, "register"):
-        module.register(registry)
+        module.register(registry, settings)
     seq_dir = folder / "sequences"
     if seq_dir.is_dir():
         try:
@@ -66,11 +69,13 @@ def load_pack(ref: str, registry: Registry, expressions: Expressions | None = No
     return folder
 
 
-def load_packs(refs: list[str], expressions: Expressions | None = None) -> Registry:
+def load_packs(
+    refs: list[str], settings: Settings | None = None, expressions: Expressions | None = None
+) -> Registry:
     """A registry with every pack loaded and cross-checked (each step's target exists)."""
     registry = Registry()
     for ref in refs:
-        load_pack(ref, registry, expressions)
+        load_pack(ref, registry, settings or Settings(), expressions)
     problems = registry.problems()
     if problems:
         raise PackInvalid(problems)

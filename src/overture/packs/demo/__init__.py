@@ -10,6 +10,7 @@ from typing import Any
 
 from overture.engine.registry import Registry
 from overture.engine.step_context import EffectRequest, StepContext
+from overture.settings import Settings
 
 _PROMISE = re.compile(r"\bI(?:'ll| will) (send|share|book|schedule) ([^.?!]+)", re.IGNORECASE)
 
@@ -71,9 +72,9 @@ def make_email_writer(folder: Path) -> Any:
     return write_email
 
 
-def register(registry: Registry, outbox_dir: Path = Path("outbox")) -> None:
+def register(registry: Registry, settings: Settings) -> None:
     registry.skill("demo-summarize-call")(summarize_call)
     registry.skill("demo-draft-followup")(draft_followup)
     registry.skill("demo-draft-proposal")(draft_proposal)
     registry.function("demo-send-email")(send_email)
-    registry.effect("demo.email")(make_email_writer(outbox_dir))
+    registry.effect("demo.email")(make_email_writer(Path(settings.outbox_dir)))

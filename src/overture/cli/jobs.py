@@ -1,0 +1,188 @@
+"""Commands that move work: emit, worker, jobs, approvals."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import click
+
+from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
+from overture.engine.model import Decision
+from overture.engine.views import action_view, job_detail, job_summary
+from overture.errors import NotFound, ValidationFailed
+from overture.storage import approvals as actionq
+from overture.storage import jobs as jobq
+
+
+@click.command()
+@click.argument("event_type")
+@click.option("--org", "org_id", required=True)
+@click.option("--user", "user_id", required=True)
+@click.option("--payload", default="{}", show_default=True, help="The payload as a JSON object.")
+@click.option("--source", default="api", show_default=True)
+@click.option("--idempotency-key")
+@click.option("--parent-job-id")
+@handle_errors
+def emit(
+    event_type: str, org_id: str, user_id: str, payload: str, source: str,
+    idempotency_key: str | None, parent_job_id: str | None,
+) -> None:
+    """Send an event; prints {event_id, status, job_id, reason} as JSON."""
+    data: dict[str, Any] = {
+        "type": event_type, "org_id": org_id, "user_id": user_id, "source": source,
+        "payload": parse_json_option(payload, "--payload"),
+    }
+    if idempotency_key:
+        data["idempotency_key"] = idempotency_key
+    if parent_job_id:
+        data["parent_job_id"] = parent_job_id
+    emit_json(state().app().emit(data).as_dict())
+
+
+@click.command()
+@click.option("--until-idle", is_flag=True, help="Stop when nothing is runnable.")
+@click.option("--max-jobs", type=click.IntRange(min=1), help="Stop after this many job runs.")
+@click.option("--name", help="Worker name (default host:pid:random).")
+@handle_errors
+def worker(until_idle: bool, max_jobs: int | None, name: str | None) -> None:
+    """Run jobs. SIGTERM or Ctrl-C stops after the current step is recorded."""
+    w = state().app().worker(name)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        click.echo(f"worker {w.name}: stopping after the current step", err=True)
+        w.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runs = w.run(until_idle=until_idle, max_jobs=max_jobs)
+    click.echo(f"worker {w.name}: {runs} job run(s)")
+
+
+@click.group()
+def jobs() -> None:
+    """Inspect jobs."""
+
+
+@jobs.command("list")
+@click.option("--org", "org_id")
+@click.option("--status")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@json_option
+@handle_errors
+def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """List jobs, newest first."""
+    with state().app().store.read() as conn:
+        rows = jobq.list_jobs(conn, org_id=org_id, status=status, limit=limit)
+    if as_json:
+        emit_json([job_summary(j) for j in rows])
+        return
+    for j in rows:
+        click.echo(f"{j.id}  {j.status.value:<17} {j.event_type:<22} step {j.current_step}  depth {j.chain_depth}")
+
+
+@jobs.command("show")
+@click.argument("job_id")
+@click.option("--org", "org_id", help="Only if the job belongs to this org.")
+@json_option
+@handle_errors
+def jobs_show(job_id: str, org_id: str | None, as_json: bool) -> None:
+    """Show a job: status, steps with outputs, execution metadata and chain."""
+    with state().app().store.read() as conn:
+        job = jobq.get_job(conn, job_id, org_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r}")
+        detail = job_detail(conn, job)
+    if as_json:
+        emit_json(detail)
+        return
+    click.echo(render_job(detail))
+
+
+def render_job(d: dict[str, Any]) -> str:
+    """A job as a person reads it."""
+    lines = [
+        f"job {d['id']}  {d['event_type']} ({d['event_source']})",
+        f"  status: {d['status']}" + (f" - {d['status_reason']}" if d.get("status_reason") else ""),
+        f"  current step: {d['current_step']}   chain depth: {d['chain_depth']}   continuations: {d['continuations']}",
+        "  steps:",
+    ]
+    for s in d["steps"]:
+        out = s["error"] if s["error"] else _short(s["output"])
+        lines.append(f"    {s['index']}. {s['name']:<22} {s['status']:<17} attempt {s['attempt']}  {out}")
+    meta = d.get("execution_metadata") or {}
+    if meta:
+        keys = ("steps_attempted", "steps_completed", "steps_failed", "approval_gates_hit",
+                "followups_queued", "total_duration_ms", "total_ai_cost", "chain_depth")
+        lines.append("  execution metadata: " + ", ".join(f"{k}={meta.get(k)}" for k in keys))
+    lines.append("  chain:")
+    for a in d["chain"]["ancestors"]:
+        lines.append(f"    ^ {a['id']} {a['event_type']} [{a['status']}]")
+    lines.extend(_tree(d["chain"]["job"], "    "))
+    return "\n".join(lines)
+
+
+def _tree(node: dict[str, Any], indent: str) -> list[str]:
+    out = [f"{indent}- {node['id']} {node['event_type']} [{node['status']}] depth {node['chain_depth']}"]
+    for child in node["children"]:
+        out.extend(_tree(child, indent + "  "))
+    return out
+
+
+def _short(value: Any, width: int = 70) -> str:
+    text = "" if value is None else str(value).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@click.group()
+def approvals() -> None:
+    """Pending actions waiting for a human."""
+
+
+@approvals.command("list")
+@click.option("--org", "org_id")
+@click.option("--user", "user_id")
+@click.option("--status", default="pending", show_default=True, help="pending, approved, ... or all.")
+@json_option
+@handle_errors
+def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json: bool) -> None:
+    """List pending actions."""
+    with state().app().store.read() as conn:
+        rows = actionq.list_actions(conn, org_id=org_id, user_id=user_id,
+                                    status=None if status == "all" else status, limit=1000)
+    if as_json:
+        emit_json([action_view(a) for a in rows])
+        return
+    for a in rows:
+        click.echo(f"{a.id}  {a.status.value:<9} {a.pattern:<8} {a.user_id:<12} {a.title}")
+
+
+@approvals.command("decide")
+@click.argument("action_id")
+@click.argument("decision", type=click.Choice([d.value for d in Decision]))
+@click.option("--modifications", help="For edit: the changed draft fields as a JSON object.")
+@click.option("--by", "by", help="Deciding user (default: the action's owner).")
+@json_option
+@handle_errors
+def approvals_decide(action_id: str, decision: str, modifications: str | None, by: str | None, as_json: bool) -> None:
+    """Approve, edit, skip or cancel a pending action."""
+    app = state().app()
+    mods = parse_json_option(modifications, "--modifications")
+    if decision != "edit" and mods is not None:
+        raise ValidationFailed("--modifications: only used with edit")
+    if by is None:
+        with app.store.read() as conn:
+            action = actionq.get_action(conn, action_id)
+        if action is None:
+            raise NotFound(f"no pending action {action_id!r}")
+        by = action.user_id
+    result = app.approvals.decide(action_id, Decision(decision), by, "cli", mods)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        click.echo(result.message)
+
+
+def register(cli: click.Group) -> None:
+    for cmd in (emit, worker, jobs, approvals):
+        cli.add_command(cmd)
