@@ -27,6 +27,7 @@ from overture.errors import RateLimited
 from overture.ids import new_id
 from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
+from overture.storage.hotpath import StepWriter
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.runner")
@@ -80,6 +81,7 @@ class Runner:
         self.worker_id = worker_id
         self.expressions = Expressions()
         self.invoker = Invoker()
+        self._writer: StepWriter | None = None
 
     # -- the loop over steps --------------------------------------------------------------
 
@@ -108,17 +110,21 @@ class Runner:
         context = self.contexts.base(job, state)
         budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
         index = job.current_step
-        while index < len(sequence.steps):
-            if index > job.current_step and self.clock.monotonic() >= budget_end:
-                return self._apply(
-                    job, state, claim_started, _Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
-                )
-            commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
-            status = self._apply(job, state, claim_started, commit, sequence)
-            if status != JobStatus.IN_PROGRESS:
-                return status
-            index = commit.next_step
-        return self._apply(job, state, claim_started, _Commit(next_step=index), sequence)
+        self._writer = StepWriter(self.store.engine.raw_connection(), self.store.is_sqlite)
+        try:
+            while index < len(sequence.steps):
+                if index > job.current_step and self.clock.monotonic() >= budget_end:
+                    commit = _Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
+                    return self._apply(job, state, claim_started, commit)
+                commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
+                status = self._apply(job, state, claim_started, commit, sequence)
+                if status != JobStatus.IN_PROGRESS:
+                    return status
+                index = commit.next_step
+            return self._apply(job, state, claim_started, _Commit(next_step=index), sequence)
+        finally:
+            self._writer.close()
+            self._writer = None
 
     # -- one step -------------------------------------------------------------------------
 
@@ -353,6 +359,19 @@ class Runner:
     def _audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
         return audit_row(self.clock.now(), action, reason, org_id=job.org_id, job_id=job.id, actor=self.worker_id, **detail)
 
+    def _plain(self, commit: _Commit, status: JobStatus) -> bool:
+        """A step that only advances the job: the hot path, one small transaction."""
+        ctx = commit.ctx
+        return (
+            status == JobStatus.IN_PROGRESS
+            and self._writer is not None
+            and commit.step is not None
+            and commit.action is None
+            and not commit.audits
+            and not commit.notifications
+            and (ctx is None or not (ctx.effects or ctx.costs or ctx.notes))
+        )
+
     def _apply(
         self,
         job: Job,
@@ -372,6 +391,12 @@ class Runner:
             state.bump("active_ms", (self.clock.monotonic() - claim_started) * 1000)
             values.update(lease_owner=None, lease_token=None, lease_expires_at=None, status_reason=commit.reason)
             values["run_after"] = commit.run_after or now
+        if self._plain(commit, status):
+            assert self._writer is not None and job.lease_token and commit.step
+            self._writer.advance(job.id, job.lease_token, now, commit.next_step, status.value,
+                                 state.to_context(), commit.step)
+            job.current_step = commit.next_step
+            return status
         if commit.continuation:
             values["continuations"] = job.continuations + 1
             commit.audits.append(self._audit(job, "continuation", "time_budget", source="orchestrator:continuation", step_index=commit.next_step))

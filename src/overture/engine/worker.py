@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -40,6 +41,7 @@ class Worker:
     lease_s: float
     poll_interval_s: float = 0.5
     idle_horizon_s: float = 30.0
+    housekeeping_interval_s: float = 1.0
     name: str = field(default_factory=worker_name)
     stopping: threading.Event = field(default_factory=threading.Event)
     jobs_run: int = 0
@@ -79,12 +81,17 @@ class Worker:
         """Work until stopped (or, with ``until_idle``, until nothing is runnable now)."""
         self.store.start_listening()
         log.info("worker %s started", self.name)
+        last_housekeeping = -1e9
         while not self.stopping.is_set():
-            self.housekeeping()
+            if time.monotonic() - last_housekeeping >= self.housekeeping_interval_s:
+                self.housekeeping()
+                last_housekeeping = time.monotonic()
             if self.run_one():
                 if max_jobs is not None and self.jobs_run >= max_jobs:
                     break
                 continue
+            self.housekeeping()
+            last_housekeeping = time.monotonic()
             if until_idle and self._idle():
                 break
             self.store.wait_for_work(self._sleep_time())

@@ -37,7 +37,7 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any
 
 
 def insert_event(conn: sa.Connection, row: Mapping[str, Any]) -> None:
-    conn.execute(sa.insert(events).values(**row))
+    conn.execute(_INSERT_EVENT, dict(row))
 
 
 def find_duplicate(
@@ -102,7 +102,7 @@ def _job(row: Mapping[str, Any]) -> Job:
 
 
 def insert_job(conn: sa.Connection, row: Mapping[str, Any]) -> None:
-    conn.execute(sa.insert(sequence_jobs).values(**row))
+    conn.execute(_INSERT_JOB, dict(row))
 
 
 def get_job(conn: sa.Connection, job_id: str, org_id: str | None = None) -> Job | None:
@@ -137,14 +137,35 @@ def count_jobs_by_status(conn: sa.Connection, org_id: str | None = None) -> dict
     return {r[0]: int(r[1]) for r in conn.execute(q)}
 
 
-def _claimable(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(sequence_jobs.c.status.in_(_RUNNABLE), sequence_jobs.c.run_after <= now),
-        sa.and_(
-            sequence_jobs.c.status == JobStatus.IN_PROGRESS.value,
-            sequence_jobs.c.lease_expires_at < now,
-        ),
+_NOW = sa.bindparam("now", type_=sequence_jobs.c.run_after.type)
+_PICK = (
+    sa.select(sequence_jobs.c.id, sequence_jobs.c.lease_owner, sequence_jobs.c.status)
+    .where(
+        sa.or_(
+            sa.and_(sequence_jobs.c.status.in_(_RUNNABLE), sequence_jobs.c.run_after <= _NOW),
+            sa.and_(
+                sequence_jobs.c.status == JobStatus.IN_PROGRESS.value,
+                sequence_jobs.c.lease_expires_at < _NOW,
+            ),
+        )
     )
+    .order_by(sequence_jobs.c.run_after)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_TAKE = (
+    sa.update(sequence_jobs)
+    .where(sequence_jobs.c.id == sa.bindparam("w_id"))
+    .values(
+        status=JobStatus.IN_PROGRESS.value,
+        lease_owner=sa.bindparam("owner"),
+        lease_token=sa.bindparam("token"),
+        lease_expires_at=sa.bindparam("until", type_=sequence_jobs.c.lease_expires_at.type),
+        claims=sequence_jobs.c.claims + 1,
+        updated_at=sa.bindparam("now2", type_=sequence_jobs.c.updated_at.type),
+    )
+    .returning(*sequence_jobs.c)
+)
 
 
 def claim_job(
@@ -155,34 +176,12 @@ def claim_job(
     Returns the job and, when it was taken from a worker whose lease expired, that owner.
     PostgreSQL skips rows other workers hold; SQLite's writer lock makes this exclusive.
     """
-    pick = (
-        sa.select(sequence_jobs.c.id, sequence_jobs.c.lease_owner, sequence_jobs.c.status)
-        .where(_claimable(now))
-        .order_by(sequence_jobs.c.run_after)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    found = conn.execute(pick).first()
+    found = conn.execute(_PICK, {"now": now}).first()
     if found is None:
         return None
     previous_owner = found.lease_owner if found.status == JobStatus.IN_PROGRESS.value else None
-    row = (
-        conn.execute(
-            sa.update(sequence_jobs)
-            .where(sequence_jobs.c.id == found.id)
-            .values(
-                status=JobStatus.IN_PROGRESS.value,
-                lease_owner=owner,
-                lease_token=token,
-                lease_expires_at=lease_until,
-                claims=sequence_jobs.c.claims + 1,
-                updated_at=now,
-            )
-            .returning(*sequence_jobs.c)
-        )
-        .mappings()
-        .one()
-    )
+    params = {"w_id": found.id, "owner": owner, "token": token, "until": lease_until, "now2": now}
+    row = conn.execute(_TAKE, params).mappings().one()
     return _job(row), previous_owner
 
 
@@ -200,14 +199,29 @@ def next_run_after(conn: sa.Connection) -> datetime | None:
     return min(times) if times else None
 
 
+_UPDATES: dict[tuple[frozenset[str], bool], sa.Update] = {}
+
+
+def _update_statement(keys: frozenset[str], fenced: bool) -> sa.Update:
+    """One compiled-once UPDATE per shape, so the hot path skips statement building."""
+    stmt = _UPDATES.get((keys, fenced))
+    if stmt is None:
+        stmt = sa.update(sequence_jobs).where(sequence_jobs.c.id == sa.bindparam("w_id"))
+        if fenced:
+            stmt = stmt.where(sequence_jobs.c.lease_token == sa.bindparam("w_token"))
+        stmt = stmt.values({k: sa.bindparam(k) for k in keys})
+        _UPDATES[(keys, fenced)] = stmt
+    return stmt
+
+
 def update_job(
     conn: sa.Connection, job_id: str, token: str | None, now: datetime, **values: Any
 ) -> None:
     """Change a job; with a lease token, only while this worker still holds the lease."""
-    q = sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id)
-    if token is not None:
-        q = q.where(sequence_jobs.c.lease_token == token)
-    if conn.execute(q.values(updated_at=now, **values)).rowcount != 1:
+    values["updated_at"] = now
+    stmt = _update_statement(frozenset(values), token is not None)
+    params = {**values, "w_id": job_id, "w_token": token}
+    if conn.execute(stmt, params).rowcount != 1:
         if token is not None:
             raise LeaseLost(f"job {job_id}: lease lost to another worker")
         raise LookupError(f"job {job_id} not found")
@@ -224,20 +238,27 @@ def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> Non
 
 def insert_step(conn: sa.Connection, job_id: str, step: StepRecord) -> None:
     conn.execute(
-        sa.insert(job_steps).values(
-            job_id=job_id,
-            step_index=step.step_index,
-            step_name=step.step_name,
-            attempt=step.attempt,
-            status=step.status.value,
-            output=step.output,
-            error=step.error,
-            cost_micros=step.cost_micros,
-            started_at=step.started_at,
-            finished_at=step.finished_at,
-            duration_ms=step.duration_ms,
-        )
+        _INSERT_STEP,
+        {
+            "job_id": job_id,
+            "step_index": step.step_index,
+            "step_name": step.step_name,
+            "attempt": step.attempt,
+            "status": step.status.value,
+            "output": step.output,
+            "error": step.error,
+            "cost_micros": step.cost_micros,
+            "started_at": step.started_at,
+            "finished_at": step.finished_at,
+            "duration_ms": step.duration_ms,
+        },
     )
+
+
+_INSERT_STEP = sa.insert(job_steps)
+_INSERT_EVENT = sa.insert(events)
+_INSERT_JOB = sa.insert(sequence_jobs)
+_INSERT_AUDIT = sa.insert(audit_log)
 
 
 def steps_of(conn: sa.Connection, job_id: str) -> list[StepRecord]:
@@ -316,7 +337,7 @@ def cost_since(conn: sa.Connection, org_id: str, since: datetime) -> int:
 def insert_audit(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     rows = list(rows)
     if rows:
-        conn.execute(sa.insert(audit_log), rows)
+        conn.execute(_INSERT_AUDIT, rows)
 
 
 def audit_of(conn: sa.Connection, *, job_id: str | None = None, org_id: str | None = None) -> list[dict[str, Any]]:

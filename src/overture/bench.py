@@ -1,0 +1,149 @@
+"""The benchmark: engine cost per durably recorded step, against the storage's raw commit cost
+measured in the same run (ratios survive a noisy shared machine; absolute numbers do not)."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from overture.app import App
+from overture.engine.registry import Registry
+from overture.engine.sequences import load_sequence_text
+from overture.engine.step_context import StepContext
+from overture.settings import Settings
+
+
+def bench_registry(lengths: list[int]) -> Registry:
+    """A registry with one trivial sequence per requested length (``bench_5`` ...)."""
+    registry = Registry()
+
+    @registry.skill("bench-noop")
+    def noop(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Do nothing but return a small output."""
+        return {"i": ctx.step_index}
+
+    for n in sorted(set(lengths)):
+        steps = "\n".join(f"  - name: s{i}\n    uses: skill:bench-noop" for i in range(n))
+        text = f"event_type: bench_{n}\nactive_hours: ignore\nsteps:\n{steps}\n"
+        registry.add_sequence(load_sequence_text(text, f"bench_{n}.yaml"))
+    return registry
+
+
+def raw_sqlite_commit_us(path: Path, n: int, synchronous: str) -> float:
+    """One INSERT + COMMIT per row with the engine's durability settings."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("CREATE TABLE IF NOT EXISTS raw(id INTEGER PRIMARY KEY, job TEXT, idx INT, out TEXT)")
+    t0 = time.perf_counter()
+    for i in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO raw(job, idx, out) VALUES (?, ?, ?)", ("job", i, '{"i": 1}'))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return elapsed / n * 1e6
+
+
+def raw_pg_commit_us(url: str, n: int) -> float:
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TEMP TABLE raw(id serial PRIMARY KEY, job text, idx int, out jsonb)")
+        conn.commit()
+        t0 = time.perf_counter()
+        for i in range(n):
+            conn.execute("INSERT INTO raw(job, idx, out) VALUES (%s, %s, %s)", ("job", i, '{"i": 1}'))
+            conn.commit()
+        return (time.perf_counter() - t0) / n * 1e6
+
+
+def engine_run(url: str, registry: Registry, length: int, events: int) -> dict[str, float]:
+    """Ingest ``events`` events of a ``length``-step sequence, then run them all."""
+    settings = Settings(database_url=url, packs=[])
+    app = App(settings, registry=registry)
+    app.migrate()
+    org = f"bench{time.time_ns()}"
+    app.admin.add_org(org, "Bench")
+    app.admin.add_user(org, f"{org}-u", "Bench", active_hours=None)
+    t0 = time.perf_counter()
+    for i in range(events):
+        app.emit({"type": f"bench_{length}", "org_id": org, "user_id": f"{org}-u", "payload": {"i": i}})
+    t1 = time.perf_counter()
+    worker = app.worker("bench")
+    worker.run(until_idle=True)
+    t2 = time.perf_counter()
+    app.close()
+    steps = events * length
+    return {
+        "events": events,
+        "steps": steps,
+        "ingest_s": t1 - t0,
+        "run_s": t2 - t1,
+        "events_per_s": events / (t2 - t0),
+        "us_per_step": (t2 - t0) / steps * 1e6,
+        "us_per_step_run_only": (t2 - t1) / steps * 1e6,
+    }
+
+
+def _measure(
+    name: str,
+    url: str,
+    raw: Callable[[int], float],
+    events: int,
+    lengths: list[int],
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    registry = bench_registry([5, *lengths])
+    say(f"[{name}] raw storage: one INSERT + COMMIT per step ...")
+    raw_us = raw(min(events * 5, 10000))
+    say(f"[{name}]   {raw_us:.1f} us per commit")
+    say(f"[{name}] engine: {events} events x 5 steps ...")
+    main = engine_run(url, registry, 5, events)
+    say(
+        f"[{name}]   {main['events_per_s']:.0f} events/s, {main['us_per_step']:.1f} us per step "
+        f"(ratio {main['us_per_step'] / raw_us:.2f}x raw commit)"
+    )
+    by_length = {}
+    total_steps = max(lengths) * 10
+    for n in lengths:
+        r = engine_run(url, registry, n, max(1, total_steps // n))
+        by_length[str(n)] = r["us_per_step_run_only"]
+        say(f"[{name}]   {n:>4}-step sequences: {r['us_per_step_run_only']:.1f} us per step")
+    flat = max(by_length.values()) / min(by_length.values())
+    say(f"[{name}]   flatness (slowest/fastest per-step cost across lengths): {flat:.2f}x")
+    return {
+        "raw_commit_us": raw_us,
+        **{k: v for k, v in main.items()},
+        "ratio_to_raw": main["us_per_step"] / raw_us,
+        "us_per_step_by_length": by_length,
+        "flatness": flat,
+    }
+
+
+def run_bench(events: int, pg_url: str | None, lengths: list[int], progress: bool = True) -> dict[str, Any]:
+    say: Callable[[str], None] = click.echo if progress else (lambda _s: None)
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="overture-bench-") as tmp:
+        folder = Path(tmp)
+        sync = Settings().sqlite_synchronous
+        report["sqlite"] = _measure(
+            "sqlite",
+            f"sqlite:///{folder / 'engine.db'}",
+            lambda n: raw_sqlite_commit_us(folder / "raw.db", n, sync),
+            events,
+            lengths,
+            say,
+        )
+    if pg_url:
+        report["postgresql"] = _measure(
+            "postgresql", pg_url, lambda n: raw_pg_commit_us(pg_url, n), events, lengths, say
+        )
+    return report

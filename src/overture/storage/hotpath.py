@@ -1,0 +1,96 @@
+"""The one write made for every step: advance the job and append the step record.
+
+It runs thousands of times per job batch, so it goes straight to the driver with two
+prepared statements instead of building SQLAlchemy statements each time. Everything else
+uses the Core operations in ``jobs.py``. Column formats match what SQLAlchemy writes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from overture.engine.model import StepRecord
+from overture.errors import LeaseLost
+
+_ADVANCE = (
+    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, updated_at = {p} "
+    "WHERE id = {p} AND lease_token = {p}"
+)
+_STEP = (
+    "INSERT INTO job_steps (job_id, step_index, step_name, attempt, status, output, error, "
+    "cost_micros, started_at, finished_at, duration_ms) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {j}, {p}, {p}, {p}, {p}, {p})"
+)
+
+
+class StepWriter:
+    """Writes plain step advances on a driver connection held for one claim."""
+
+    def __init__(self, raw_connection: Any, is_sqlite: bool) -> None:
+        self._raw = raw_connection
+        self._conn = raw_connection.driver_connection
+        self._sqlite = is_sqlite
+        p, j = ("?", "?") if is_sqlite else ("%s", "%s::jsonb")
+        self._advance = _ADVANCE.format(p=p, j=j)
+        self._step = _STEP.format(p=p, j=j)
+
+    def _time(self, value: datetime) -> Any:
+        if self._sqlite:
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
+
+    def advance(
+        self,
+        job_id: str,
+        token: str,
+        now: datetime,
+        current_step: int,
+        status: str,
+        context: dict[str, Any],
+        step: StepRecord,
+    ) -> None:
+        """Record ``step`` and move the job to ``current_step`` atomically, fenced by the lease."""
+        cur = self._conn.cursor()
+        try:
+            if self._sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            cur.execute(
+                self._advance,
+                (current_step, status, json.dumps(context), self._time(now), job_id, token),
+            )
+            if cur.rowcount != 1:
+                raise LeaseLost(f"job {job_id}: lease lost to another worker")
+            cur.execute(
+                self._step,
+                (
+                    job_id,
+                    step.step_index,
+                    step.step_name,
+                    step.attempt,
+                    step.status.value,
+                    json.dumps(step.output),
+                    step.error,
+                    step.cost_micros,
+                    self._time(step.started_at),
+                    self._time(step.finished_at),
+                    step.duration_ms,
+                ),
+            )
+            if self._sqlite:
+                cur.execute("COMMIT")
+            else:
+                self._conn.commit()
+        except BaseException:
+            if self._sqlite:
+                if self._conn.in_transaction:
+                    cur.execute("ROLLBACK")
+            else:
+                self._conn.rollback()
+            raise
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._raw.close()
