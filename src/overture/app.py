@@ -75,9 +75,11 @@ class App:
             name=name,
         )
 
-    def run_until_idle(self) -> int:
-        """Run one worker in this thread until nothing is runnable; returns job runs."""
-        return self.worker().run(until_idle=True)
+    def run_until_idle(self, horizon_s: float = 0.0) -> int:
+        """Run one worker in this thread until nothing is runnable within ``horizon_s``."""
+        worker = self.worker()
+        worker.idle_horizon_s = horizon_s
+        return worker.run(until_idle=True)
 
     def close(self) -> None:
         self.store.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,12 +83,14 @@ class Runner:
         self.expressions = Expressions()
         self.invoker = Invoker()
         self._writer: StepWriter | None = None
+        self._claim_perf = 0.0
 
     # -- the loop over steps --------------------------------------------------------------
 
     def run(self, job: Job) -> JobStatus:
         """Run ``job`` until it pauses, ends, or is handed back; returns where it stands."""
         claim_started = self.clock.monotonic()
+        self._claim_perf = time.perf_counter()
         state = JobState.from_context(job.context)
         sequence = self.registry.sequences.get(job.event_type)
         if sequence is None:
@@ -109,11 +112,11 @@ class Runner:
                 outputs = jobq.recorded_outputs(conn, job.id)
         context = self.contexts.base(job, state)
         budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
-        index = job.current_step
+        index = first_step = job.current_step
         self._writer = StepWriter(self.store.engine.raw_connection(), self.store.is_sqlite)
         try:
             while index < len(sequence.steps):
-                if index > job.current_step and self.clock.monotonic() >= budget_end:
+                if index > first_step and self.clock.monotonic() >= budget_end:
                     commit = _Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
                     return self._apply(job, state, claim_started, commit)
                 commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
@@ -388,7 +391,7 @@ class Runner:
         values: dict[str, Any] = {"current_step": commit.next_step, "status": status.value}
         releasing = status != JobStatus.IN_PROGRESS
         if releasing:
-            state.bump("active_ms", (self.clock.monotonic() - claim_started) * 1000)
+            state.bump("active_ms", (time.perf_counter() - self._claim_perf) * 1000)
             values.update(lease_owner=None, lease_token=None, lease_expires_at=None, status_reason=commit.reason)
             values["run_after"] = commit.run_after or now
         if self._plain(commit, status):
