@@ -8,6 +8,7 @@ the row sent repeats nothing visible.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from dataclasses import dataclass
 
 from overture.clock import Clock
@@ -18,6 +19,7 @@ from overture.storage.store import Store
 
 log = logging.getLogger("overture.outbox")
 MAX_ATTEMPTS = 5
+CLAIM_S = 60.0
 
 
 @dataclass
@@ -26,10 +28,19 @@ class OutboxDispatcher:
     registry: Registry
     clock: Clock
 
-    def dispatch(self, limit: int = 100) -> int:
-        """Send what is pending; returns how many effects were carried out."""
-        with self.store.read() as conn:
-            rows = jobq.pending_outbox(conn, limit)
+    def dispatch(self, batch: int = 100) -> int:
+        """Carry out everything pending, a batch at a time; returns how many succeeded."""
+        total = 0
+        while True:
+            done, claimed = self._batch(batch)
+            total += done
+            if claimed < batch:
+                return total
+
+    def _batch(self, limit: int) -> tuple[int, int]:
+        now = self.clock.now()
+        with self.store.write() as conn:
+            rows = jobq.claim_outbox(conn, now, now + timedelta(seconds=CLAIM_S), limit)
         sent = 0
         for row in rows:
             handler = self.registry.effects.get(row["kind"])
@@ -48,4 +59,4 @@ class OutboxDispatcher:
             with self.store.write() as conn:
                 jobq.mark_outbox(conn, row["id"], status, self.clock.now(), error)
             sent += error is None
-        return sent
+        return sent, len(rows)

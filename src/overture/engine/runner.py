@@ -433,8 +433,9 @@ class Runner:
                 jobq.insert_costs(conn, policies.cost_rows(commit.ctx, now))
                 commit.notifications.extend(policies.notification_rows(commit.ctx, now))
             jobq.insert_notifications(conn, commit.notifications)
-            if status.final:
-                commit.audits.append(self._audit(job, f"job_{status.value}", commit.reason or status.value))
+            final_action = f"job_{status.value}"
+            if status.final and not any(a["action"] == final_action for a in commit.audits):
+                commit.audits.append(self._audit(job, final_action, status.value, why=commit.reason))
             jobq.insert_audit(conn, commit.audits)
             if releasing and status in (JobStatus.PENDING, JobStatus.DEFERRED):
                 self.store.notify_work(conn)

@@ -299,8 +299,27 @@ def insert_outbox(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
     return insert_ignore(conn, outbox, rows, "idempotency_key")
 
 
-def pending_outbox(conn: sa.Connection, limit: int) -> list[dict[str, Any]]:
-    q = sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id).limit(limit)
+def claim_outbox(conn: sa.Connection, now: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
+    """Take up to ``limit`` effects to carry out: pending ones, or ones a dead dispatcher held."""
+    pick = (
+        sa.select(outbox.c.id)
+        .where(
+            sa.or_(
+                outbox.c.status == "pending",
+                sa.and_(outbox.c.status == "sending", outbox.c.claimed_until < now),
+            )
+        )
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = [r.id for r in conn.execute(pick)]
+    if not ids:
+        return []
+    conn.execute(
+        sa.update(outbox).where(outbox.c.id.in_(ids)).values(status="sending", claimed_until=until)
+    )
+    q = sa.select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
@@ -312,6 +331,7 @@ def mark_outbox(conn: sa.Connection, row_id: int, status: str, now: datetime, er
             status=status,
             attempts=outbox.c.attempts + 1,
             last_error=error,
+            claimed_until=None,
             sent_at=now if status == "sent" else None,
         )
     )

@@ -241,6 +241,7 @@ outbox = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("claimed_until", UTCDateTime(), nullable=True),
     _created(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
     sa.Index(None, "status", "id"),

@@ -149,6 +149,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "claimed_until", overture.storage.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
