@@ -1,0 +1,5 @@
+"""``python -m overture.cli``."""
+
+from overture.cli.main import main
+
+main()
