@@ -100,5 +100,7 @@ def app(db_url: str, clock: FakeClock, effect_dir: Path) -> Iterator[App]:
     application.close()
 
 
-def event(type_: str, payload: dict[str, Any] | None = None, user: str = "ana", **extra: Any) -> dict[str, Any]:
+def event(
+    type_: str, payload: dict[str, Any] | None = None, user: str = "ana", **extra: Any
+) -> dict[str, Any]:
     return {"type": type_, "org_id": "acme", "user_id": user, "payload": payload or {}, **extra}

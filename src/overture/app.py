@@ -63,7 +63,15 @@ class App:
 
     def worker(self, name: str | None = None) -> Worker:
         name = name or worker_name()
-        runner = Runner(self.store, self.registry, self.clock, self.contexts, self.followups, self.runner_config(), name)
+        runner = Runner(
+            self.store,
+            self.registry,
+            self.clock,
+            self.contexts,
+            self.followups,
+            self.runner_config(),
+            name,
+        )
         return Worker(
             store=self.store,
             runner=runner,

@@ -121,7 +121,7 @@ def _measure(
     say(f"[{name}]   flatness (slowest/fastest per-step cost across lengths): {flat:.2f}x")
     return {
         "raw_commit_us": raw_us,
-        **{k: v for k, v in main.items()},
+        **main,
         "ratio_to_raw": main["us_per_step"] / raw_us,
         "us_per_step_by_length": by_length,
         "flatness": flat,

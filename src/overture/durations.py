@@ -31,9 +31,7 @@ def parse_duration(text: str | int | float) -> timedelta:
         try:
             total, pos = float(s), len(s)
         except ValueError:
-            raise ValueError(
-                f"not a duration: {text!r} (use e.g. 30s, 5m, 48h, 2d or 1h30m)"
-            ) from None
+            raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 48h, 2d or 1h30m)") from None
         if total < 0:
             raise ValueError(f"duration must not be negative: {text!r}")
     return timedelta(seconds=total)

@@ -17,9 +17,7 @@ from pydantic_settings import (
 class Settings(BaseSettings):
     """Everything an operator can set. Environment beats the file; the file beats defaults."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="OVERTURE_", toml_file="overture.toml", extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="OVERTURE_", toml_file="overture.toml", extra="forbid")
 
     database_url: str = "sqlite:///overture.db"
     packs: list[str] = Field(default_factory=lambda: ["demo"])

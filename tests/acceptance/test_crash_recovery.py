@@ -51,7 +51,9 @@ def test_kill_9_mid_sequence_resumes_exactly_once(db_url: str, tmp_path: Path) -
         job = jobq.get_job(conn, result.job_id or "")
     assert job is not None and job.status.value == "in_progress" and job.current_step == 2
 
-    rescuer = subprocess.run(cmd + ["--until-idle"], env=env, capture_output=True, text=True, timeout=60)
+    rescuer = subprocess.run(
+        [*cmd, "--until-idle"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert rescuer.returncode == 0, rescuer.stderr
 
     with app.store.read() as conn:

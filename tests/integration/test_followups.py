@@ -19,7 +19,11 @@ def test_chain_runs_to_depth_three_and_refuses_the_fourth(app: App) -> None:
     app.run_until_idle()
     with app.store.read() as conn:
         jobs = sorted(jobq.list_jobs(conn, org_id="acme"), key=lambda j: j.chain_depth)
-    assert [(j.chain_depth, j.status.value) for j in jobs] == [(1, "completed"), (2, "completed"), (3, "completed")]
+    assert [(j.chain_depth, j.status.value) for j in jobs] == [
+        (1, "completed"),
+        (2, "completed"),
+        (3, "completed"),
+    ]
     first, second, third = jobs
     assert first.id == root.job_id
     assert second.parent_job_id == first.id and third.parent_job_id == second.id
@@ -57,5 +61,9 @@ def test_external_event_with_parent_at_depth_three_is_rejected(app: App) -> None
     with app.store.read() as conn:
         deepest = max(jobq.list_jobs(conn, org_id="acme"), key=lambda j: j.chain_depth)
     result = app.emit(event("five_steps", parent_job_id=deepest.id))
-    assert (result.status, result.reason, result.job_id) == ("rejected", "chain_depth_exceeded", None)
+    assert (result.status, result.reason, result.job_id) == (
+        "rejected",
+        "chain_depth_exceeded",
+        None,
+    )
     assert job_of(app, deepest.id).chain_depth == 3

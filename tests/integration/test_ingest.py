@@ -65,8 +65,14 @@ def test_disabled_feature_skips_the_event(app: App) -> None:
 
 def test_outside_active_hours_defers_to_next_window_across_midnight(app: App, clock: FakeClock) -> None:
     """Gate 3: a night-shift window 22:00-06:00 in Tokyo defers a 07:00 event to 22:00 local."""
-    app.admin.add_user("acme", "kenji", "Kenji", timezone="Asia/Tokyo", active_hours="22:00-06:00",
-                       workdays="mon-sun")
+    app.admin.add_user(
+        "acme",
+        "kenji",
+        "Kenji",
+        timezone="Asia/Tokyo",
+        active_hours="22:00-06:00",
+        workdays="mon-sun",
+    )
     clock.set(datetime(2026, 11, 19, 22, 0, tzinfo=UTC))  # 07:00 Friday in Tokyo
     result = app.emit(event("five_steps", user="kenji"))
     assert (result.status, result.reason) == ("deferred", "outside_active_hours")
@@ -80,8 +86,14 @@ def test_outside_active_hours_defers_to_next_window_across_midnight(app: App, cl
 
 def test_deferral_across_a_dst_change_lands_on_local_morning(app: App, clock: FakeClock) -> None:
     """Gate 3 across DST: on the night New York falls back, 08:00 local is 13:00 UTC, not 12:00."""
-    app.admin.add_user("acme", "nina", "Nina", timezone="America/New_York", active_hours="08:00-18:00",
-                       workdays="mon-sun")
+    app.admin.add_user(
+        "acme",
+        "nina",
+        "Nina",
+        timezone="America/New_York",
+        active_hours="08:00-18:00",
+        workdays="mon-sun",
+    )
     clock.set(datetime(2026, 11, 1, 3, 0, tzinfo=UTC))  # Oct 31, 23:00 EDT
     result = app.emit(event("five_steps", user="nina"))
     assert result.status == "deferred"
@@ -149,11 +161,23 @@ def test_duplicate_outside_hours_is_still_a_duplicate(app: App, clock: FakeClock
         ({"type": "five_steps", "org_id": "acme"}, "user_id: Field required"),
         ({"type": "Five Steps!", "org_id": "acme", "user_id": "ana"}, "type: invalid value"),
         ({"type": "five_steps", "org_id": "acme", "user_id": "ana", "payload": []}, "payload"),
-        ({"type": "five_steps", "org_id": "acme", "user_id": "ana", "colour": "red"}, "colour: unknown field"),
+        (
+            {"type": "five_steps", "org_id": "acme", "user_id": "ana", "colour": "red"},
+            "colour: unknown field",
+        ),
         ({"type": "five_steps", "org_id": 7, "user_id": "ana"}, "org_id"),
-        ({"type": "five_steps", "org_id": "acme", "user_id": "ana", "occurred_at": "yesterday"}, "occurred_at"),
-        ({"type": "no_such_type", "org_id": "acme", "user_id": "ana"}, "unknown event type 'no_such_type'"),
-        ({"type": "five_steps", "org_id": "acme", "user_id": "ana", "parent_job_id": "zzz"}, "parent_job_id: no job"),
+        (
+            {"type": "five_steps", "org_id": "acme", "user_id": "ana", "occurred_at": "yesterday"},
+            "occurred_at",
+        ),
+        (
+            {"type": "no_such_type", "org_id": "acme", "user_id": "ana"},
+            "unknown event type 'no_such_type'",
+        ),
+        (
+            {"type": "five_steps", "org_id": "acme", "user_id": "ana", "parent_job_id": "zzz"},
+            "parent_job_id: no job",
+        ),
         ("not an object", "expected a JSON object"),
     ],
 )

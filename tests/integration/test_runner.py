@@ -31,14 +31,30 @@ def test_a_sequence_runs_to_completion_with_metadata(app: App, effect_dir: Path)
     job = job_of(app, result.job_id)
     assert job.status.value == "completed" and job.current_step == 5
     assert [(s.step_name, s.status.value) for s in steps_of(app, result.job_id)] == [
-        ("first", "completed"), ("act-one", "completed"), ("pause", "completed"),
-        ("act-two", "completed"), ("last", "completed"),
+        ("first", "completed"),
+        ("act-one", "completed"),
+        ("pause", "completed"),
+        ("act-two", "completed"),
+        ("last", "completed"),
     ]
     meta = job.execution_metadata or {}
-    assert {k: meta[k] for k in ("steps_attempted", "steps_completed", "steps_failed",
-                                  "approval_gates_hit", "followups_queued", "chain_depth")} == {
-        "steps_attempted": 5, "steps_completed": 5, "steps_failed": 0,
-        "approval_gates_hit": 0, "followups_queued": 0, "chain_depth": 1,
+    assert {
+        k: meta[k]
+        for k in (
+            "steps_attempted",
+            "steps_completed",
+            "steps_failed",
+            "approval_gates_hit",
+            "followups_queued",
+            "chain_depth",
+        )
+    } == {
+        "steps_attempted": 5,
+        "steps_completed": 5,
+        "steps_failed": 0,
+        "approval_gates_hit": 0,
+        "followups_queued": 0,
+        "chain_depth": 1,
     }
     assert meta["total_duration_ms"] > 0 and meta["total_ai_cost"] == 0
     assert job.context["execution_metadata"] == meta
@@ -52,7 +68,10 @@ def test_continue_policy_records_the_failure_and_goes_on(app: App) -> None:
     result = app.emit(event("keep_going"))
     app.run_until_idle()
     steps = steps_of(app, result.job_id)
-    assert [(s.step_name, s.status.value) for s in steps] == [("breaks", "failed"), ("after", "completed")]
+    assert [(s.step_name, s.status.value) for s in steps] == [
+        ("breaks", "failed"),
+        ("after", "completed"),
+    ]
     assert "flaky failure on attempt 1" in (steps[0].error or "")
     job = job_of(app, result.job_id)
     assert job.status.value == "completed" and (job.execution_metadata or {})["steps_failed"] == 1
@@ -81,7 +100,9 @@ def test_retry_waits_its_backoff_then_succeeds(app: App, clock: FakeClock) -> No
     app.run_until_idle()
     steps = steps_of(app, result.job_id)
     assert [(s.step_name, s.attempt, s.status.value) for s in steps] == [
-        ("wobble", 1, "failed"), ("wobble", 2, "completed"), ("after", 1, "completed"),
+        ("wobble", 1, "failed"),
+        ("wobble", 2, "completed"),
+        ("after", 1, "completed"),
     ]
     assert job_of(app, result.job_id).status.value == "completed"
 
@@ -94,7 +115,10 @@ def test_retry_once_then_stop(app: App, clock: FakeClock) -> None:
     app.run_until_idle()
     job = job_of(app, result.job_id)
     assert job.status.value == "failed"
-    assert [(s.attempt, s.status.value) for s in steps_of(app, result.job_id)] == [(1, "failed"), (2, "failed")]
+    assert [(s.attempt, s.status.value) for s in steps_of(app, result.job_id)] == [
+        (1, "failed"),
+        (2, "failed"),
+    ]
 
 
 def test_rate_limit_defers_the_job_five_minutes(app: App, clock: FakeClock) -> None:
@@ -106,7 +130,9 @@ def test_rate_limit_defers_the_job_five_minutes(app: App, clock: FakeClock) -> N
     assert job.run_after == clock.now() + timedelta(minutes=5)
     assert [s.status.value for s in steps_of(app, result.job_id)] == ["completed", "deferred"]
     with app.store.read() as conn:
-        assert [a["reason"] for a in jobq.audit_of(conn, job_id=job.id) if a["action"] == "job_deferred"] == ["rate_limited"]
+        assert [a["reason"] for a in jobq.audit_of(conn, job_id=job.id) if a["action"] == "job_deferred"] == [
+            "rate_limited"
+        ]
 
 
 def test_spent_budget_halts_before_the_ai_step(app: App) -> None:
@@ -143,7 +169,13 @@ def test_time_budget_hands_the_job_back_as_a_continuation(db_url: str, effect_di
     app.run_until_idle()
     job = job_of(app, result.job_id)
     assert job.status.value == "completed" and job.continuations >= 1
-    assert [s.step_name for s in steps_of(app, result.job_id)] == ["first", "act-one", "pause", "act-two", "last"]
+    assert [s.step_name for s in steps_of(app, result.job_id)] == [
+        "first",
+        "act-one",
+        "pause",
+        "act-two",
+        "last",
+    ]
     assert (job.execution_metadata or {})["continuations"] == job.continuations
     with app.store.read() as conn:
         conts = [a for a in jobq.audit_of(conn, job_id=job.id) if a["action"] == "continuation"]
@@ -157,9 +189,18 @@ def test_resumed_job_replays_recorded_outputs(app: App, clock: FakeClock) -> Non
     app.run_until_idle()
     with app.store.read() as conn:
         from overture.storage import approvals as aq
+
         action = aq.list_actions(conn)[0]
-    app.approvals.decide(action.id, __import__("overture.engine.model", fromlist=["Decision"]).Decision.APPROVE, "ana")
+    app.approvals.decide(
+        action.id,
+        __import__("overture.engine.model", fromlist=["Decision"]).Decision.APPROVE,
+        "ana",
+    )
     app.run_until_idle()
     steps = steps_of(app, result.job_id)
-    assert [s.step_name for s in steps if s.status.value == "completed"] == ["draft", "send", "after"]
+    assert [s.step_name for s in steps if s.status.value == "completed"] == [
+        "draft",
+        "send",
+        "after",
+    ]
     assert steps[-1].output["echo"]["sent_body"] == f"{result.job_id}:1:send"

@@ -30,9 +30,7 @@ def scope() -> dict[str, Any]:
     }
 
 
-def test_single_expression_renders_native_value(
-    expressions: Expressions, scope: dict[str, Any]
-) -> None:
+def test_single_expression_renders_native_value(expressions: Expressions, scope: dict[str, Any]) -> None:
     """A string that is exactly one {{ expr }} yields the expression's native value."""
     assert expressions.render("{{ event.payload.n }}", scope) == 3
     assert expressions.render("  {{ event.payload.attendees }} ", scope) == ["a", "b"]
@@ -51,13 +49,9 @@ def test_native_string_is_not_reinterpreted(expressions: Expressions) -> None:
 
 def test_mixed_text_renders_to_string(expressions: Expressions, scope: dict[str, Any]) -> None:
     """Text around an expression, or several expressions, render to one string."""
-    assert expressions.render("Meeting {{ event.payload.meeting_id }} ended", scope) == (
-        "Meeting m-42 ended"
-    )
+    assert expressions.render("Meeting {{ event.payload.meeting_id }} ended", scope) == ("Meeting m-42 ended")
     assert expressions.render("{{ event.payload.n }}{{ event.payload.n }}", scope) == "33"
-    rendered = expressions.render(
-        "{% for a in event.payload.attendees %}{{ a }};{% endfor %}", scope
-    )
+    rendered = expressions.render("{% for a in event.payload.attendees %}{{ a }};{% endfor %}", scope)
     assert rendered == "a;b;"
 
 
@@ -86,9 +80,7 @@ def test_nested_render(expressions: Expressions, scope: dict[str, Any]) -> None:
     }
 
 
-def test_render_result_does_not_alias_scope(
-    expressions: Expressions, scope: dict[str, Any]
-) -> None:
+def test_render_result_does_not_alias_scope(expressions: Expressions, scope: dict[str, Any]) -> None:
     """Mutating a native result leaves the scope as it was."""
     result = expressions.render("{{ outputs['detect-intents'] }}", scope)
     result["intents"].append("x")
@@ -105,9 +97,7 @@ def test_condition_truthiness(expressions: Expressions, scope: dict[str, Any]) -
     assert expressions.condition("context.tz", scope)
 
 
-def test_condition_missing_values_are_falsy(
-    expressions: Expressions, scope: dict[str, Any]
-) -> None:
+def test_condition_missing_values_are_falsy(expressions: Expressions, scope: dict[str, Any]) -> None:
     """Missing outputs, names and attributes make a condition false, never an error."""
     assert not expressions.condition("outputs['not-run'].count > 0", scope)
     assert not expressions.condition("outputs['not-run'].count", scope)
@@ -153,9 +143,7 @@ def test_error_names_the_expression(expressions: Expressions) -> None:
         "lipsum.__globals__",
     ],
 )
-def test_sandbox_escapes_are_refused(
-    expressions: Expressions, scope: dict[str, Any], source: str
-) -> None:
+def test_sandbox_escapes_are_refused(expressions: Expressions, scope: dict[str, Any], source: str) -> None:
     """Dunder access and mutating calls are refused in both conditions and templates."""
     before = copy.deepcopy(scope)
     with pytest.raises(ExpressionError, match="sandbox"):

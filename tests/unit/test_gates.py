@@ -34,9 +34,7 @@ def facts(**changes: Any) -> GateFacts:
 
 def test_all_gates_pass_accepts() -> None:
     """With every fact favourable the event is accepted with no run_after."""
-    assert decide(facts(), INSIDE) == GateDecision(
-        Outcome.ACCEPTED, Reason.PASSED, "all gates passed", None
-    )
+    assert decide(facts(), INSIDE) == GateDecision(Outcome.ACCEPTED, Reason.PASSED, "all gates passed", None)
 
 
 def test_missing_org_is_rejected() -> None:
@@ -73,9 +71,7 @@ def test_disabled_feature_is_skipped() -> None:
 
 def test_disabled_feature_beats_hours_budget_and_duplicate() -> None:
     """A disabled feature wins over being outside hours, out of budget or a duplicate."""
-    decision = decide(
-        facts(feature_enabled=False, budget_spent=True, duplicate_of="evt-1"), OUTSIDE
-    )
+    decision = decide(facts(feature_enabled=False, budget_spent=True, duplicate_of="evt-1"), OUTSIDE)
     assert decision.reason == Reason.FEATURE_DISABLED
 
 
@@ -85,8 +81,7 @@ def test_outside_hours_is_deferred_to_next_local_start() -> None:
     assert decision == GateDecision(
         Outcome.DEFERRED,
         Reason.OUTSIDE_ACTIVE_HOURS,
-        "outside active hours 08:00-18:00 mon-fri in America/New_York; "
-        "deferred to 2026-11-23 08:00 local",
+        "outside active hours 08:00-18:00 mon-fri in America/New_York; deferred to 2026-11-23 08:00 local",
         MONDAY_8AM_NY,
     )
     assert decision.run_after is not None
@@ -103,9 +98,7 @@ def test_deferral_beats_budget() -> None:
 def test_duplicate_beats_deferral() -> None:
     """A retried webhook overnight is a duplicate, not a second deferred job."""
     decision = decide(facts(duplicate_of="evt-1"), OUTSIDE)
-    assert decision == GateDecision(
-        Outcome.DUPLICATE, Reason.DUPLICATE, "duplicate of event evt-1", None
-    )
+    assert decision == GateDecision(Outcome.DUPLICATE, Reason.DUPLICATE, "duplicate of event evt-1", None)
 
 
 def test_duplicate_outside_hours_beats_budget_too() -> None:

@@ -289,9 +289,7 @@ def test_followup_without_type() -> None:
     """A followup step needs with.type, and its payload must be a mapping."""
     error = _error(MINIMAL + "  - name: later\n    uses: followup\n")
     assert (error.line, error.field) == (5, "steps[1].with.type")
-    payload = _error(
-        MINIMAL + "  - name: later\n    uses: followup\n    with: {type: t, payload: 1}\n"
-    )
+    payload = _error(MINIMAL + "  - name: later\n    uses: followup\n    with: {type: t, payload: 1}\n")
     assert (payload.line, payload.field) == (7, "steps[1].with.payload")
 
 

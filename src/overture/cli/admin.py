@@ -67,22 +67,50 @@ def users() -> None:
 @json_option
 @handle_errors
 def users_add(
-    user_id: str, org_id: str, name: str, timezone: str, active_hours: str, workdays: str,
-    max_notifications_per_hour: int, email: str | None, slack_user_id: str | None, role: str,
+    user_id: str,
+    org_id: str,
+    name: str,
+    timezone: str,
+    active_hours: str,
+    workdays: str,
+    max_notifications_per_hour: int,
+    email: str | None,
+    slack_user_id: str | None,
+    role: str,
     as_json: bool,
 ) -> None:
     """Add a user with their time zone, active hours and notification limit."""
-    row = state().app().admin.add_user(
-        org_id, user_id, name, timezone=timezone,
-        active_hours=None if active_hours == "always" else active_hours, workdays=workdays,
-        max_notifications_per_hour=max_notifications_per_hour, email=email,
-        slack_user_id=slack_user_id, role=role,
+    row = (
+        state()
+        .app()
+        .admin.add_user(
+            org_id,
+            user_id,
+            name,
+            timezone=timezone,
+            active_hours=None if active_hours == "always" else active_hours,
+            workdays=workdays,
+            max_notifications_per_hour=max_notifications_per_hour,
+            email=email,
+            slack_user_id=slack_user_id,
+            role=role,
+        )
     )
     if as_json:
-        emit_json({"id": row.id, "org_id": row.org_id, "timezone": row.timezone,
-                   "active_hours": row.active_hours, "workdays": row.workdays, "role": row.role})
+        emit_json(
+            {
+                "id": row.id,
+                "org_id": row.org_id,
+                "timezone": row.timezone,
+                "active_hours": row.active_hours,
+                "workdays": row.workdays,
+                "role": row.role,
+            }
+        )
     else:
-        click.echo(f"user {row.id} added to {row.org_id} ({row.timezone}, active {row.active_hours or 'always'})")
+        click.echo(
+            f"user {row.id} added to {row.org_id} ({row.timezone}, active {row.active_hours or 'always'})"
+        )
 
 
 @click.group()

@@ -46,9 +46,7 @@ def ensure_schema(app: App) -> None:
     if current is None:
         app.migrate()
     elif current != migrate.head_revision():
-        raise OvertureError(
-            f"the database is at schema revision {current}; run `overture migrate` first"
-        )
+        raise OvertureError(f"the database is at schema revision {current}; run `overture migrate` first")
 
 
 def state() -> CliState:

@@ -28,8 +28,12 @@ def say(text: str = "", *, bold: bool = False) -> None:
 
 
 @click.command()
-@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to put the demo database and outbox (default: a new temporary folder).")
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to put the demo database and outbox (default: a new temporary folder).",
+)
 @handle_errors
 def demo(workdir: Path | None) -> None:
     """Run a scripted story: an event, its steps, an approval, a decision, a follow-up job."""
@@ -51,27 +55,61 @@ def _story(app: App, workdir: Path) -> None:
     say(f"Fresh SQLite database: {workdir / 'overture-demo.db'}\n")
     app.migrate()
     app.admin.add_org("acme", "Acme Robotics")
-    app.admin.add_user("acme", "ana", "Ana Ruiz", timezone="UTC", active_hours=None,
-                       email="ana@acme.example")
+    app.admin.add_user("acme", "ana", "Ana Ruiz", timezone="UTC", active_hours=None, email="ana@acme.example")
     now_local = app.clock.now()
     start = (now_local + timedelta(hours=3)).strftime("%H:00")
     end = (now_local + timedelta(hours=5)).strftime("%H:00")
-    app.admin.add_user("acme", "ben", "Ben Okafor", timezone="UTC", active_hours=f"{start}-{end}",
-                       workdays="mon-sun")
+    app.admin.add_user(
+        "acme",
+        "ben",
+        "Ben Okafor",
+        timezone="UTC",
+        active_hours=f"{start}-{end}",
+        workdays="mon-sun",
+    )
     app.admin.set_budget("acme", "month", 25.0)
-    say("1. Tenancy: org 'acme', reps Ana (always reachable) and Ben (active only "
-        f"{start}-{end} UTC), an AI budget of $25/month.")
+    say(
+        "1. Tenancy: org 'acme', reps Ana (always reachable) and Ben (active only "
+        f"{start}-{end} UTC), an AI budget of $25/month."
+    )
 
-    payload = {"call_id": "call-042", "notes": NOTES, "contact_name": "Dana",
-               "contact_email": "dana@globex.example", "account": "Globex", "topic": "the Globex pilot"}
-    first = app.emit({"type": "call_ended", "source": "webhook:demo", "org_id": "acme",
-                      "user_id": "ana", "payload": payload})
+    payload = {
+        "call_id": "call-042",
+        "notes": NOTES,
+        "contact_name": "Dana",
+        "contact_email": "dana@globex.example",
+        "account": "Globex",
+        "topic": "the Globex pilot",
+    }
+    first = app.emit(
+        {
+            "type": "call_ended",
+            "source": "webhook:demo",
+            "org_id": "acme",
+            "user_id": "ana",
+            "payload": payload,
+        }
+    )
     say(f"\n2. A 'call_ended' event arrives for Ana -> {first.status} ({first.detail}); job {first.job_id}")
-    again = app.emit({"type": "call_ended", "source": "webhook:demo", "org_id": "acme",
-                      "user_id": "ana", "payload": payload})
+    again = app.emit(
+        {
+            "type": "call_ended",
+            "source": "webhook:demo",
+            "org_id": "acme",
+            "user_id": "ana",
+            "payload": payload,
+        }
+    )
     say(f"   The recorder retries the same webhook -> {again.status}: {again.detail}")
-    late = app.emit({"type": "call_ended", "source": "webhook:demo", "org_id": "acme",
-                     "user_id": "ben", "payload": {**payload, "call_id": "call-043"}})
+    late = app.emit(
+        {
+            "type": "call_ended",
+            "source": "webhook:demo",
+            "org_id": "acme",
+            "user_id": "ben",
+            "payload": {**payload, "call_id": "call-043"},
+        }
+    )
     say(f"   A call ends for Ben outside his hours -> {late.status}: {late.detail}")
     ghost = app.emit({"type": "call_ended", "org_id": "acme", "user_id": "nobody", "payload": payload})
     say(f"   An event for an unknown user -> {ghost.status} ({ghost.reason})")
@@ -108,7 +146,10 @@ def _story(app: App, workdir: Path) -> None:
     say(f"\n7. Still waiting for a human: {len(pending)} action(s)")
     for a in pending:
         say(f"   - {a.title} (job {a.job_id}, expires {a.expires_at:%Y-%m-%d %H:%M} UTC)")
-    say(f"\nDone. Explore it yourself: overture --db sqlite:///{workdir / 'overture-demo.db'} jobs list", bold=True)
+    say(
+        f"\nDone. Explore it yourself: overture --db sqlite:///{workdir / 'overture-demo.db'} jobs list",
+        bold=True,
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -25,12 +25,20 @@ from overture.storage import jobs as jobq
 @click.option("--parent-job-id")
 @handle_errors
 def emit(
-    event_type: str, org_id: str, user_id: str, payload: str, source: str,
-    idempotency_key: str | None, parent_job_id: str | None,
+    event_type: str,
+    org_id: str,
+    user_id: str,
+    payload: str,
+    source: str,
+    idempotency_key: str | None,
+    parent_job_id: str | None,
 ) -> None:
     """Send an event; prints {event_id, status, job_id, reason} as JSON."""
     data: dict[str, Any] = {
-        "type": event_type, "org_id": org_id, "user_id": user_id, "source": source,
+        "type": event_type,
+        "org_id": org_id,
+        "user_id": user_id,
+        "source": source,
         "payload": parse_json_option(payload, "--payload"),
     }
     if idempotency_key:
@@ -78,7 +86,9 @@ def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool)
         emit_json([job_summary(j) for j in rows])
         return
     for j in rows:
-        click.echo(f"{j.id}  {j.status.value:<17} {j.event_type:<22} step {j.current_step}  depth {j.chain_depth}")
+        click.echo(
+            f"{j.id}  {j.status.value:<17} {j.event_type:<22} step {j.current_step}  depth {j.chain_depth}"
+        )
 
 
 @jobs.command("show")
@@ -104,7 +114,8 @@ def render_job(d: dict[str, Any]) -> str:
     lines = [
         f"job {d['id']}  {d['event_type']} ({d['event_source']})",
         f"  status: {d['status']}" + (f" - {d['status_reason']}" if d.get("status_reason") else ""),
-        f"  current step: {d['current_step']}   chain depth: {d['chain_depth']}   continuations: {d['continuations']}",
+        f"  current step: {d['current_step']}   chain depth: {d['chain_depth']}"
+        f"   continuations: {d['continuations']}",
         "  steps:",
     ]
     for s in d["steps"]:
@@ -112,8 +123,16 @@ def render_job(d: dict[str, Any]) -> str:
         lines.append(f"    {s['index']}. {s['name']:<22} {s['status']:<17} attempt {s['attempt']}  {out}")
     meta = d.get("execution_metadata") or {}
     if meta:
-        keys = ("steps_attempted", "steps_completed", "steps_failed", "approval_gates_hit",
-                "followups_queued", "total_duration_ms", "total_ai_cost", "chain_depth")
+        keys = (
+            "steps_attempted",
+            "steps_completed",
+            "steps_failed",
+            "approval_gates_hit",
+            "followups_queued",
+            "total_duration_ms",
+            "total_ai_cost",
+            "chain_depth",
+        )
         lines.append("  execution metadata: " + ", ".join(f"{k}={meta.get(k)}" for k in keys))
     lines.append("  chain:")
     for a in d["chain"]["ancestors"]:
@@ -148,8 +167,13 @@ def approvals() -> None:
 def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json: bool) -> None:
     """List pending actions."""
     with state().app().store.read() as conn:
-        rows = actionq.list_actions(conn, org_id=org_id, user_id=user_id,
-                                    status=None if status == "all" else status, limit=1000)
+        rows = actionq.list_actions(
+            conn,
+            org_id=org_id,
+            user_id=user_id,
+            status=None if status == "all" else status,
+            limit=1000,
+        )
     if as_json:
         emit_json([action_view(a) for a in rows])
         return
@@ -164,7 +188,9 @@ def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json
 @click.option("--by", "by", help="Deciding user (default: the action's owner).")
 @json_option
 @handle_errors
-def approvals_decide(action_id: str, decision: str, modifications: str | None, by: str | None, as_json: bool) -> None:
+def approvals_decide(
+    action_id: str, decision: str, modifications: str | None, by: str | None, as_json: bool
+) -> None:
     """Approve, edit, skip or cancel a pending action."""
     app = state().app()
     mods = parse_json_option(modifications, "--modifications")

@@ -25,7 +25,9 @@ _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 def _slug(value: str, field: str) -> str:
     if not _SLUG.match(value):
-        raise ValidationFailed(f"{field}: {value!r} is not a valid id (letters, digits, _ . : @ -; at most 64)")
+        raise ValidationFailed(
+            f"{field}: {value!r} is not a valid id (letters, digits, _ . : @ -; at most 64)"
+        )
     return value
 
 
@@ -64,7 +66,9 @@ class Admin:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationFailed(f"timezone: unknown time zone {timezone!r} (use an IANA name such as Europe/Paris)") from None
+            raise ValidationFailed(
+                f"timezone: unknown time zone {timezone!r} (use an IANA name such as Europe/Paris)"
+            ) from None
         if active_hours:
             try:
                 hours = ActiveHours.parse(active_hours, workdays)
@@ -78,10 +82,18 @@ class Admin:
         if role not in ("member", "admin"):
             raise ValidationFailed(f"role: {role!r} is not member or admin")
         row = tenancy.UserRow(
-            id=user_id, org_id=org_id, name=name.strip() or user_id, email=email,
-            slack_user_id=slack_user_id, timezone=timezone, active_hours=active_hours,
-            workdays=workdays, max_notifications_per_hour=max_notifications_per_hour,
-            role=role, preferences=preferences or {}, created_at=self.clock.now(),
+            id=user_id,
+            org_id=org_id,
+            name=name.strip() or user_id,
+            email=email,
+            slack_user_id=slack_user_id,
+            timezone=timezone,
+            active_hours=active_hours,
+            workdays=workdays,
+            max_notifications_per_hour=max_notifications_per_hour,
+            role=role,
+            preferences=preferences or {},
+            created_at=self.clock.now(),
         )
         with self.store.write() as conn:
             self._org(conn, org_id)

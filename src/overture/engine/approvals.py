@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from overture.clock import Clock
@@ -79,9 +78,7 @@ class Approvals:
                 return DecisionResult(action, False, self._already(action))
             decider = tenancy.get_user(conn, by, action.org_id)
             if decider is None or (decider.id != action.user_id and decider.role != "admin"):
-                raise Forbidden(
-                    f"user {by!r} may not decide this action: only its owner or an org admin can"
-                )
+                raise Forbidden(f"user {by!r} may not decide this action: only its owner or an org admin can")
             mods = _check_modifications(action, modifications) if decision == Decision.EDIT else None
             status = decision.resulting_status
             if not actionq.record_decision(conn, action.id, status, by, via, now, mods):
@@ -95,19 +92,41 @@ class Approvals:
                     "status_reason": f"cancelled by {by} at {action.step_name}",
                 }
             else:
-                job_values = {"status": JobStatus.PENDING.value, "run_after": now, "status_reason": None}
+                job_values = {
+                    "status": JobStatus.PENDING.value,
+                    "run_after": now,
+                    "status_reason": None,
+                }
             jobq.update_job(conn, action.job_id, None, now, **job_values)
             jobq.insert_audit(
                 conn,
                 [
-                    audit_row(now, f"approval_{status.value}", via, org_id=action.org_id,
-                              job_id=action.job_id, actor=by, pending_action_id=action.id,
-                              step=action.step_name),
+                    audit_row(
+                        now,
+                        f"approval_{status.value}",
+                        via,
+                        org_id=action.org_id,
+                        job_id=action.job_id,
+                        actor=by,
+                        pending_action_id=action.id,
+                        step=action.step_name,
+                    ),
                 ],
             )
             if decision == Decision.CANCEL:
-                jobq.insert_audit(conn, [audit_row(now, "job_cancelled", "approval_cancelled",
-                                                   org_id=action.org_id, job_id=action.job_id, actor=by)])
+                jobq.insert_audit(
+                    conn,
+                    [
+                        audit_row(
+                            now,
+                            "job_cancelled",
+                            "approval_cancelled",
+                            org_id=action.org_id,
+                            job_id=action.job_id,
+                            actor=by,
+                        )
+                    ],
+                )
             else:
                 self.store.notify_work(conn)
             decided = actionq.get_action(conn, action.id)
@@ -119,7 +138,8 @@ class Approvals:
         when = action.decided_at.isoformat() if action.decided_at else "earlier"
         if action.status == ActionStatus.EXPIRED:
             return f"this action expired at {action.expires_at.isoformat()}; nothing changed"
-        return f"already {action.status.value} by {action.decided_by} via {action.decided_via} at {when}; nothing changed"
+        who = f"{action.decided_by} via {action.decided_via}"
+        return f"already {action.status.value} by {who} at {when}; nothing changed"
 
     def expire_due(self, limit: int = 200) -> int:
         """End every pending action past its expiry, and its job as ``expired``."""
@@ -129,16 +149,39 @@ class Approvals:
             due = actionq.due_for_expiry(conn, now, limit)
         for action in due:
             with self.store.write() as conn:
-                if not actionq.record_decision(conn, action.id, ActionStatus.EXPIRED, None, "expiry", now, None):
+                if not actionq.record_decision(
+                    conn, action.id, ActionStatus.EXPIRED, None, "expiry", now, None
+                ):
                     continue
-                jobq.update_job(conn, action.job_id, None, now, status=JobStatus.EXPIRED.value,
-                                finished_at=now,
-                                status_reason=f"approval for {action.step_name} expired unanswered")
-                jobq.insert_audit(conn, [
-                    audit_row(now, "approval_expired", "expired", org_id=action.org_id,
-                              job_id=action.job_id, pending_action_id=action.id, step=action.step_name),
-                    audit_row(now, "job_expired", "approval_expired", org_id=action.org_id,
-                              job_id=action.job_id),
-                ])
+                jobq.update_job(
+                    conn,
+                    action.job_id,
+                    None,
+                    now,
+                    status=JobStatus.EXPIRED.value,
+                    finished_at=now,
+                    status_reason=f"approval for {action.step_name} expired unanswered",
+                )
+                jobq.insert_audit(
+                    conn,
+                    [
+                        audit_row(
+                            now,
+                            "approval_expired",
+                            "expired",
+                            org_id=action.org_id,
+                            job_id=action.job_id,
+                            pending_action_id=action.id,
+                            step=action.step_name,
+                        ),
+                        audit_row(
+                            now,
+                            "job_expired",
+                            "approval_expired",
+                            org_id=action.org_id,
+                            job_id=action.job_id,
+                        ),
+                    ],
+                )
                 done += 1
         return done

@@ -66,7 +66,12 @@ class ContextLoader:
             provider = self.registry.tier3.get(name)
             request = ProviderRequest(self.store, job.org_id, job.user_id, job.trigger_payload, context)
             if provider is None:
-                state.context_loads[name] = {"tier": 3, "ms": 0.0, "ok": False, "error": "no provider"}
+                state.context_loads[name] = {
+                    "tier": 3,
+                    "ms": 0.0,
+                    "ok": False,
+                    "error": "no provider",
+                }
                 loaded[name] = None
                 missing.append(name)
                 continue
@@ -115,7 +120,12 @@ class ContextLoader:
             value = load()
         except Exception as exc:
             ms = (time.perf_counter() - t0) * 1000
-            state.context_loads[name] = {"tier": tier, "ms": round(ms, 3), "ok": False, "error": type(exc).__name__}
+            state.context_loads[name] = {
+                "tier": tier,
+                "ms": round(ms, 3),
+                "ok": False,
+                "error": type(exc).__name__,
+            }
             log.warning("context source %s unavailable: %s", name, type(exc).__name__)
             return None
         ms = (time.perf_counter() - t0) * 1000

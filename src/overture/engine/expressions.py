@@ -42,9 +42,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
-        raise SecurityError(
-            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
-        )
+        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -142,9 +140,7 @@ class Expressions:
         except Exception as exc:
             raise _runtime_error(source, exc) from None
         if isinstance(result, str) and len(result) > MAX_RENDERED_CHARS:
-            raise ExpressionError(
-                source, f"rendered text is longer than {MAX_RENDERED_CHARS} characters"
-            )
+            raise ExpressionError(source, f"rendered text is longer than {MAX_RENDERED_CHARS} characters")
         return result
 
     def _condition(self, source: str) -> TemplateExpression:

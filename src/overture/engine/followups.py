@@ -34,12 +34,22 @@ class FollowupFlusher:
                 state.bump("followups_refused")
                 log.warning(
                     "follow-up %s not created: chain depth %d exceeds %d (job %s)",
-                    queued["type"], depth, self.max_chain_depth, job.id,
+                    queued["type"],
+                    depth,
+                    self.max_chain_depth,
+                    job.id,
                 )
                 audits.append(
-                    audit_row(now, "followup_refused", "chain_depth_exceeded", org_id=job.org_id,
-                              job_id=job.id, followup_type=queued["type"], depth=depth,
-                              limit=self.max_chain_depth)
+                    audit_row(
+                        now,
+                        "followup_refused",
+                        "chain_depth_exceeded",
+                        org_id=job.org_id,
+                        job_id=job.id,
+                        followup_type=queued["type"],
+                        depth=depth,
+                        limit=self.max_chain_depth,
+                    )
                 )
                 continue
             event = Event(
@@ -55,15 +65,33 @@ class FollowupFlusher:
                 result = self.ingestor.ingest_in(conn, event, now, depth=depth)
             except ValidationFailed as exc:
                 state.bump("followups_refused")
-                audits.append(audit_row(now, "followup_refused", "invalid_followup", org_id=job.org_id,
-                                        job_id=job.id, followup_type=queued["type"], error=str(exc)))
+                audits.append(
+                    audit_row(
+                        now,
+                        "followup_refused",
+                        "invalid_followup",
+                        org_id=job.org_id,
+                        job_id=job.id,
+                        followup_type=queued["type"],
+                        error=str(exc),
+                    )
+                )
                 continue
             state.bump("followups_queued")
             if result.job_id and result.status in ("accepted", "deferred"):
                 children.append(result.job_id)
-            audits.append(audit_row(now, "followup_created", result.status, org_id=job.org_id,
-                                    job_id=job.id, event_id=result.event_id,
-                                    child_job_id=result.job_id, followup_type=queued["type"]))
+            audits.append(
+                audit_row(
+                    now,
+                    "followup_created",
+                    result.status,
+                    org_id=job.org_id,
+                    job_id=job.id,
+                    event_id=result.event_id,
+                    child_job_id=result.job_id,
+                    followup_type=queued["type"],
+                )
+            )
         state.queued_followups.clear()
         job.event_chain = {"parent": job.event_chain.get("parent"), "children": children}
         jobq.set_children(conn, job.id, job.event_chain)

@@ -85,9 +85,7 @@ def decide(facts: GateFacts, now: datetime) -> GateDecision:
         return GateDecision(Outcome.REJECTED, Reason.ORG_NOT_FOUND, "organisation not found")
     user = facts.user
     if user is None:
-        return GateDecision(
-            Outcome.REJECTED, Reason.USER_NOT_FOUND, "user not found in this organisation"
-        )
+        return GateDecision(Outcome.REJECTED, Reason.USER_NOT_FOUND, "user not found in this organisation")
     if not facts.feature_enabled:
         return GateDecision(
             Outcome.SKIPPED, Reason.FEATURE_DISABLED, "feature is disabled for this organisation"

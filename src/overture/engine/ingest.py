@@ -45,9 +45,7 @@ def budget_notice(org_id: str, user_id: str, period: str, now: datetime) -> dict
         "kind": "budget_exceeded",
         "dedupe_key": f"budget_exceeded:{org_id}:{user_id}:{period}:{start.date().isoformat()}",
         "status": "pending",
-        "body": {
-            "text": "AI budget limit reached. Pausing proactive workflows until next billing period."
-        },
+        "body": {"text": "AI budget limit reached. Pausing proactive workflows until next billing period."},
         "job_id": None,
         "send_after": now,
         "sent_at": None,
@@ -119,9 +117,7 @@ class Ingestor:
             return ROOT_DEPTH
         parent = jobq.get_job(conn, event.parent_job_id, event.org_id)
         if parent is None:
-            raise ValidationFailed(
-                f"parent_job_id: no job {event.parent_job_id!r} in org {event.org_id!r}"
-            )
+            raise ValidationFailed(f"parent_job_id: no job {event.parent_job_id!r} in org {event.org_id!r}")
         return parent.chain_depth + 1
 
     def _record(
@@ -166,9 +162,7 @@ class Ingestor:
         )
         if job_id and decision.outcome != Outcome.DUPLICATE:
             deferred = decision.outcome == Outcome.DEFERRED
-            jobq.insert_job(
-                conn, self._job_row(job_id, event_id, event, now, depth, decision, deferred)
-            )
+            jobq.insert_job(conn, self._job_row(job_id, event_id, event, now, depth, decision, deferred))
         if decision.reason == Reason.BUDGET_EXCEEDED and state and state.exceeded_period:
             jobq.insert_notifications(
                 conn, [budget_notice(event.org_id, event.user_id, state.exceeded_period, now)]

@@ -18,13 +18,9 @@ class Invoker:
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=4, thread_name_prefix="overture-step"
-        )
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="overture-step")
 
-    def call(
-        self, fn: StepFn, ctx: StepContext, inputs: dict[str, Any], timeout: timedelta | None
-    ) -> Any:
+    def call(self, fn: StepFn, ctx: StepContext, inputs: dict[str, Any], timeout: timedelta | None) -> Any:
         seconds = timeout.total_seconds() if timeout else None
         if inspect.iscoroutinefunction(fn):
             return self._run_async(fn(ctx, inputs), seconds)

@@ -8,8 +8,8 @@ the row sent repeats nothing visible.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 
 from overture.clock import Clock
 from overture.engine.registry import Registry
@@ -44,7 +44,9 @@ class OutboxDispatcher:
         sent = 0
         for row in rows:
             handler = self.registry.effects.get(row["kind"])
-            effect = EffectRequest(row["idempotency_key"], row["kind"], row["payload"], row["org_id"], row["job_id"])
+            effect = EffectRequest(
+                row["idempotency_key"], row["kind"], row["payload"], row["org_id"], row["job_id"]
+            )
             error: str | None = None
             if handler is None:
                 error = f"no handler registered for effect kind {row['kind']!r}"
@@ -53,7 +55,11 @@ class OutboxDispatcher:
                     handler(effect)
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
-            status = "sent" if error is None else ("failed" if row["attempts"] + 1 >= MAX_ATTEMPTS or handler is None else "pending")
+            status = (
+                "sent"
+                if error is None
+                else ("failed" if row["attempts"] + 1 >= MAX_ATTEMPTS or handler is None else "pending")
+            )
             if error:
                 log.warning("effect %s (%s) failed: %s", row["id"], row["kind"], error)
             with self.store.write() as conn:

@@ -97,6 +97,12 @@ def outbox_rows(ctx: StepContext, now: datetime) -> list[dict[str, Any]]:
 
 def cost_rows(ctx: StepContext, now: datetime) -> list[dict[str, Any]]:
     return [
-        {"org_id": ctx.org_id, "job_id": ctx.job_id, "step_index": ctx.step_index, "created_at": now, **c}
+        {
+            "org_id": ctx.org_id,
+            "job_id": ctx.job_id,
+            "step_index": ctx.step_index,
+            "created_at": now,
+            **c,
+        }
         for c in ctx.costs
     ]

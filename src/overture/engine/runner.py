@@ -19,7 +19,14 @@ from overture.engine.expressions import Expressions
 from overture.engine.followups import FollowupFlusher
 from overture.engine.ingest import budget_notice, budget_state
 from overture.engine.invoke import Invoker
-from overture.engine.model import ActionStatus, Job, JobStatus, PendingAction, StepRecord, StepStatus
+from overture.engine.model import (
+    ActionStatus,
+    Job,
+    JobStatus,
+    PendingAction,
+    StepRecord,
+    StepStatus,
+)
 from overture.engine.registry import Registry
 from overture.engine.sequences import Sequence, Step, StepKind
 from overture.engine.state import JobState, execution_metadata
@@ -201,7 +208,15 @@ class Runner:
         state.queued_followups.extend(ctx.followups)
         audits = []
         if missing:
-            audits.append(self._audit(job, "context_unavailable", "source_unavailable", step=step.name, sources=missing))
+            audits.append(
+                self._audit(
+                    job,
+                    "context_unavailable",
+                    "source_unavailable",
+                    step=step.name,
+                    sources=missing,
+                )
+            )
         record = self._record(step, attempt, StepStatus.COMPLETED, now, output=output, cost=ctx.cost_micros)
         return _Commit(next_step=nxt, step=record, ctx=ctx, audits=audits)
 
@@ -250,9 +265,23 @@ class Runner:
                 next_step=step.index,
                 status=JobStatus.AWAITING_APPROVAL,
                 action=pending,
-                step=self._record(step, 1, StepStatus.AWAITING_APPROVAL, now, output={"pending_action_id": pending.id}),
+                step=self._record(
+                    step,
+                    1,
+                    StepStatus.AWAITING_APPROVAL,
+                    now,
+                    output={"pending_action_id": pending.id},
+                ),
                 reason=f"waiting for a decision on {step.name}",
-                audits=[self._audit(job, "approval_requested", step.approval.pattern, step=step.name, pending_action_id=pending.id)],
+                audits=[
+                    self._audit(
+                        job,
+                        "approval_requested",
+                        step.approval.pattern,
+                        step=step.name,
+                        pending_action_id=pending.id,
+                    )
+                ],
             )
         if action.status in (ActionStatus.APPROVED, ActionStatus.EDITED):
             return action.effective_draft()
@@ -261,9 +290,20 @@ class Runner:
             return _Commit(
                 next_step=step.index + 1,
                 step=self._record(step, 1, StepStatus.SKIPPED, now, error="skipped by a human"),
-                audits=[self._audit(job, "step_skipped", "approval_skipped", step=step.name, decided_by=action.decided_by)],
+                audits=[
+                    self._audit(
+                        job,
+                        "step_skipped",
+                        "approval_skipped",
+                        step=step.name,
+                        decided_by=action.decided_by,
+                    )
+                ],
             )
-        final = {ActionStatus.CANCELLED: JobStatus.CANCELLED, ActionStatus.EXPIRED: JobStatus.EXPIRED}
+        final = {
+            ActionStatus.CANCELLED: JobStatus.CANCELLED,
+            ActionStatus.EXPIRED: JobStatus.EXPIRED,
+        }
         status = final.get(action.status, JobStatus.AWAITING_APPROVAL)
         return _Commit(next_step=step.index, status=status, reason=f"approval {action.status.value}")
 
@@ -290,7 +330,16 @@ class Runner:
                 step=record,
                 run_after=now + decision.delay,
                 reason=f"retrying {step.name} in {decision.delay.total_seconds():g}s",
-                audits=[self._audit(job, "step_retry_scheduled", "step_failed", step=step.name, attempt=attempt, delay_s=decision.delay.total_seconds())],
+                audits=[
+                    self._audit(
+                        job,
+                        "step_retry_scheduled",
+                        "step_failed",
+                        step=step.name,
+                        attempt=attempt,
+                        delay_s=decision.delay.total_seconds(),
+                    )
+                ],
             )
         state.bump("steps_failed")
         state.attempts.pop(str(step.index), None)
@@ -298,7 +347,15 @@ class Runner:
             return _Commit(
                 next_step=step.index + 1,
                 step=record,
-                audits=[self._audit(job, "step_failed_continue", "on_failure_continue", step=step.name, error=error)],
+                audits=[
+                    self._audit(
+                        job,
+                        "step_failed_continue",
+                        "on_failure_continue",
+                        step=step.name,
+                        error=error,
+                    )
+                ],
             )
         return _Commit(
             next_step=step.index,
@@ -309,7 +366,9 @@ class Runner:
             notifications=[policies.failure_notice(job, step.name, error, now)],
         )
 
-    def _defer(self, job: Job, step: Step, state: JobState, attempt: int, now: datetime, exc: RateLimited) -> _Commit:
+    def _defer(
+        self, job: Job, step: Step, state: JobState, attempt: int, now: datetime, exc: RateLimited
+    ) -> _Commit:
         delay = max(self.config.rate_limit_delay_s, exc.retry_after_s or 0.0)
         return _Commit(
             next_step=step.index,
@@ -360,7 +419,15 @@ class Runner:
         )
 
     def _audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
-        return audit_row(self.clock.now(), action, reason, org_id=job.org_id, job_id=job.id, actor=self.worker_id, **detail)
+        return audit_row(
+            self.clock.now(),
+            action,
+            reason,
+            org_id=job.org_id,
+            job_id=job.id,
+            actor=self.worker_id,
+            **detail,
+        )
 
     def _plain(self, commit: _Commit, status: JobStatus) -> bool:
         """A step that only advances the job: the hot path, one small transaction."""
@@ -386,23 +453,47 @@ class Runner:
         """Write one commit atomically, fenced by this worker's lease."""
         now = self.clock.now()
         status = commit.status
-        if status == JobStatus.IN_PROGRESS and sequence is not None and commit.next_step >= len(sequence.steps):
+        if (
+            status == JobStatus.IN_PROGRESS
+            and sequence is not None
+            and commit.next_step >= len(sequence.steps)
+        ):
             status = JobStatus.COMPLETED
         values: dict[str, Any] = {"current_step": commit.next_step, "status": status.value}
         releasing = status != JobStatus.IN_PROGRESS
         if releasing:
             state.bump("active_ms", (time.perf_counter() - self._claim_perf) * 1000)
-            values.update(lease_owner=None, lease_token=None, lease_expires_at=None, status_reason=commit.reason)
+            values.update(
+                lease_owner=None,
+                lease_token=None,
+                lease_expires_at=None,
+                status_reason=commit.reason,
+            )
             values["run_after"] = commit.run_after or now
         if self._plain(commit, status):
             assert self._writer is not None and job.lease_token and commit.step
-            self._writer.advance(job.id, job.lease_token, now, commit.next_step, status.value,
-                                 state.to_context(), commit.step)
+            self._writer.advance(
+                job.id,
+                job.lease_token,
+                now,
+                commit.next_step,
+                status.value,
+                state.to_context(),
+                commit.step,
+            )
             job.current_step = commit.next_step
             return status
         if commit.continuation:
             values["continuations"] = job.continuations + 1
-            commit.audits.append(self._audit(job, "continuation", "time_budget", source="orchestrator:continuation", step_index=commit.next_step))
+            commit.audits.append(
+                self._audit(
+                    job,
+                    "continuation",
+                    "time_budget",
+                    source="orchestrator:continuation",
+                    step_index=commit.next_step,
+                )
+            )
         with self.store.write() as conn:
             if status in (JobStatus.COMPLETED, JobStatus.AWAITING_APPROVAL) and state.queued_followups:
                 self.followups.flush(conn, job, state, now)

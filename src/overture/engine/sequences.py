@@ -201,9 +201,7 @@ def load_sequence_dir(folder: Path, expressions: Expressions | None = None) -> d
         if first is not None:
             problem = f"event type {sequence.event_type!r} is already defined in {first.path}"
             errors.append(
-                SequenceFileError(
-                    sequence.path, sequence.line_of("event_type"), "event_type", problem
-                )
+                SequenceFileError(sequence.path, sequence.line_of("event_type"), "event_type", problem)
             )
         else:
             found[sequence.event_type] = sequence
@@ -212,9 +210,7 @@ def load_sequence_dir(folder: Path, expressions: Expressions | None = None) -> d
     return found
 
 
-def _load(
-    text: str, path: str, expressions: Expressions
-) -> tuple[Sequence | None, list[SequenceFileError]]:
+def _load(text: str, path: str, expressions: Expressions) -> tuple[Sequence | None, list[SequenceFileError]]:
     """Compose, check and build; every problem found is returned, sorted by line."""
     composer = _Composer(text, path)
     try:
@@ -366,9 +362,7 @@ class _Checker:
             if key not in keys:
                 name = str(key)
                 hint = _suggest(name, keys)
-                self.fail(
-                    (*loc, name), f"unknown key {name!r}{hint}; valid keys: {', '.join(keys)}"
-                )
+                self.fail((*loc, name), f"unknown key {name!r}{hint}; valid keys: {', '.join(keys)}")
         return value
 
     def string(self, loc: Loc, value: Any, rule: _Rule | None = None) -> str | None:
@@ -466,9 +460,7 @@ class _Checker:
             problem = f"{event_type!r} must equal the file name's stem {stem!r}"
             self.fail(("event_type",), problem)
         description = self.string(("description",), top.get("description") or "") or ""
-        hours = self.choice(
-            ("active_hours",), top.get("active_hours", "defer"), ("defer", "ignore")
-        )
+        hours = self.choice(("active_hours",), top.get("active_hours", "defer"), ("defer", "ignore"))
         dedupe = self.dedupe(top.get("dedupe"))
         steps: list[Step] = []
         raw_steps = self.need(top, (), "steps")
@@ -537,9 +529,7 @@ class _Checker:
         timeout = self.duration((*loc, "timeout"), timeout) if timeout is not None else None
         sources = data.get("requires_context", [])
         requires = self.strings((*loc, "requires_context"), sources, _SOURCE_NAME)
-        effect = self.flag(
-            (*loc, "effect"), data.get("effect", kind in (StepKind.CRM, StepKind.NOTIFY))
-        )
+        effect = self.flag((*loc, "effect"), data.get("effect", kind in (StepKind.CRM, StepKind.NOTIFY)))
         approval = self.approval((*loc, "approval"), kind, data.get("approval"))
         return Step(
             index=index,
@@ -564,9 +554,7 @@ class _Checker:
         try:
             kind = StepKind(prefix)
         except ValueError:
-            self.fail(
-                loc, f"{_USES_HELP}, got {text!r}{_suggest(prefix, [k.value for k in StepKind])}"
-            )
+            self.fail(loc, f"{_USES_HELP}, got {text!r}{_suggest(prefix, [k.value for k in StepKind])}")
             return None, ""
         if kind in (StepKind.NOTIFY, StepKind.FOLLOWUP):
             if colon:

@@ -51,9 +51,7 @@ class StepContext:
         self.effects.append(EffectRequest(key, kind, payload, self.org_id, self.job_id))
         return key
 
-    def cost(
-        self, provider: str, model: str, input_tokens: int, output_tokens: int, usd: float
-    ) -> None:
+    def cost(self, provider: str, model: str, input_tokens: int, output_tokens: int, usd: float) -> None:
         """Record what an AI call cost; it counts against the org's budget."""
         self.costs.append(
             {

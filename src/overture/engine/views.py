@@ -49,7 +49,7 @@ def step_view(step: StepRecord) -> dict[str, Any]:
 
 def chain_of(conn: sa.Connection, job: Job) -> dict[str, Any]:
     """The job's chain: ancestors up to the root, and descendants below it."""
-    ancestors = []
+    ancestors: list[dict[str, Any]] = []
     parent_id = job.parent_job_id
     while parent_id:
         parent = jobq.get_job(conn, parent_id, job.org_id)

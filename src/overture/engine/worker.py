@@ -55,9 +55,21 @@ class Worker:
                 return None
             job, previous = found
             if previous is not None:
-                jobq.insert_audit(conn, [audit_row(now, "lease_reclaimed", "lease_expired",
-                                                   org_id=job.org_id, job_id=job.id, actor=self.name,
-                                                   previous_owner=previous, step_index=job.current_step)])
+                jobq.insert_audit(
+                    conn,
+                    [
+                        audit_row(
+                            now,
+                            "lease_reclaimed",
+                            "lease_expired",
+                            org_id=job.org_id,
+                            job_id=job.id,
+                            actor=self.name,
+                            previous_owner=previous,
+                            step_index=job.current_step,
+                        )
+                    ],
+                )
         return job
 
     def run_one(self) -> bool:

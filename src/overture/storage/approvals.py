@@ -12,7 +12,7 @@ from overture.engine.model import ActionStatus, PendingAction
 from overture.storage.schema import pending_actions
 
 
-def _action(row: Mapping[str, Any]) -> PendingAction:
+def _action(row: Mapping[Any, Any]) -> PendingAction:
     return PendingAction(
         id=row["id"],
         org_id=row["org_id"],

@@ -75,7 +75,7 @@ def list_events(conn: sa.Connection, org_id: str | None, limit: int) -> list[dic
 # -- jobs --------------------------------------------------------------------------------
 
 
-def _job(row: Mapping[str, Any]) -> Job:
+def _job(row: Mapping[Any, Any]) -> Job:
     return Job(
         id=row["id"],
         org_id=row["org_id"],
@@ -187,9 +187,7 @@ def claim_job(
 
 def next_run_after(conn: sa.Connection) -> datetime | None:
     """When the next queued job becomes runnable (None when nothing is queued)."""
-    q = sa.select(sa.func.min(sequence_jobs.c.run_after)).where(
-        sequence_jobs.c.status.in_(_RUNNABLE)
-    )
+    q = sa.select(sa.func.min(sequence_jobs.c.run_after)).where(sequence_jobs.c.status.in_(_RUNNABLE))
     lease_q = sa.select(sa.func.min(sequence_jobs.c.lease_expires_at)).where(
         sequence_jobs.c.status == JobStatus.IN_PROGRESS.value
     )
@@ -214,9 +212,7 @@ def _update_statement(keys: frozenset[str], fenced: bool) -> sa.Update:
     return stmt
 
 
-def update_job(
-    conn: sa.Connection, job_id: str, token: str | None, now: datetime, **values: Any
-) -> None:
+def update_job(conn: sa.Connection, job_id: str, token: str | None, now: datetime, **values: Any) -> None:
     """Change a job; with a lease token, only while this worker still holds the lease."""
     values["updated_at"] = now
     stmt = _update_statement(frozenset(values), token is not None)
@@ -228,9 +224,7 @@ def update_job(
 
 
 def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> None:
-    conn.execute(
-        sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain)
-    )
+    conn.execute(sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain))
 
 
 # -- steps -------------------------------------------------------------------------------
@@ -316,9 +310,7 @@ def claim_outbox(conn: sa.Connection, now: datetime, until: datetime, limit: int
     ids = [r.id for r in conn.execute(pick)]
     if not ids:
         return []
-    conn.execute(
-        sa.update(outbox).where(outbox.c.id.in_(ids)).values(status="sending", claimed_until=until)
-    )
+    conn.execute(sa.update(outbox).where(outbox.c.id.in_(ids)).values(status="sending", claimed_until=until))
     q = sa.select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)
     return [dict(r) for r in conn.execute(q).mappings()]
 
@@ -360,7 +352,9 @@ def insert_audit(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None
         conn.execute(_INSERT_AUDIT, rows)
 
 
-def audit_of(conn: sa.Connection, *, job_id: str | None = None, org_id: str | None = None) -> list[dict[str, Any]]:
+def audit_of(
+    conn: sa.Connection, *, job_id: str | None = None, org_id: str | None = None
+) -> list[dict[str, Any]]:
     q = sa.select(audit_log).order_by(audit_log.c.id)
     if job_id is not None:
         q = q.where(audit_log.c.job_id == job_id)
@@ -380,5 +374,9 @@ def insert_notifications(conn: sa.Connection, rows: list[dict[str, Any]]) -> int
 
 
 def notifications_for(conn: sa.Connection, user_id: str) -> list[dict[str, Any]]:
-    q = sa.select(notifications).where(notifications.c.user_id == user_id).order_by(notifications.c.created_at)
+    q = (
+        sa.select(notifications)
+        .where(notifications.c.user_id == user_id)
+        .order_by(notifications.c.created_at)
+    )
     return [dict(r) for r in conn.execute(q).mappings()]

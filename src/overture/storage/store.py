@@ -37,9 +37,7 @@ class Store:
         self._local_wake = threading.Condition()
         self._wake_seq = 0
         if self.is_sqlite:
-            self.engine = sa.create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30}
-            )
+            self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
             self._setup_sqlite(sqlite_synchronous)
         else:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10)

@@ -98,9 +98,7 @@ def set_budget(conn: sa.Connection, org_id: str, period: str, limit_micros: int,
     ).rowcount
     if not updated:
         conn.execute(
-            sa.insert(budgets).values(
-                org_id=org_id, period=period, limit_micros=limit_micros, updated_at=now
-            )
+            sa.insert(budgets).values(org_id=org_id, period=period, limit_micros=limit_micros, updated_at=now)
         )
 
 

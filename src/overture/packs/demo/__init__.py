@@ -18,9 +18,7 @@ _PROMISE = re.compile(r"\bI(?:'ll| will) (send|share|book|schedule) ([^.?!]+)", 
 def summarize_call(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
     """Pull the rep's promises out of the call notes."""
     notes = str(inputs.get("notes", ""))
-    promises = [
-        {"verb": m.group(1).lower(), "what": m.group(2).strip()} for m in _PROMISE.finditer(notes)
-    ]
+    promises = [{"verb": m.group(1).lower(), "what": m.group(2).strip()} for m in _PROMISE.finditer(notes)]
     return {
         "promises": promises,
         "wants_proposal": any("proposal" in p["what"].lower() for p in promises),
@@ -34,7 +32,11 @@ def draft_followup(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
     lines = [f"- I will {p['verb']} {p['what']}" for p in promises] or ["- (no commitments noted)"]
     body = f"Hi {inputs.get('contact', 'there')},\n\nThanks for the call. As promised:\n" + "\n".join(lines)
     ctx.cost("offline", "rules-v1", input_tokens=len(str(promises)), output_tokens=len(body), usd=0.0)
-    return {"to": inputs.get("to", ""), "subject": f"Following up: {inputs.get('topic', 'our call')}", "body": body}
+    return {
+        "to": inputs.get("to", ""),
+        "subject": f"Following up: {inputs.get('topic', 'our call')}",
+        "body": body,
+    }
 
 
 def send_email(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:

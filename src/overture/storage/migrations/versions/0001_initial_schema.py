@@ -149,9 +149,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column(
-            "claimed_until", overture.storage.types.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("claimed_until", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
@@ -176,9 +174,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=64), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["orgs.id"], name=op.f("fk_feature_settings_org_id_orgs")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_feature_settings_org_id_orgs")),
         sa.PrimaryKeyConstraint("org_id", "event_type", name=op.f("pk_feature_settings")),
     )
     op.create_table(
@@ -216,9 +212,7 @@ def upgrade() -> None:
         sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_api_tokens_org_id_orgs")),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
@@ -252,9 +246,7 @@ def upgrade() -> None:
         sa.Column("run_after", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("lease_owner", sa.String(length=128), nullable=True),
         sa.Column("lease_token", sa.String(length=64), nullable=True),
-        sa.Column(
-            "lease_expires_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("lease_expires_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("continuations", sa.Integer(), nullable=False),
         sa.Column("claims", sa.Integer(), nullable=False),
         sa.Column("status_reason", sa.Text(), nullable=True),
@@ -267,18 +259,14 @@ def upgrade() -> None:
         sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_sequence_jobs_org_id_orgs")),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_sequence_jobs_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sequence_jobs_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sequence_jobs")),
     )
     with op.batch_alter_table("sequence_jobs", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_sequence_jobs_org_id_created_at"), ["org_id", "created_at"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_sequence_jobs_parent_job_id"), ["parent_job_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sequence_jobs_parent_job_id"), ["parent_job_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_sequence_jobs_status_run_after"), ["status", "run_after"], unique=False
         )
@@ -345,16 +333,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["job_id"], ["sequence_jobs.id"], name=op.f("fk_pending_actions_job_id_sequence_jobs")
         ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["orgs.id"], name=op.f("fk_pending_actions_org_id_orgs")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_pending_actions_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_pending_actions_org_id_orgs")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_pending_actions_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_actions")),
-        sa.UniqueConstraint(
-            "job_id", "step_index", name=op.f("uq_pending_actions_job_id_step_index")
-        ),
+        sa.UniqueConstraint("job_id", "step_index", name=op.f("uq_pending_actions_job_id_step_index")),
     )
     with op.batch_alter_table("pending_actions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_pending_actions_job_id"), ["job_id"], unique=False)
