@@ -104,13 +104,15 @@ class Ingestor:
             duplicate_of=duplicate[0] if duplicate else None,
         )
         decision = decide(facts, now)
+        reason = decision.reason.value
         if depth > self.max_chain_depth:
+            reason = "chain_depth_exceeded"
             decision = GateDecision(
                 Outcome.REJECTED,
                 Reason.PASSED,
                 f"chain depth {depth} exceeds the limit of {self.max_chain_depth}",
             )
-        return self._record(conn, event, now, key, decision, depth, duplicate, state)
+        return self._record(conn, event, now, key, decision, reason, depth, duplicate, state)
 
     def _depth_of(self, conn: sa.Connection, event: Event) -> int:
         if not event.parent_job_id:
@@ -127,14 +129,12 @@ class Ingestor:
         now: datetime,
         key: str,
         decision: GateDecision,
+        reason: str,
         depth: int,
         duplicate: tuple[str, str | None] | None,
         state: budgets.BudgetState | None,
     ) -> IngestResult:
         event_id = new_id()
-        reason = decision.reason.value
-        if decision.outcome == Outcome.REJECTED and "chain depth" in decision.detail:
-            reason = "chain_depth_exceeded"
         job_id: str | None = None
         if decision.outcome in (Outcome.ACCEPTED, Outcome.DEFERRED):
             job_id = new_id()

@@ -31,7 +31,8 @@ class PackInvalid(ValidationFailed):
 
 def _module_for(ref: str) -> tuple[Path, ModuleType | None]:
     path = Path(ref)
-    if path.is_dir():
+    is_path = "/" in ref or ref.startswith(".") or not (BUILTIN / ref).is_dir()
+    if is_path and path.is_dir():
         code = path / "pack.py"
         if not code.exists():
             return path, None
