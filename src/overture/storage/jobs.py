@@ -40,23 +40,26 @@ def insert_event(conn: sa.Connection, row: Mapping[str, Any]) -> None:
     conn.execute(_INSERT_EVENT, dict(row))
 
 
+_DUPLICATE = (
+    sa.select(events.c.id, events.c.job_id)
+    .where(
+        events.c.org_id == sa.bindparam("org_id"),
+        events.c.type == sa.bindparam("type"),
+        events.c.dedupe_key == sa.bindparam("key"),
+        events.c.received_at >= sa.bindparam("since", type_=events.c.received_at.type),
+        events.c.outcome.in_(("accepted", "deferred")),
+    )
+    .order_by(events.c.received_at)
+    .limit(1)
+)
+
+
 def find_duplicate(
     conn: sa.Connection, org_id: str, event_type: str, dedupe_key: str, since: datetime
 ) -> tuple[str, str | None] | None:
     """An earlier accepted or deferred event with the same key inside the window."""
-    q = (
-        sa.select(events.c.id, events.c.job_id)
-        .where(
-            events.c.org_id == org_id,
-            events.c.type == event_type,
-            events.c.dedupe_key == dedupe_key,
-            events.c.received_at >= since,
-            events.c.outcome.in_(("accepted", "deferred")),
-        )
-        .order_by(events.c.received_at)
-        .limit(1)
-    )
-    row = conn.execute(q).first()
+    params = {"org_id": org_id, "type": event_type, "key": dedupe_key, "since": since}
+    row = conn.execute(_DUPLICATE, params).first()
     return (row.id, row.job_id) if row else None
 
 

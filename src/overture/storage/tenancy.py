@@ -35,12 +35,20 @@ class UserRow:
     created_at: datetime
 
 
+_ORG = sa.select(orgs).where(orgs.c.id == sa.bindparam("org_id"))
+_USER = sa.select(users).where(users.c.id == sa.bindparam("user_id"))
+_USER_IN_ORG = _USER.where(users.c.org_id == sa.bindparam("org_id"))
+_FEATURES = sa.select(feature_settings.c.event_type, feature_settings.c.enabled).where(
+    feature_settings.c.org_id == sa.bindparam("org_id")
+)
+
+
 def insert_org(conn: sa.Connection, org: OrgRow) -> None:
     conn.execute(sa.insert(orgs).values(**org.__dict__))
 
 
 def get_org(conn: sa.Connection, org_id: str) -> OrgRow | None:
-    row = conn.execute(sa.select(orgs).where(orgs.c.id == org_id)).mappings().first()
+    row = conn.execute(_ORG, {"org_id": org_id}).mappings().first()
     return OrgRow(**row) if row else None
 
 
@@ -54,10 +62,10 @@ def insert_user(conn: sa.Connection, user: UserRow) -> None:
 
 def get_user(conn: sa.Connection, user_id: str, org_id: str | None = None) -> UserRow | None:
     """A user by id; with ``org_id``, only if the user belongs to that org."""
-    q = sa.select(users).where(users.c.id == user_id)
-    if org_id is not None:
-        q = q.where(users.c.org_id == org_id)
-    row = conn.execute(q).mappings().first()
+    if org_id is None:
+        row = conn.execute(_USER, {"user_id": user_id}).mappings().first()
+    else:
+        row = conn.execute(_USER_IN_ORG, {"user_id": user_id, "org_id": org_id}).mappings().first()
     return UserRow(**row) if row else None
 
 
@@ -83,10 +91,7 @@ def set_feature(conn: sa.Connection, org_id: str, event_type: str, enabled: bool
 
 def features(conn: sa.Connection, org_id: str) -> dict[str, bool]:
     """Explicit switches for an org; event types not listed are enabled."""
-    q = sa.select(feature_settings.c.event_type, feature_settings.c.enabled).where(
-        feature_settings.c.org_id == org_id
-    )
-    return {r.event_type: bool(r.enabled) for r in conn.execute(q)}
+    return {r.event_type: bool(r.enabled) for r in conn.execute(_FEATURES, {"org_id": org_id})}
 
 
 def set_budget(conn: sa.Connection, org_id: str, period: str, limit_micros: int, now: datetime) -> None:
