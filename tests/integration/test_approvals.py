@@ -89,6 +89,7 @@ def test_cancel_ends_the_job_cancelled(app: App) -> None:
     app.approvals.decide(action.id, Decision.CANCEL, "ana", "api")
     job = job_of(app, job_id)
     assert job.status.value == "cancelled" and job.finished_at is not None
+    assert (job.execution_metadata or {})["approval_gates_hit"] == 1
     app.run_until_idle()
     assert job_of(app, job_id).status.value == "cancelled"
     assert [s.step_name for s in steps_of(app, job_id)] == ["draft", "send"]
@@ -125,6 +126,7 @@ def test_unanswered_action_expires_and_the_job_ends_expired(app: App, clock: Fak
     app.run_until_idle()
     job = job_of(app, job_id)
     assert job.status.value == "expired"
+    assert (job.execution_metadata or {})["steps_completed"] == 1
     late = app.approvals.decide(action.id, Decision.APPROVE, "ana", "api")
     assert not late.applied and "expired" in late.message
     with app.store.read() as conn:

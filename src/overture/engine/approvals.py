@@ -8,6 +8,7 @@ from typing import Any
 from overture.clock import Clock
 from overture.engine.audit import audit_row
 from overture.engine.model import ActionStatus, Decision, JobStatus, PendingAction
+from overture.engine.state import closing_values
 from overture.errors import Forbidden, NotFound, ValidationFailed
 from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
@@ -86,10 +87,12 @@ class Approvals:
                 assert fresh is not None
                 return DecisionResult(fresh, False, self._already(fresh))
             if decision == Decision.CANCEL:
+                job = jobq.get_job(conn, action.job_id)
+                assert job is not None
                 job_values: dict[str, Any] = {
                     "status": JobStatus.CANCELLED.value,
-                    "finished_at": now,
                     "status_reason": f"cancelled by {by} at {action.step_name}",
+                    **closing_values(job, now),
                 }
             else:
                 job_values = {
@@ -153,13 +156,15 @@ class Approvals:
                     conn, action.id, ActionStatus.EXPIRED, None, "expiry", now, None
                 ):
                     continue
+                job = jobq.get_job(conn, action.job_id)
+                assert job is not None
                 jobq.update_job(
                     conn,
                     action.job_id,
                     None,
                     now,
+                    **closing_values(job, now),
                     status=JobStatus.EXPIRED.value,
-                    finished_at=now,
                     status_reason=f"approval for {action.step_name} expired unanswered",
                 )
                 jobq.insert_audit(

@@ -97,3 +97,19 @@ def execution_metadata(
         "wall_clock_ms": round((now - created_at).total_seconds() * 1000, 3),
         "context_loads": state.context_loads,
     }
+
+
+def closing_values(job: Any, now: datetime) -> dict[str, Any]:
+    """Context and metadata columns for a job that ends outside the runner (cancel, expiry)."""
+    state = JobState.from_context(job.context)
+    meta = execution_metadata(
+        job_id=job.id,
+        event_type=job.event_type,
+        event_source=job.event_source,
+        chain_depth=job.chain_depth,
+        state=state,
+        continuations=job.continuations,
+        created_at=job.created_at,
+        now=now,
+    )
+    return {"context": state.to_context(meta), "execution_metadata": meta, "finished_at": now}
