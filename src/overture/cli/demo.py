@@ -147,7 +147,7 @@ def _story(app: App, workdir: Path) -> None:
     for a in pending:
         say(f"   - {a.title} (job {a.job_id}, expires {a.expires_at:%Y-%m-%d %H:%M} UTC)")
     say(
-        f"\nDone. Explore it yourself: overture --db sqlite:///{workdir / 'overture-demo.db'} jobs list",
+        f"\nDone. Explore it yourself: scripts/overture --db sqlite:///{workdir / 'overture-demo.db'} jobs list",
         bold=True,
     )
 
