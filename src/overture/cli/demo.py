@@ -146,10 +146,8 @@ def _story(app: App, workdir: Path) -> None:
     say(f"\n7. Still waiting for a human: {len(pending)} action(s)")
     for a in pending:
         say(f"   - {a.title} (job {a.job_id}, expires {a.expires_at:%Y-%m-%d %H:%M} UTC)")
-    say(
-        f"\nDone. Explore it yourself: scripts/overture --db sqlite:///{workdir / 'overture-demo.db'} jobs list",
-        bold=True,
-    )
+    db = workdir / "overture-demo.db"
+    say(f"\nDone. Explore it yourself: scripts/overture --db sqlite:///{db} jobs list", bold=True)
 
 
 def register(cli: click.Group) -> None:

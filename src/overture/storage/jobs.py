@@ -12,6 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from overture.engine.model import Job, JobStatus, StepRecord, StepStatus
 from overture.errors import LeaseLost
 from overture.storage.schema import (
+    LEASED_SQL,
+    RUNNABLE_SQL,
     audit_log,
     cost_ledger,
     events,
@@ -141,17 +143,19 @@ def count_jobs_by_status(conn: sa.Connection, org_id: str | None = None) -> dict
 
 
 _NOW = sa.bindparam("now", type_=sequence_jobs.c.run_after.type)
-_PICK = (
-    sa.select(sequence_jobs.c.id, sequence_jobs.c.lease_owner, sequence_jobs.c.status)
-    .where(
-        sa.or_(
-            sa.and_(sequence_jobs.c.status.in_(_RUNNABLE), sequence_jobs.c.run_after <= _NOW),
-            sa.and_(
-                sequence_jobs.c.status == JobStatus.IN_PROGRESS.value,
-                sequence_jobs.c.lease_expires_at < _NOW,
-            ),
-        )
-    )
+_PICK_COLUMNS = (sequence_jobs.c.id, sequence_jobs.c.lease_owner, sequence_jobs.c.status)
+# Leases that ran out first (their worker died), then the oldest runnable job. Each query
+# repeats its partial index's predicate literally so the index is used on both backends.
+_PICK_EXPIRED = (
+    sa.select(*_PICK_COLUMNS)
+    .where(sa.text(f"sequence_jobs.{LEASED_SQL}"), sequence_jobs.c.lease_expires_at < _NOW)
+    .order_by(sequence_jobs.c.lease_expires_at)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_PICK_RUNNABLE = (
+    sa.select(*_PICK_COLUMNS)
+    .where(sa.text(f"sequence_jobs.{RUNNABLE_SQL}"), sequence_jobs.c.run_after <= _NOW)
     .order_by(sequence_jobs.c.run_after)
     .limit(1)
     .with_for_update(skip_locked=True)
@@ -179,7 +183,9 @@ def claim_job(
     Returns the job and, when it was taken from a worker whose lease expired, that owner.
     PostgreSQL skips rows other workers hold; SQLite's writer lock makes this exclusive.
     """
-    found = conn.execute(_PICK, {"now": now}).first()
+    found = conn.execute(_PICK_EXPIRED, {"now": now}).first()
+    if found is None:
+        found = conn.execute(_PICK_RUNNABLE, {"now": now}).first()
     if found is None:
         return None
     previous_owner = found.lease_owner if found.status == JobStatus.IN_PROGRESS.value else None
@@ -189,13 +195,15 @@ def claim_job(
 
 
 def next_run_after(conn: sa.Connection) -> datetime | None:
-    """When the next queued job becomes runnable (None when nothing is queued)."""
-    q = sa.select(sa.func.min(sequence_jobs.c.run_after)).where(sequence_jobs.c.status.in_(_RUNNABLE))
-    lease_q = sa.select(sa.func.min(sequence_jobs.c.lease_expires_at)).where(
-        sequence_jobs.c.status == JobStatus.IN_PROGRESS.value
+    """When the next queued job becomes runnable, or a held lease runs out (None: nothing queued)."""
+    runnable = sa.select(sa.func.min(sequence_jobs.c.run_after)).where(
+        sa.text(f"sequence_jobs.{RUNNABLE_SQL}")
+    )
+    leased = sa.select(sa.func.min(sequence_jobs.c.lease_expires_at)).where(
+        sa.text(f"sequence_jobs.{LEASED_SQL}")
     )
     times: list[datetime] = [
-        t for t in (conn.execute(q).scalar(), conn.execute(lease_q).scalar()) if t is not None
+        t for t in (conn.execute(runnable).scalar(), conn.execute(leased).scalar()) if t is not None
     ]
     return min(times) if times else None
 

@@ -21,6 +21,9 @@ metadata = sa.MetaData(
 )
 
 ID = sa.String(64)
+# Partial-index predicates; the claim queries repeat them word for word so both backends use them.
+RUNNABLE_SQL = "status IN ('pending', 'deferred')"
+LEASED_SQL = "status = 'in_progress'"
 
 
 def _created() -> sa.Column[object]:
@@ -120,8 +123,19 @@ sequence_jobs = sa.Table(
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
-    sa.Index(None, "status", "run_after"),
     sa.Index(None, "org_id", "created_at"),
+    sa.Index(
+        "ix_sequence_jobs_runnable",
+        "run_after",
+        sqlite_where=sa.text(RUNNABLE_SQL),
+        postgresql_where=sa.text(RUNNABLE_SQL),
+    ),
+    sa.Index(
+        "ix_sequence_jobs_leased",
+        "lease_expires_at",
+        sqlite_where=sa.text(LEASED_SQL),
+        postgresql_where=sa.text(LEASED_SQL),
+    ),
 )
 
 job_steps = sa.Table(

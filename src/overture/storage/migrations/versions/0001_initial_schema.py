@@ -268,7 +268,18 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_sequence_jobs_parent_job_id"), ["parent_job_id"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_sequence_jobs_status_run_after"), ["status", "run_after"], unique=False
+            "ix_sequence_jobs_runnable",
+            ["run_after"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('pending', 'deferred')"),
+            postgresql_where=sa.text("status IN ('pending', 'deferred')"),
+        )
+        batch_op.create_index(
+            "ix_sequence_jobs_leased",
+            ["lease_expires_at"],
+            unique=False,
+            sqlite_where=sa.text("status = 'in_progress'"),
+            postgresql_where=sa.text("status = 'in_progress'"),
         )
 
     op.create_table(
@@ -363,7 +374,8 @@ def downgrade() -> None:
 
     op.drop_table("job_steps")
     with op.batch_alter_table("sequence_jobs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sequence_jobs_status_run_after"))
+        batch_op.drop_index("ix_sequence_jobs_runnable")
+        batch_op.drop_index("ix_sequence_jobs_leased")
         batch_op.drop_index(batch_op.f("ix_sequence_jobs_parent_job_id"))
         batch_op.drop_index(batch_op.f("ix_sequence_jobs_org_id_created_at"))
 
