@@ -429,17 +429,34 @@ class Runner:
             **detail,
         )
 
-    def _plain(self, commit: _Commit, status: JobStatus) -> bool:
-        """A step that only advances the job: the hot path, one small transaction."""
+    def _plain(self, commit: _Commit, status: JobStatus, state: JobState) -> bool:
+        """A step that only advances (or completes) the job: the hot path, one small transaction."""
         ctx = commit.ctx
         return (
-            status == JobStatus.IN_PROGRESS
+            (
+                status == JobStatus.IN_PROGRESS
+                or (status == JobStatus.COMPLETED and not state.queued_followups)
+            )
+            and not commit.continuation
             and self._writer is not None
             and commit.step is not None
             and commit.action is None
             and not commit.audits
             and not commit.notifications
             and (ctx is None or not (ctx.effects or ctx.costs or ctx.notes))
+        )
+
+    @staticmethod
+    def _metadata(job: Job, state: JobState, continuations: int, now: datetime) -> dict[str, Any]:
+        return execution_metadata(
+            job_id=job.id,
+            event_type=job.event_type,
+            event_source=job.event_source,
+            chain_depth=job.chain_depth,
+            state=state,
+            continuations=continuations,
+            created_at=job.created_at,
+            now=now,
         )
 
     def _apply(
@@ -470,17 +487,32 @@ class Runner:
                 status_reason=commit.reason,
             )
             values["run_after"] = commit.run_after or now
-        if self._plain(commit, status):
+        if self._plain(commit, status, state):
             assert self._writer is not None and job.lease_token and commit.step
-            self._writer.advance(
-                job.id,
-                job.lease_token,
-                now,
-                commit.next_step,
-                status.value,
-                state.to_context(),
-                commit.step,
-            )
+            if status == JobStatus.COMPLETED:
+                final_meta = self._metadata(job, state, job.continuations, now)
+                self._writer.finish(
+                    job.id,
+                    job.org_id,
+                    job.lease_token,
+                    now,
+                    commit.next_step,
+                    state.to_context(final_meta),
+                    final_meta,
+                    commit.step,
+                    self.worker_id,
+                )
+                job.status, job.lease_token = status, None
+            else:
+                self._writer.advance(
+                    job.id,
+                    job.lease_token,
+                    now,
+                    commit.next_step,
+                    status.value,
+                    state.to_context(),
+                    commit.step,
+                )
             job.current_step = commit.next_step
             return status
         if commit.continuation:
@@ -499,16 +531,7 @@ class Runner:
                 self.followups.flush(conn, job, state, now)
             metadata = None
             if releasing:
-                metadata = execution_metadata(
-                    job_id=job.id,
-                    event_type=job.event_type,
-                    event_source=job.event_source,
-                    chain_depth=job.chain_depth,
-                    state=state,
-                    continuations=values.get("continuations", job.continuations),
-                    created_at=job.created_at,
-                    now=now,
-                )
+                metadata = self._metadata(job, state, values.get("continuations", job.continuations), now)
             values["context"] = state.to_context(metadata)
             if metadata is not None:
                 values["execution_metadata"] = metadata

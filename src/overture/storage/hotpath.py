@@ -18,6 +18,16 @@ _ADVANCE = (
     "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, updated_at = {p} "
     "WHERE id = {p} AND lease_token = {p}"
 )
+_FINISH = (
+    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, "
+    "execution_metadata = {j}, finished_at = {p}, updated_at = {p}, run_after = {p}, "
+    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, status_reason = NULL "
+    "WHERE id = {p} AND lease_token = {p}"
+)
+_AUDIT = (
+    "INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
+    "VALUES ({p}, {p}, NULL, {p}, {p}, {p}, {j}, {p})"
+)
 _STEP = (
     "INSERT INTO job_steps (job_id, step_index, step_name, attempt, status, output, error, "
     "cost_micros, started_at, finished_at, duration_ms) "
@@ -34,6 +44,8 @@ class StepWriter:
         self._sqlite = is_sqlite
         p, j = ("?", "?") if is_sqlite else ("%s", "%s::jsonb")
         self._advance = _ADVANCE.format(p=p, j=j)
+        self._finish = _FINISH.format(p=p, j=j)
+        self._audit = _AUDIT.format(p=p, j=j)
         self._step = _STEP.format(p=p, j=j)
 
     def _time(self, value: datetime) -> Any:
@@ -52,14 +64,50 @@ class StepWriter:
         step: StepRecord,
     ) -> None:
         """Record ``step`` and move the job to ``current_step`` atomically, fenced by the lease."""
+        update = (current_step, status, json.dumps(context), self._time(now), job_id, token)
+        self._write(job_id, self._advance, update, step, None)
+
+    def finish(
+        self,
+        job_id: str,
+        org_id: str,
+        token: str,
+        now: datetime,
+        current_step: int,
+        context: dict[str, Any],
+        metadata: dict[str, Any],
+        step: StepRecord,
+        actor: str,
+    ) -> None:
+        """Record the last step and complete the job, releasing the lease, in one transaction."""
+        at = self._time(now)
+        update = (
+            current_step,
+            "completed",
+            json.dumps(context),
+            json.dumps(metadata),
+            at,
+            at,
+            at,
+            job_id,
+            token,
+        )
+        audit = (org_id, job_id, actor, "job_completed", "completed", json.dumps({}), at)
+        self._write(job_id, self._finish, update, step, audit)
+
+    def _write(
+        self,
+        job_id: str,
+        update_sql: str,
+        update: tuple[Any, ...],
+        step: StepRecord,
+        audit: tuple[Any, ...] | None,
+    ) -> None:
         cur = self._conn.cursor()
         try:
             if self._sqlite:
                 cur.execute("BEGIN IMMEDIATE")
-            cur.execute(
-                self._advance,
-                (current_step, status, json.dumps(context), self._time(now), job_id, token),
-            )
+            cur.execute(update_sql, update)
             if cur.rowcount != 1:
                 raise LeaseLost(f"job {job_id}: lease lost to another worker")
             cur.execute(
@@ -78,6 +126,8 @@ class StepWriter:
                     step.duration_ms,
                 ),
             )
+            if audit is not None:
+                cur.execute(self._audit, audit)
             if self._sqlite:
                 cur.execute("COMMIT")
             else:
