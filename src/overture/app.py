@@ -17,6 +17,7 @@ from overture.engine.outbox import OutboxDispatcher
 from overture.engine.packs import load_packs
 from overture.engine.registry import Registry
 from overture.engine.runner import Runner, RunnerConfig
+from overture.engine.scheduler import Scheduler
 from overture.engine.worker import Worker, worker_name
 from overture.settings import Settings
 from overture.storage.store import Store
@@ -81,6 +82,12 @@ class App:
             lease_s=self.settings.time_budget_s,
             poll_interval_s=self.settings.poll_interval_s,
             name=name,
+        )
+
+    def scheduler(self, name: str | None = None) -> Scheduler:
+        """A scheduler over every schedule the packs and overture.toml declare."""
+        return Scheduler(
+            self.store, self.ingestor, self.clock, list(self.registry.schedules), name or worker_name()
         )
 
     def run_until_idle(self, horizon_s: float = 0.0) -> int:

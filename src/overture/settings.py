@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     tier1_cache_ttl_s: float = Field(default=60.0, ge=0)
     poll_interval_s: float = Field(default=0.5, gt=0)
     outbox_dir: Path = Path("outbox")
+    schedules: list[dict[str, Any]] = Field(default_factory=list)
     log_level: str = "INFO"
 
     @classmethod

@@ -67,6 +67,33 @@ def worker(until_idle: bool, max_jobs: int | None, name: str | None) -> None:
     click.echo(f"worker {w.name}: {runs} job run(s)")
 
 
+@click.command()
+@click.option("--once", is_flag=True, help="Fire what is due now, print it, and exit.")
+@handle_errors
+def scheduler(once: bool) -> None:
+    """Fire scheduled events (morning brief, pipeline scan, ...) once per slot."""
+    s = state().app().scheduler()
+    if once:
+        report = s.tick()
+        emit_json(
+            {
+                "fired": [{"schedule": n, "target": t, "slot": at.isoformat()} for n, t, at in report.fired],
+                "missed": [
+                    {"schedule": n, "target": t, "slot": at.isoformat()} for n, t, at in report.missed
+                ],
+            }
+        )
+        return
+
+    def _stop(signum: int, _frame: Any) -> None:
+        s.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"scheduler {s.name}: {len(s.specs)} schedule(s)", err=True)
+    s.run()
+
+
 @click.group()
 def jobs() -> None:
     """Inspect jobs."""
@@ -210,5 +237,5 @@ def approvals_decide(
 
 
 def register(cli: click.Group) -> None:
-    for cmd in (emit, worker, jobs, approvals):
+    for cmd in (emit, worker, scheduler, jobs, approvals):
         cli.add_command(cmd)

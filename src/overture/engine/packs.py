@@ -12,8 +12,11 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import yaml
+
 from overture.engine.expressions import Expressions
 from overture.engine.registry import Registry
+from overture.engine.schedules import ScheduleSpec, parse_schedule
 from overture.engine.sequences import load_sequence_dir
 from overture.errors import SequenceFileError, ValidationFailed
 from overture.settings import Settings
@@ -67,7 +70,26 @@ def load_pack(
             raise
         for seq in sequences.values():
             registry.add_sequence(seq)
+    schedules_file = folder / "schedules.yaml"
+    if schedules_file.exists():
+        for spec in load_schedules_file(schedules_file):
+            registry.add_schedule(spec)
     return folder
+
+
+def load_schedules_file(path: Path) -> list[ScheduleSpec]:
+    """A pack's ``schedules.yaml``: ``schedules:`` followed by a list of schedule mappings."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PackInvalid([SequenceFileError(str(path), None, "(yaml)", str(exc))]) from None
+    items = data.get("schedules") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise PackInvalid([SequenceFileError(str(path), None, "schedules", "expected a list of schedules")])
+    try:
+        return [parse_schedule(item, f"schedules[{i}]") for i, item in enumerate(items)]
+    except ValueError as exc:
+        raise PackInvalid([SequenceFileError(str(path), None, "schedules", str(exc))]) from None
 
 
 def load_packs(
@@ -75,8 +97,14 @@ def load_packs(
 ) -> Registry:
     """A registry with every pack loaded and cross-checked (each step's target exists)."""
     registry = Registry()
+    settings = settings or Settings()
     for ref in refs:
-        load_pack(ref, registry, settings or Settings(), expressions)
+        load_pack(ref, registry, settings, expressions)
+    for i, item in enumerate(settings.schedules):
+        try:
+            registry.add_schedule(parse_schedule(item, f"overture.toml schedules[{i}]"))
+        except ValueError as exc:
+            raise PackInvalid([SequenceFileError("overture.toml", None, "schedules", str(exc))]) from None
     problems = registry.problems()
     if problems:
         raise PackInvalid(problems)

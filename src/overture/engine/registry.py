@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from overture.engine.schedules import ScheduleSpec
 from overture.engine.sequences import Sequence, StepKind
 from overture.errors import SequenceFileError
 
@@ -29,6 +30,7 @@ class Registry:
     tier2: dict[str, ProviderFn] = field(default_factory=dict)
     tier3: dict[str, ProviderFn] = field(default_factory=dict)
     sequences: dict[str, Sequence] = field(default_factory=dict)
+    schedules: list[ScheduleSpec] = field(default_factory=list)
     descriptions: dict[tuple[StepKind, str], str] = field(default_factory=dict)
 
     def _add(self, kind: StepKind, key: str, fn: StepFn) -> None:
@@ -84,6 +86,11 @@ class Registry:
             )
         self.sequences[sequence.event_type] = sequence
 
+    def add_schedule(self, spec: ScheduleSpec) -> None:
+        if any(s.name == spec.name for s in self.schedules):
+            raise ValueError(f"schedule {spec.name!r} is declared twice")
+        self.schedules.append(spec)
+
     def handler(self, kind: StepKind, key: str) -> StepFn | None:
         return self.handlers.get((kind, key))
 
@@ -103,4 +110,14 @@ class Registry:
                             f"no {_KIND_LABEL[step.kind]} named {step.target!r} is registered{hint}",
                         )
                     )
+        for spec in self.schedules:
+            if spec.event_type not in self.sequences:
+                errors.append(
+                    SequenceFileError(
+                        "schedules",
+                        None,
+                        f"{spec.name}.event_type",
+                        f"no sequence handles event type {spec.event_type!r}",
+                    )
+                )
         return errors

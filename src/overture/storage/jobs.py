@@ -26,13 +26,17 @@ from overture.storage.schema import (
 _RUNNABLE = (JobStatus.PENDING.value, JobStatus.DEFERRED.value)
 
 
-def insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: str) -> int:
-    """Insert rows, silently keeping the existing row when ``key`` is already taken."""
+def insert_ignore(
+    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: str | list[str]
+) -> int:
+    """Insert rows, keeping the existing row when the unique ``key`` is already taken."""
     if not rows:
         return 0
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
-    return conn.execute(stmt, rows).rowcount
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=[key] if isinstance(key, str) else key)
+    # RETURNING says which rows went in on both backends (rowcount is -1 on psycopg here).
+    stmt = stmt.returning(*table.primary_key.columns)
+    return sum(len(conn.execute(stmt, row).all()) for row in rows)
 
 
 # -- events ------------------------------------------------------------------------------

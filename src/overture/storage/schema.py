@@ -260,3 +260,24 @@ outbox = sa.Table(
     sa.Column("sent_at", UTCDateTime(), nullable=True),
     sa.Index(None, "status", "id"),
 )
+
+schedule_fires = sa.Table(
+    "schedule_fires",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("schedule", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(140), nullable=False),
+    sa.Column("slot_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("event_id", ID, nullable=True),
+    sa.Column("fired_by", sa.String(128), nullable=False),
+    _created(),
+    sa.UniqueConstraint("schedule", "target", "slot_at"),
+)
+
+scheduler_state = sa.Table(
+    "scheduler_state",
+    metadata,
+    sa.Column("schedule", sa.String(64), primary_key=True),
+    sa.Column("checked_until", UTCDateTime(), nullable=False),
+)
