@@ -281,3 +281,7 @@ scheduler_state = sa.Table(
     sa.Column("schedule", sa.String(64), primary_key=True),
     sa.Column("checked_until", UTCDateTime(), nullable=False),
 )
+
+# The CRM tables live in their own module but share this metadata; importing it here means
+# anything that sees ``metadata`` (migrations, tests) sees them too.
+from overture.storage import crm_schema  # noqa: E402, F401
