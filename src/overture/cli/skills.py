@@ -1,0 +1,136 @@
+"""``overture skills list`` and ``overture skills run NAME``: prose skills from the command line.
+
+Runs need no database: a skill run reads the vault and calendar, writes notes through the vault
+tool, and prints the orchestrator summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import tzinfo
+from pathlib import Path
+
+import click
+
+from overture.cli.common import emit_json, handle_errors, json_option
+from overture.clock import SystemClock
+from overture.engine.packs import BUILTIN
+from overture.errors import NotFound, ValidationFailed
+from overture.packs.planner import working_vault
+from overture.skills.dates import zone
+from overture.skills.environment import ENV_TIMEZONE, build_environment
+from overture.skills.orchestrate import run_skill
+from overture.skills.skillfile import SkillFile, load_skill_dir
+
+
+def builtin_skill_folders() -> list[Path]:
+    """The ``skills/`` folder of every built-in pack that has one."""
+    return sorted(p / "skills" for p in BUILTIN.iterdir() if (p / "skills").is_dir())
+
+
+def _skills(folders: tuple[str, ...]) -> dict[str, SkillFile]:
+    found: dict[str, SkillFile] = {}
+    for folder in [Path(f) for f in folders] or builtin_skill_folders():
+        if not folder.is_dir():
+            raise ValidationFailed(f"--folder {folder}: not a folder")
+        for name, skill in load_skill_dir(folder).items():
+            found.setdefault(name, skill)
+    return found
+
+
+def _local_zone(explicit: str | None) -> str | tzinfo:
+    """--timezone, else $OVERTURE_TIMEZONE, else $TZ when it names a zone, else this machine's."""
+    chosen = explicit or os.environ.get(ENV_TIMEZONE)
+    if chosen:
+        return zone(chosen)
+    try:
+        return zone(os.environ.get("TZ") or "")
+    except ValidationFailed:
+        local = SystemClock().now().astimezone().tzinfo
+        return local if local is not None else "UTC"
+
+
+folder_option = click.option(
+    "--folder",
+    "folders",
+    multiple=True,
+    help="A folder of <skill>/SKILL.md (repeatable; default: the built-in packs' skills).",
+)
+
+
+@click.group()
+def skills() -> None:
+    """Prose-driven skills: SKILL.md files whose Context section says what they need."""
+
+
+@skills.command("list")
+@folder_option
+@json_option
+@handle_errors
+def skills_list(folders: tuple[str, ...], as_json: bool) -> None:
+    """List the skills, with whether each is orchestrated and what its Context asks for."""
+    found = _skills(folders)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": s.name,
+                    "description": s.description,
+                    "orchestrated": s.runs_orchestrated,
+                    "context": [b.text for b in s.bullets],
+                    "path": s.path,
+                }
+                for s in found.values()
+            ]
+        )
+        return
+    for s in found.values():
+        mode = "orchestrated" if s.runs_orchestrated else "direct"
+        click.echo(f"{s.name:<20} {mode:<13} {s.description}")
+
+
+@skills.command("run")
+@click.argument("name")
+@click.option("--date", "date_expr", help="today, tomorrow, friday, next monday, next week, 2026-02-15, ...")
+@click.option("--vault", type=click.Path(file_okay=False), help="The vault folder (default $OVERTURE_VAULT).")
+@click.option("--timezone", help="IANA time zone for 'today' (default $OVERTURE_TIMEZONE, else local).")
+@click.option("--calendar", "calendars", multiple=True, help="An .ics file, folder or feed URL (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Write nothing to the vault; show what would be written.")
+@folder_option
+@json_option
+@handle_errors
+def skills_run(
+    name: str,
+    date_expr: str | None,
+    vault: str | None,
+    timezone: str | None,
+    calendars: tuple[str, ...],
+    dry_run: bool,
+    folders: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Run one skill: resolve the date, load its context, run its prose, print the summary."""
+    found = _skills(folders)
+    skill = found.get(name)
+    if skill is None:
+        known = ", ".join(sorted(found)) or "none"
+        raise NotFound(f"no skill named {name!r} (known: {known})")
+    env = build_environment(
+        vault=vault,
+        default_vault=None if vault else working_vault(),
+        calendar=list(calendars),
+        timezone=_local_zone(timezone),
+    )
+    run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, apply_writes=not dry_run))
+    if as_json:
+        emit_json({**run.as_json(), "vault": str(env.vault.root), "dry_run": dry_run})
+        return
+    click.echo(run.markdown)
+    verb = "would write" if dry_run else "wrote"
+    for write in run.writes:
+        click.echo(f"{verb} {env.vault.root / write.path}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(skills)

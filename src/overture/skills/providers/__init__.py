@@ -1,0 +1,29 @@
+"""Context providers: the calendar, the vault's notes, people and projects, directives."""
+
+from overture.skills.providers.base import (
+    Availability,
+    Block,
+    FulfilEnv,
+    NeedResult,
+    Provider,
+    SourceUnavailable,
+    unavailable,
+)
+from overture.skills.providers.calendar import CalendarEvent, CalendarSource, CallableCalendar, IcsCalendar
+from overture.skills.providers.vault import Vault, VaultLayout
+
+__all__ = [
+    "Availability",
+    "Block",
+    "CalendarEvent",
+    "CalendarSource",
+    "CallableCalendar",
+    "FulfilEnv",
+    "IcsCalendar",
+    "NeedResult",
+    "Provider",
+    "SourceUnavailable",
+    "Vault",
+    "VaultLayout",
+    "unavailable",
+]

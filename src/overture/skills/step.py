@@ -1,0 +1,108 @@
+"""Prose skills as sequence steps: ``uses: skill:planning-daily``.
+
+The step's output is the run's summary as JSON. Vault writes are not made inside the step: they
+are queued as outbox effects, so they happen once, after the step is recorded, and a step run
+again after a crash writes nothing twice (the engine's rule for every external effect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from overture.engine.registry import Registry, StepFn
+from overture.engine.step_context import EffectRequest, StepContext
+from overture.settings import Settings
+from overture.skills.environment import SkillEnvironment, build_environment
+from overture.skills.fulfil import DEFAULT_TIMEOUT_S
+from overture.skills.llm import ProseModel
+from overture.skills.needs import NeedRegistry
+from overture.skills.orchestrate import run_skill
+from overture.skills.providers.calendar import CalendarSource
+from overture.skills.skillfile import SkillFile, load_skill_dir
+from overture.skills.vault_tools import VaultEscape, apply_write
+
+VAULT_WRITE = "skills.vault_write"
+
+
+class VaultWriteEffect:
+    """Carries out queued vault writes, only into vaults a pack registered (the payload comes
+    back from the database; it does not get to choose the folder)."""
+
+    def __init__(self) -> None:
+        self.roots: set[Path] = set()
+
+    def __call__(self, effect: EffectRequest) -> None:
+        root = Path(str(effect.payload["vault"])).resolve()
+        if root not in self.roots:
+            raise VaultEscape(f"{root} is not a registered vault")
+        apply_write(root, str(effect.payload["path"]), str(effect.payload["content"]))
+
+
+def _user_timezone(ctx: StepContext) -> str | None:
+    user = (ctx.context.get("tier1") or {}).get("user") or {}
+    tz = user.get("timezone")
+    return str(tz) if tz else None
+
+
+def prose_step(skill: SkillFile, env: SkillEnvironment) -> StepFn:
+    """The step handler for one skill. Inputs: ``date`` (an expression; empty means the
+    skill's default) and ``timezone`` (default: the job's user's time zone)."""
+
+    def run_prose_skill(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        tz = inputs.get("timezone") or _user_timezone(ctx) or env.timezone
+        date = str(inputs.get("date") or "").strip() or None
+        # A loop of its own, closed when the run ends: the engine's Invoker would run an async
+        # handler on a private loop that nothing ever closes.
+        run = asyncio.run(run_skill(skill, env.with_timezone(tz), ctx.now, date, apply_writes=False))
+        for write in run.writes:
+            payload = {"vault": str(env.vault.root.resolve()), "path": write.path, "content": write.content}
+            ctx.effect(VAULT_WRITE, payload)
+        out = run.output
+        if out.input_tokens or out.output_tokens or out.usd:
+            ctx.cost(out.provider, out.model, out.input_tokens, out.output_tokens, out.usd)
+        return run.as_json()
+
+    run_prose_skill.__doc__ = skill.description or f"The prose skill {skill.name}."
+    run_prose_skill.__name__ = f"skill_{skill.name.replace('-', '_')}"
+    return run_prose_skill
+
+
+def register_prose_skills(
+    registry: Registry,
+    folder: Path,
+    settings: Settings,
+    *,
+    vault: str | Path | None = None,
+    default_vault: Path | None = None,
+    calendar: CalendarSource | Sequence[str] | None = None,
+    model: ProseModel | None = None,
+    needs: NeedRegistry | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> list[SkillFile]:
+    """Register every ``folder/*/SKILL.md`` as ``skill:NAME``; returns the skills registered.
+
+    The vault is ``vault``, else $OVERTURE_VAULT, else ``default_vault``; the calendar is
+    ``calendar``, else $OVERTURE_CALENDAR, else the vault's Calendars folder. ``settings`` is
+    taken for the pack interface; nothing in it concerns skills yet.
+    """
+    del settings
+    skills = load_skill_dir(Path(folder))
+    env = build_environment(
+        vault=vault,
+        default_vault=default_vault,
+        calendar=calendar,
+        model=model,
+        needs=needs,
+        timeout_s=timeout_s,
+    )
+    for skill in skills.values():
+        registry.skill(skill.name)(prose_step(skill, env))
+    writer = registry.effects.get(VAULT_WRITE)
+    if not isinstance(writer, VaultWriteEffect):
+        writer = VaultWriteEffect()
+        registry.effect(VAULT_WRITE)(writer)
+    writer.roots.add(env.vault.root.resolve())
+    return list(skills.values())
