@@ -105,6 +105,7 @@ class ContextLoader:
                 "email": user.email if user else None,
                 "timezone": user.timezone if user else "UTC",
                 "active_hours": user.active_hours if user else None,
+                "workdays": user.workdays if user else "mon-fri",
                 "preferences": user.preferences if user else {},
             },
             "features": features,

@@ -18,7 +18,7 @@ class Invoker:
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="overture-step")
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def call(self, fn: StepFn, ctx: StepContext, inputs: dict[str, Any], timeout: timedelta | None) -> Any:
         seconds = timeout.total_seconds() if timeout else None
@@ -27,6 +27,10 @@ class Invoker:
         if seconds is None:
             result = fn(ctx, inputs)
         else:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=4, thread_name_prefix="overture-step"
+                )
             future = self._pool.submit(fn, ctx, inputs)
             try:
                 result = future.result(timeout=seconds)
@@ -46,6 +50,10 @@ class Invoker:
             raise StepTimeout(f"step ran past its timeout of {seconds:g}s") from None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Shut the pool and loop down; the next call makes new ones."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
         if self._loop is not None and not self._loop.is_closed():
             self._loop.close()
+        self._loop = None

@@ -92,6 +92,10 @@ class Runner:
         self._writer: StepWriter | None = None
         self._claim_perf = 0.0
 
+    def close(self) -> None:
+        """Release the event loop and threads that async or timed steps used."""
+        self.invoker.close()
+
     # -- the loop over steps --------------------------------------------------------------
 
     def run(self, job: Job) -> JobStatus:

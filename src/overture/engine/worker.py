@@ -108,6 +108,7 @@ class Worker:
                 break
             self.store.wait_for_work(self._sleep_time())
         self.housekeeping()
+        self.runner.close()
         log.info("worker %s stopped after %d job runs", self.name, self.jobs_run)
         return self.jobs_run
 
