@@ -1,0 +1,228 @@
+"""``overture serve`` (the HTTP API with a worker in one process) and ``overture tokens``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import click
+import uvicorn
+
+from overture.app import App
+from overture.cli.common import emit_json, handle_errors, json_option, state
+from overture.engine.tokens import Tokens
+from overture.engine.worker import Worker
+from overture.http import create_app
+from overture.http.factory import DEFAULT_MAX_BODY_BYTES
+from overture.storage.tokens import TokenRow
+
+log = logging.getLogger("overture.serve")
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling us as soon as a stop signal arrives (before it drains requests)."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_stop = on_stop
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_stop()
+        super().handle_exit(sig, frame)
+
+
+class WorkerThread:
+    """The in-process worker: claims jobs in a daemon thread until told to stop."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.thread = threading.Thread(target=self._run, name=f"worker {worker.name}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.worker.run()
+        except Exception:
+            log.exception("worker %s stopped on an error; the API keeps serving", self.worker.name)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop taking work; the job in hand runs to its next recorded step."""
+        self.worker.stop()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the worker to let go of its job; False when it is still busy after ``timeout``."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+def run_service(
+    app: App,
+    host: str,
+    port: int,
+    *,
+    with_worker: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    log_level: str = "info",
+) -> None:
+    """Serve the API (and run a worker) until SIGTERM or SIGINT, then stop cleanly.
+
+    The worker stops claiming at the first signal while uvicorn drains open requests. A job
+    still running when the grace time (the time budget) is over keeps its recorded steps and
+    its lease runs out, so another worker resumes it: nothing is lost.
+    """
+    worker = WorkerThread(app.worker()) if with_worker else None
+
+    def stop_worker() -> None:
+        if worker is not None:
+            worker.stop()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop_worker()
+
+    # uvicorn puts back the handlers it found and re-raises the signal it caught once it has
+    # shut down: ours make that re-raise a no-op instead of the default "terminate now".
+    previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
+    config = uvicorn.Config(
+        create_app(app, max_body_bytes=max_body_bytes),
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="off",
+        timeout_graceful_shutdown=30,
+    )
+    server = _Server(config, stop_worker)
+    try:
+        if worker is not None:
+            worker.start()
+        click.echo(
+            f"overture: serving http://{host}:{port} ({'with' if worker else 'without'} a worker)", err=True
+        )
+        server.run()
+    finally:
+        stop_worker()
+        if worker is not None and not worker.join(app.settings.time_budget_s):
+            click.echo("overture: the worker is still busy; its job will resume from its last step", err=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("overture: stopped", err=True)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--no-worker", is_flag=True, help="Serve the API only; run `overture worker` elsewhere.")
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BODY_BYTES,
+    show_default=True,
+    help="Refuse larger request bodies with 413.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+@handle_errors
+def serve(host: str, port: int, no_worker: bool, max_body_bytes: int, log_level: str) -> None:
+    """Serve the HTTP API (and run a worker) until SIGTERM or Ctrl-C."""
+    run_service(
+        state().app(),
+        host,
+        port,
+        with_worker=not no_worker,
+        max_body_bytes=max_body_bytes,
+        log_level=log_level,
+    )
+
+
+def _token_json(row: TokenRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "org_id": row.org_id,
+        "user_id": row.user_id,
+        "name": row.name,
+        "is_admin": row.is_admin,
+        "created_at": row.created_at.isoformat(),
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
+
+
+def _tokens() -> Tokens:
+    app = state().app()
+    return Tokens(app.store, app.clock)
+
+
+@click.group()
+def tokens() -> None:
+    """API tokens: stored hashed, scoped to an org (optionally one user), or admin."""
+
+
+@tokens.command("create")
+@click.option("--org", "org_id", help="The org the token sees (required unless --admin).")
+@click.option("--user", "user_id", help="Tie the token to one user: it emits and decides as them.")
+@click.option("--admin", is_flag=True, help="An admin token: every org, and org management.")
+@click.option("--name", help="A label to recognise the token by.")
+@json_option
+@handle_errors
+def tokens_create(
+    org_id: str | None, user_id: str | None, admin: bool, name: str | None, as_json: bool
+) -> None:
+    """Make a token and print it once: only its hash is kept."""
+    issued = _tokens().create(org_id, user_id, admin=admin, name=name)
+    if as_json:
+        emit_json({**_token_json(issued.token), "token": issued.secret})
+        return
+    row = issued.token
+    scope = (
+        "admin (every org)"
+        if row.is_admin
+        else f"org {row.org_id}" + (f", user {row.user_id}" if row.user_id else "")
+    )
+    click.echo(f"token {row.id} ({row.name}) for {scope}:")
+    click.echo(issued.secret)
+    click.echo("Store it now: it is not shown again.", err=True)
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@json_option
+@handle_errors
+def tokens_revoke(token_id: str, as_json: bool) -> None:
+    """Revoke a token: requests bearing it get 401 from now on."""
+    row = _tokens().revoke(token_id)
+    if as_json:
+        emit_json(_token_json(row))
+    else:
+        assert row.revoked_at is not None
+        click.echo(f"token {row.id} revoked at {row.revoked_at.isoformat()}")
+
+
+@tokens.command("list")
+@click.option("--org", "org_id", help="Only this org's tokens.")
+@json_option
+@handle_errors
+def tokens_list(org_id: str | None, as_json: bool) -> None:
+    """List tokens (never the tokens themselves: they are not stored)."""
+    rows = _tokens().list(org_id)
+    if as_json:
+        emit_json([_token_json(r) for r in rows])
+        return
+    for r in rows:
+        scope = "admin" if r.is_admin else f"{r.org_id}" + (f"/{r.user_id}" if r.user_id else "")
+        status = f"revoked {r.revoked_at.isoformat()}" if r.revoked_at else "active"
+        click.echo(f"{r.id}  {scope:<24} {r.name:<24} {status}")
+
+
+def register(cli: click.Group) -> None:
+    for cmd in (serve, tokens):
+        cli.add_command(cmd)

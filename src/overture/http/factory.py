@@ -1,0 +1,50 @@
+"""The app factory: one FastAPI application per App, a router per concern, no globals."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from overture import __version__
+from overture.app import App
+from overture.engine.tokens import Tokens
+from overture.http import admin, api_v1, console, health, problem
+from overture.http.limits import BodyLimit
+from overture.http.metrics import registry_for
+from overture.http.openapi import OvertureAPI
+from overture.storage import migrate
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+#: The routers every service mounts, in order. Webhooks and the console add theirs here.
+ROUTERS: tuple[APIRouter, ...] = (console.router, health.router, api_v1.router, admin.router)
+
+_DESCRIPTION = """Events in, durable skill sequences out, humans asked before anything leaves.
+
+Every `/v1` route needs `Authorization: Bearer ov_...` (see `overture tokens create`) and sees
+only the token's org. Errors are RFC 9457 `application/problem+json`."""
+
+
+def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+    """The HTTP service for ``app``: /v1 API, probes, metrics and the console placeholder.
+
+    Request bodies over ``max_body_bytes`` are refused with 413 before they are read in full.
+    """
+    if max_body_bytes < 1:
+        raise ValueError("max_body_bytes must be at least 1")
+    api = OvertureAPI(
+        title="Overture",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    api.state.overture = app
+    api.state.tokens = Tokens(app.store, app.clock)
+    api.state.metrics = registry_for(app)
+    api.state.schema_head = migrate.head_revision()
+    problem.install(api)
+    for router in ROUTERS:
+        api.include_router(router)
+    api.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
+    return api
