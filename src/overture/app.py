@@ -18,6 +18,7 @@ from overture.engine.packs import load_packs
 from overture.engine.registry import Registry
 from overture.engine.runner import Runner, RunnerConfig
 from overture.engine.scheduler import Scheduler
+from overture.engine.tokens import Tokens
 from overture.engine.worker import Worker, worker_name
 from overture.settings import Settings
 from overture.storage.store import Store
@@ -45,6 +46,7 @@ class App:
         self.contexts = ContextLoader(self.store, self.registry, self.clock, self.settings.tier1_cache_ttl_s)
         self.followups = FollowupFlusher(self.ingestor, self.settings.max_chain_depth)
         self.outbox = OutboxDispatcher(self.store, self.registry, self.clock)
+        self.tokens = Tokens(self.store, self.clock)
 
     def migrate(self) -> None:
         self.store.migrate()

@@ -134,7 +134,7 @@ def test_duplicate_inside_window_points_at_the_original(app: App, clock: FakeClo
     first = app.emit(event("gated", {"ref": "m-1", "noise": 1}))
     dup = app.emit(event("gated", {"ref": "m-1", "noise": 2}))
     assert (dup.status, dup.reason, dup.job_id) == ("duplicate", "duplicate", first.job_id)
-    assert first.event_id in dup.detail
+    assert first.event_id in dup.detail and dup.duplicate_of == first.event_id
     clock.advance(3601)
     assert app.emit(event("gated", {"ref": "m-1"})).status == "accepted"
 
@@ -179,6 +179,15 @@ def test_duplicate_outside_hours_is_still_a_duplicate(app: App, clock: FakeClock
             "parent_job_id: no job",
         ),
         ("not an object", "expected a JSON object"),
+        ({"type": "five_steps", "org_id": "acme", "user_id": "ana", "payload": {"n": "a\x00b"}}, "NUL"),
+        (
+            {"type": "five_steps", "org_id": "acme", "user_id": "ana", "payload": {"x": float("inf")}},
+            "out of range",
+        ),
+        (
+            {"type": "five_steps", "org_id": "acme", "user_id": "ana", "payload": {"s": "\ud800"}},
+            "lone surrogate",
+        ),
     ],
 )
 def test_malformed_events_are_refused_and_nothing_is_written(app: App, data: Any, fragment: str) -> None:

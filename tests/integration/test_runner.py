@@ -204,3 +204,32 @@ def test_resumed_job_replays_recorded_outputs(app: App, clock: FakeClock) -> Non
         "after",
     ]
     assert steps[-1].output["echo"]["sent_body"] == f"{result.job_id}:1:send"
+
+
+def test_stopping_worker_hands_the_job_back_after_the_current_step(app: App) -> None:
+    """A worker told to stop mid-job records the step in hand and releases the job, which another
+    worker then finishes from the next step, nothing run twice."""
+    import threading
+
+    result = app.emit(event("five_steps", {"seconds": 0.3}))
+    first = app.worker("first")
+    thread = threading.Thread(target=first.run, kwargs={"until_idle": True})
+    thread.start()
+    import time
+
+    deadline = time.monotonic() + 20
+    while job_of(app, result.job_id).current_step < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first.stop()  # while 'pause' (step 2) sleeps
+    thread.join(20)
+    job = job_of(app, result.job_id)
+    assert job.status.value == "pending" and job.current_step == 3 and job.lease_token is None
+    app.run_until_idle()
+    assert job_of(app, result.job_id).status.value == "completed"
+    assert [s.step_name for s in steps_of(app, result.job_id)] == [
+        "first",
+        "act-one",
+        "pause",
+        "act-two",
+        "last",
+    ]

@@ -159,7 +159,7 @@ def _token_json(row: TokenRow) -> dict[str, Any]:
 
 def _tokens() -> Tokens:
     app = state().app()
-    return Tokens(app.store, app.clock)
+    return app.tokens
 
 
 @click.group()

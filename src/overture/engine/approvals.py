@@ -9,6 +9,7 @@ from overture.clock import Clock
 from overture.engine.audit import audit_row
 from overture.engine.model import ActionStatus, Decision, JobStatus, PendingAction
 from overture.engine.state import closing_values
+from overture.engine.storable import check_storable
 from overture.errors import Forbidden, NotFound, ValidationFailed
 from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
@@ -41,6 +42,7 @@ class DecisionResult:
 def _check_modifications(action: PendingAction, modifications: Any) -> dict[str, Any]:
     if not isinstance(modifications, dict) or not modifications:
         raise ValidationFailed("modifications: edit needs a non-empty JSON object of draft fields")
+    check_storable(modifications, "modifications")
     unknown = sorted(set(modifications) - set(action.draft))
     if unknown:
         raise ValidationFailed(

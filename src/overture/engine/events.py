@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from overture.engine.model import Event
+from overture.engine.storable import check_storable
 from overture.errors import ValidationFailed
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -71,6 +72,7 @@ def parse_event(data: Any, now: datetime) -> Event:
     """Validate raw event data (a dict from JSON) into an Event, or raise ValidationFailed."""
     if not isinstance(data, dict):
         raise ValidationFailed(f"event: expected a JSON object, got {type(data).__name__}")
+    check_storable(data, "event")
     try:
         model = EventIn.model_validate(data)
     except ValidationError as exc:

@@ -192,6 +192,7 @@ class Ingestor:
             reason=reason,
             detail=decision.detail,
             run_after=decision.run_after,
+            duplicate_of=duplicate[0] if decision.outcome == Outcome.DUPLICATE and duplicate else None,
         )
 
     @staticmethod

@@ -111,6 +111,7 @@ class IngestResult:
     reason: str
     detail: str = ""
     run_after: datetime | None = None
+    duplicate_of: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +121,7 @@ class IngestResult:
             "reason": self.reason,
             "detail": self.detail,
             "run_after": self.run_after.isoformat() if self.run_after else None,
+            "duplicate_of": self.duplicate_of,
         }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -90,6 +91,7 @@ class Runner:
         self.expressions = Expressions()
         self.invoker = Invoker()
         self._writer: StepWriter | None = None
+        self.stopping = threading.Event()
         self._claim_perf = 0.0
 
     def close(self) -> None:
@@ -129,6 +131,14 @@ class Runner:
             while index < len(sequence.steps):
                 if index > first_step and self.clock.monotonic() >= budget_end:
                     commit = _Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
+                    return self._apply(job, state, claim_started, commit)
+                if index > first_step and self.stopping.is_set():
+                    commit = _Commit(
+                        next_step=index,
+                        status=JobStatus.PENDING,
+                        reason="handed back: the worker is stopping",
+                        audits=[self._audit(job, "job_released", "worker_stopping", step_index=index)],
+                    )
                     return self._apply(job, state, claim_started, commit)
                 commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
                 status = self._apply(job, state, claim_started, commit, sequence)

@@ -127,5 +127,7 @@ class Worker:
         return max(0.01, min(self.poll_interval_s, (nxt - self.clock.now()).total_seconds()))
 
     def stop(self) -> None:
+        """Stop claiming; the job in hand is handed back after its current step is recorded."""
         self.stopping.set()
+        self.runner.stopping.set()
         self.store.notify_work()

@@ -15,11 +15,12 @@ from fastapi.concurrency import run_in_threadpool
 from overture.app import App
 from overture.engine.events import parse_event
 from overture.engine.model import Decision, JobStatus
+from overture.engine.storable import check_storable
 from overture.engine.tokens import Principal
 from overture.engine.views import action_view, chain_of, job_detail, job_summary
 from overture.errors import NotFound, ValidationFailed
 from overture.http.auth import AppDep, Auth
-from overture.http.bodies import check_storable, read_json, require_json
+from overture.http.bodies import read_json, require_json
 from overture.http.models import (
     ID_PATTERN,
     Approval,

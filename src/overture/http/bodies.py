@@ -8,15 +8,11 @@ parse to infinity. They are refused here, with the field that holds them, before
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from fastapi import Request
 
-from overture.errors import ValidationFailed
 from overture.http.problem import ProblemError
-
-MAX_DEPTH = 100
 
 
 def _is_json_media_type(content_type: str) -> bool:
@@ -44,35 +40,6 @@ async def read_json(request: Request) -> Any:
         raise ProblemError(400, "the request body is not valid JSON: nested too deeply") from None
     except ValueError as exc:
         raise ProblemError(400, f"the request body is not valid JSON: {exc}") from None
-
-
-def check_storable(value: Any) -> None:
-    """Raise ValidationFailed naming a value (and where it is) that the databases cannot store."""
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
-    while stack:
-        item, path, depth = stack.pop()
-        where = path or "body"
-        if depth > MAX_DEPTH:
-            raise ValidationFailed(f"{where}: nested deeper than {MAX_DEPTH} levels")
-        if isinstance(item, str):
-            _check_text(item, where)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise ValidationFailed(f"{where}: number out of range")
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                _check_text(str(key), f"{where}: key {str(key)[:40]!r}")
-                stack.append((child, f"{path}.{key}" if path else str(key), depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
-
-
-def _check_text(text: str, path: str) -> None:
-    if "\x00" in text:
-        raise ValidationFailed(f"{path}: NUL characters (\\u0000) are not allowed")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationFailed(f"{path}: not valid Unicode (a lone surrogate)") from None
 
 
 async def require_json(request: Request) -> None:

@@ -6,7 +6,6 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.engine.tokens import Tokens
 from overture.http import admin, api_v1, console, health, problem
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
@@ -40,7 +39,7 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
         redoc_url=None,
     )
     api.state.overture = app
-    api.state.tokens = Tokens(app.store, app.clock)
+    api.state.tokens = app.tokens
     api.state.metrics = registry_for(app)
     api.state.schema_head = migrate.head_revision()
     problem.install(api)

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from overture.engine.gates import Outcome
 from overture.engine.model import ActionStatus, Decision, JobStatus, StepStatus
+from overture.engine.storable import check_storable
 from overture.errors import ValidationFailed
-from overture.http.bodies import check_storable
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 
