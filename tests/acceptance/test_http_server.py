@@ -310,7 +310,8 @@ def test_overture_serve_runs_jobs_and_stops_cleanly_on_sigterm(
 
 
 def test_sigterm_during_a_long_step_loses_nothing(tenant: App, db_url: str, tmp_path: Path) -> None:
-    """SIGTERM mid-step: the worker finishes its job (each step once), takes no new one, and exits 0."""
+    """SIGTERM mid-step: the step in hand is recorded, the job is handed back resumable (not lost),
+    no new job is taken, the process exits 0, and a later worker finishes it running nothing twice."""
     secret = Tokens(tenant.store, tenant.clock).create("acme").secret
     headers = {"Authorization": f"Bearer {secret}"}
     with serve_process(db_url, tmp_path) as (proc, base):
@@ -328,12 +329,22 @@ def test_sigterm_during_a_long_step_loses_nothing(tenant: App, db_url: str, tmp_
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 0, stderr
     first, second = (_job(tenant, job_id) for job_id in ids)
-    assert first.status.value == "completed"
+    assert first.status.value == "pending" and first.current_step == 3 and first.lease_token is None
     assert second.status.value == "pending" and second.claims == 0
+    with tenant.store.read() as conn:
+        assert [s.step_name for s in jobq.steps_of(conn, ids[0])] == ["first", "act-one", "pause"]
+    tenant.settings.outbox_dir = tmp_path / "effects"
+    os.environ["MECHANICS_RUN_LOG"] = str(tmp_path / "runs.log")
+    os.environ["MECHANICS_EFFECT_DIR"] = str(tmp_path / "effects")
+    try:
+        tenant.worker("later").run(until_idle=True)
+    finally:
+        del os.environ["MECHANICS_RUN_LOG"], os.environ["MECHANICS_EFFECT_DIR"]
+    assert _job(tenant, ids[0]).status.value == "completed"
     with tenant.store.read() as conn:
         steps = jobq.steps_of(conn, ids[0])
     expected = ["first", "act-one", "pause", "act-two", "last"]
     assert [s.step_name for s in steps] == expected and {s.status.value for s in steps} == {"completed"}
-    runs = (tmp_path / "runs.log").read_text().split()
-    assert runs[1::2] == expected
-    assert len(list((tmp_path / "effects").iterdir())) == 2
+    runs = [line.split() for line in (tmp_path / "runs.log").read_text().splitlines()]
+    assert [step for job, step in runs if job == ids[0]] == expected
+    assert len([p for p in (tmp_path / "effects").iterdir() if p.name.startswith(ids[0])]) == 2

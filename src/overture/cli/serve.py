@@ -14,6 +14,7 @@ import uvicorn
 
 from overture.app import App
 from overture.cli.common import emit_json, handle_errors, json_option, state
+from overture.engine.scheduler import Scheduler
 from overture.engine.tokens import Tokens
 from overture.engine.worker import Worker
 from overture.http import create_app
@@ -37,28 +38,38 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-class WorkerThread:
-    """The in-process worker: claims jobs in a daemon thread until told to stop."""
+class Background:
+    """A worker or scheduler loop in a daemon thread, stopped on request."""
 
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-        self.thread = threading.Thread(target=self._run, name=f"worker {worker.name}", daemon=True)
+    def __init__(self, label: str, run: Callable[[], Any], stop: Callable[[], None]) -> None:
+        self.label = label
+        self._run_loop = run
+        self._stop = stop
+        self.thread = threading.Thread(target=self._run, name=label, daemon=True)
+
+    @classmethod
+    def for_worker(cls, worker: Worker) -> Background:
+        return cls(f"worker {worker.name}", worker.run, worker.stop)
+
+    @classmethod
+    def for_scheduler(cls, scheduler: Scheduler) -> Background:
+        return cls(f"scheduler {scheduler.name}", scheduler.run, scheduler.stop)
 
     def _run(self) -> None:
         try:
-            self.worker.run()
+            self._run_loop()
         except Exception:
-            log.exception("worker %s stopped on an error; the API keeps serving", self.worker.name)
+            log.exception("%s stopped on an error; the API keeps serving", self.label)
 
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
-        """Stop taking work; the job in hand runs to its next recorded step."""
-        self.worker.stop()
+        """Stop taking work; a job in hand is handed back after its current step is recorded."""
+        self._stop()
 
     def join(self, timeout: float) -> bool:
-        """Wait for the worker to let go of its job; False when it is still busy after ``timeout``."""
+        """Wait for the loop to end; False when it is still busy after ``timeout``."""
         self.thread.join(timeout)
         return not self.thread.is_alive()
 
@@ -69,6 +80,7 @@ def run_service(
     port: int,
     *,
     with_worker: bool = True,
+    with_scheduler: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     log_level: str = "info",
 ) -> None:
@@ -78,11 +90,13 @@ def run_service(
     still running when the grace time (the time budget) is over keeps its recorded steps and
     its lease runs out, so another worker resumes it: nothing is lost.
     """
-    worker = WorkerThread(app.worker()) if with_worker else None
+    worker = Background.for_worker(app.worker()) if with_worker else None
+    scheduler = Background.for_scheduler(app.scheduler()) if with_scheduler else None
 
     def stop_worker() -> None:
-        if worker is not None:
-            worker.stop()
+        for loop in (worker, scheduler):
+            if loop is not None:
+                loop.stop()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop_worker()
@@ -100,14 +114,18 @@ def run_service(
     )
     server = _Server(config, stop_worker)
     try:
-        if worker is not None:
-            worker.start()
+        for loop in (worker, scheduler):
+            if loop is not None:
+                loop.start()
+        parts = [name for name, loop in (("a worker", worker), ("the scheduler", scheduler)) if loop]
         click.echo(
-            f"overture: serving http://{host}:{port} ({'with' if worker else 'without'} a worker)", err=True
+            f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}", err=True
         )
         server.run()
     finally:
         stop_worker()
+        if scheduler is not None:
+            scheduler.join(5)
         if worker is not None and not worker.join(app.settings.time_budget_s):
             click.echo("overture: the worker is still busy; its job will resume from its last step", err=True)
         for sig, handler in previous.items():
@@ -118,7 +136,10 @@ def run_service(
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--no-worker", is_flag=True, help="Serve the API only; run `overture worker` elsewhere.")
+@click.option("--no-worker", is_flag=True, help="Run no worker here; run `overture worker` elsewhere.")
+@click.option(
+    "--no-scheduler", is_flag=True, help="Run no scheduler here; run `overture scheduler` elsewhere."
+)
 @click.option(
     "--max-body-bytes",
     type=click.IntRange(min=1),
@@ -133,13 +154,16 @@ def run_service(
     show_default=True,
 )
 @handle_errors
-def serve(host: str, port: int, no_worker: bool, max_body_bytes: int, log_level: str) -> None:
-    """Serve the HTTP API (and run a worker) until SIGTERM or Ctrl-C."""
+def serve(
+    host: str, port: int, no_worker: bool, no_scheduler: bool, max_body_bytes: int, log_level: str
+) -> None:
+    """Serve the HTTP API with a worker and the scheduler until SIGTERM or Ctrl-C."""
     run_service(
         state().app(),
         host,
         port,
         with_worker=not no_worker,
+        with_scheduler=not no_scheduler,
         max_body_bytes=max_body_bytes,
         log_level=log_level,
     )
