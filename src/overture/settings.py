@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=0.5, gt=0)
     outbox_dir: Path = Path("outbox")
     schedules: list[dict[str, Any]] = Field(default_factory=list)
+    llm_provider: str = Field(default="offline", pattern="^(offline|openai|anthropic)$")
+    llm_model: str = ""
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     log_level: str = "INFO"
 
     @classmethod
