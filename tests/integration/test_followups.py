@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from click.testing import CliRunner
 
 from overture.app import App
 from overture.cli.main import cli
+from overture.clock import FakeClock
 from overture.storage import jobs as jobq
 from tests.conftest import MECHANICS, event
 from tests.integration.test_runner import job_of
@@ -67,3 +69,31 @@ def test_external_event_with_parent_at_depth_three_is_rejected(app: App) -> None
         None,
     )
     assert job_of(app, deepest.id).chain_depth == 3
+
+
+def test_follow_up_with_not_before_waits_for_its_time(app: App, clock: FakeClock) -> None:
+    """A follow-up queued for later (like meeting prep 90 minutes ahead) runs then, not before."""
+    at = clock.now() + timedelta(hours=2)
+    parent = app.emit(event("later", {"at": at.isoformat()}))
+    app.run_until_idle()
+    with app.store.read() as conn:
+        child = jobq.list_jobs(conn, parent_job_id=parent.job_id)[0]
+    assert child.status.value == "pending" and child.run_after == at
+    assert "scheduled for" in (child.status_reason or "")
+    clock.advance(timedelta(hours=1, minutes=59))
+    app.run_until_idle()
+    assert job_of(app, child.id).status.value == "pending"
+    clock.advance(timedelta(minutes=1))
+    app.run_until_idle()
+    assert job_of(app, child.id).status.value == "completed"
+
+
+def test_scheduled_event_meets_the_hours_gate_at_its_own_time(app: App, clock: FakeClock) -> None:
+    """An event due at night for a day-hours user is deferred to the next morning, not run at night."""
+    from datetime import UTC, datetime
+
+    app.admin.add_user("acme", "dee", "Dee", timezone="UTC", active_hours="08:00-18:00", workdays="mon-sun")
+    clock.set(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    result = app.emit(event("five_steps", user="dee", not_before="2026-11-20T22:00:00+00:00"))
+    assert result.status == "deferred"
+    assert result.run_after == datetime(2026, 11, 21, 8, 0, tzinfo=UTC)

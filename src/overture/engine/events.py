@@ -29,6 +29,7 @@ class EventIn(BaseModel):
     parent_job_id: str | None = Field(default=None, pattern=_ID)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
     occurred_at: datetime | None = None
+    not_before: datetime | None = None
 
     @field_validator("payload")
     @classmethod
@@ -41,16 +42,16 @@ class EventIn(BaseModel):
             raise ValueError(f"payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}")
         return value
 
-    @field_validator("occurred_at", mode="before")
+    @field_validator("occurred_at", "not_before", mode="before")
     @classmethod
     def _parse_time(cls, value: Any) -> Any:
         if isinstance(value, str):
             try:
                 value = datetime.fromisoformat(value)
             except ValueError:
-                raise ValueError("occurred_at must be an ISO 8601 date-time") from None
+                raise ValueError("must be an ISO 8601 date-time") from None
         if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("occurred_at must carry a time zone offset (e.g. Z or +02:00)")
+            raise ValueError("must carry a time zone offset (e.g. Z or +02:00)")
         return value
 
 
@@ -86,4 +87,5 @@ def parse_event(data: Any, now: datetime) -> Event:
         occurred_at=model.occurred_at or now,
         parent_job_id=model.parent_job_id,
         idempotency_key=model.idempotency_key,
+        not_before=model.not_before,
     )

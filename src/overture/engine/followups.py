@@ -60,6 +60,7 @@ class FollowupFlusher:
                 payload=queued.get("payload", {}),
                 occurred_at=now,
                 parent_job_id=job.id,
+                not_before=datetime.fromisoformat(queued["not_before"]) if queued.get("not_before") else None,
             )
             try:
                 result = self.ingestor.ingest_in(conn, event, now, depth=depth)

@@ -103,7 +103,8 @@ class Ingestor:
             budget_spent=bool(state and state.exceeded),
             duplicate_of=duplicate[0] if duplicate else None,
         )
-        decision = decide(facts, now)
+        # A follow-up scheduled for later meets the active-hours gate at the time it will run.
+        decision = decide(facts, max(now, event.not_before) if event.not_before else now)
         reason = decision.reason.value
         if depth > self.max_chain_depth:
             reason = "chain_depth_exceeded"
@@ -219,10 +220,25 @@ class Ingestor:
             "current_step": 0,
             "chain_depth": depth,
             "parent_job_id": event.parent_job_id,
-            "run_after": decision.run_after if deferred and decision.run_after else now,
+            "run_after": _run_after(event, now, decision, deferred),
             "continuations": 0,
             "claims": 0,
-            "status_reason": decision.detail if deferred else None,
+            "status_reason": _status_reason(event, now, decision, deferred),
             "created_at": now,
             "updated_at": now,
         }
+
+
+def _run_after(event: Event, now: datetime, decision: GateDecision, deferred: bool) -> datetime:
+    """When the job may first run: its window's start if deferred, else its not-before time, else now."""
+    if deferred and decision.run_after:
+        return decision.run_after
+    return max(now, event.not_before) if event.not_before else now
+
+
+def _status_reason(event: Event, now: datetime, decision: GateDecision, deferred: bool) -> str | None:
+    if deferred:
+        return decision.detail
+    if event.not_before and event.not_before > now:
+        return f"scheduled for {event.not_before.isoformat()}"
+    return None

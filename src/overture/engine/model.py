@@ -86,6 +86,7 @@ class Event:
     occurred_at: datetime
     parent_job_id: str | None = None
     idempotency_key: str | None = None
+    not_before: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The event for templates and job state (JSON-ready)."""
@@ -98,6 +99,7 @@ class Event:
             "occurred_at": self.occurred_at.isoformat(),
             "parent_job_id": self.parent_job_id,
             "idempotency_key": self.idempotency_key,
+            "not_before": self.not_before.isoformat() if self.not_before else None,
         }
 
 

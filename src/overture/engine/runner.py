@@ -238,8 +238,10 @@ class Runner:
         if step.kind == StepKind.NOTIFY:
             return policies.notify(ctx, inputs)
         if step.kind == StepKind.FOLLOWUP:
-            ctx.followup(str(inputs["type"]), dict(inputs.get("payload") or {}))
-            return {"queued": inputs["type"]}
+            not_before = inputs.get("not_before")
+            when = datetime.fromisoformat(not_before) if isinstance(not_before, str) and not_before else None
+            ctx.followup(str(inputs["type"]), dict(inputs.get("payload") or {}), when)
+            return {"queued": inputs["type"], "not_before": when.isoformat() if when else None}
         handler = self.registry.handler(step.kind, step.target)
         if handler is None:
             raise LookupError(f"no {step.kind.value} named {step.target!r} is registered")

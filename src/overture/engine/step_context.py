@@ -63,9 +63,17 @@ class StepContext:
             }
         )
 
-    def followup(self, event_type: str, payload: dict[str, Any] | None = None) -> None:
-        """Queue a follow-up event, created as a child job when this job pauses or ends."""
-        self.followups.append({"type": event_type, "payload": payload or {}})
+    def followup(
+        self, event_type: str, payload: dict[str, Any] | None = None, not_before: datetime | None = None
+    ) -> None:
+        """Queue a follow-up event, created as a child job when this job pauses or ends; with
+        ``not_before`` its job waits until then (e.g. meeting prep 90 minutes before a meeting)."""
+        queued: dict[str, Any] = {"type": event_type, "payload": payload or {}}
+        if not_before is not None:
+            if not_before.tzinfo is None:
+                raise ValueError("not_before must be timezone-aware")
+            queued["not_before"] = not_before.isoformat()
+        self.followups.append(queued)
 
     @property
     def cost_micros(self) -> int:
