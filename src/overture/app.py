@@ -9,6 +9,7 @@ from overture.clock import Clock, SystemClock
 from overture.engine.admin import Admin
 from overture.engine.approvals import Approvals
 from overture.engine.context import ContextLoader
+from overture.engine.delivery import Delivery
 from overture.engine.events import parse_event
 from overture.engine.followups import FollowupFlusher
 from overture.engine.ingest import Ingestor
@@ -47,6 +48,7 @@ class App:
         self.followups = FollowupFlusher(self.ingestor, self.settings.max_chain_depth)
         self.outbox = OutboxDispatcher(self.store, self.registry, self.clock)
         self.tokens = Tokens(self.store, self.clock)
+        self.delivery = Delivery(self.store, self.clock)
 
     def migrate(self) -> None:
         self.store.migrate()
@@ -84,6 +86,7 @@ class App:
             lease_s=self.settings.time_budget_s,
             poll_interval_s=self.settings.poll_interval_s,
             name=name,
+            delivery=self.delivery,
         )
 
     def scheduler(self, name: str | None = None) -> Scheduler:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from overture.engine.model import Job
+from overture.engine.model import Job, PendingAction
 from overture.engine.sequences import FailurePolicy, Step
 from overture.engine.step_context import StepContext
 from overture.ids import new_id
@@ -58,6 +58,29 @@ def notification_rows(ctx: StepContext, now: datetime) -> list[dict[str, Any]]:
         }
         for i, text in enumerate(ctx.notes)
     ]
+
+
+def approval_notice(action: PendingAction, now: datetime) -> dict[str, Any]:
+    """The message that asks a person to decide; committed with the gate, sent after."""
+    return {
+        "id": new_id(),
+        "org_id": action.org_id,
+        "user_id": action.user_id,
+        "channel": "inbox",
+        "kind": "approval_request",
+        "dedupe_key": f"approval_request:{action.id}",
+        "status": "pending",
+        "body": {
+            "text": f"Waiting for your decision: {action.title}",
+            "pending_action_id": action.id,
+            "pattern": action.pattern,
+            "title": action.title,
+        },
+        "job_id": action.job_id,
+        "send_after": now,
+        "sent_at": None,
+        "created_at": now,
+    }
 
 
 def failure_notice(job: Job, step_name: str, error: str, now: datetime) -> dict[str, Any]:

@@ -289,6 +289,7 @@ class Runner:
                     output={"pending_action_id": pending.id},
                 ),
                 reason=f"waiting for a decision on {step.name}",
+                notifications=[policies.approval_notice(pending, now)],
                 audits=[
                     self._audit(
                         job,

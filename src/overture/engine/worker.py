@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from overture.clock import Clock
 from overture.engine.approvals import Approvals
+from overture.engine.delivery import Delivery
 from overture.engine.audit import audit_row
 from overture.engine.model import Job
 from overture.engine.outbox import OutboxDispatcher
@@ -40,6 +41,7 @@ class Worker:
     clock: Clock
     lease_s: float
     poll_interval_s: float = 0.5
+    delivery: Delivery | None = None
     idle_horizon_s: float = 30.0
     housekeeping_interval_s: float = 1.0
     name: str = field(default_factory=worker_name)
@@ -88,6 +90,8 @@ class Worker:
         """Expire approvals past their deadline and carry out committed effects."""
         self.approvals.expire_due()
         self.outbox.dispatch()
+        if self.delivery is not None:
+            self.delivery.deliver_due()
 
     def run(self, until_idle: bool = False, max_jobs: int | None = None) -> int:
         """Work until stopped (or, with ``until_idle``, until nothing is runnable now)."""
