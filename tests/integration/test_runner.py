@@ -233,3 +233,17 @@ def test_stopping_worker_hands_the_job_back_after_the_current_step(app: App) -> 
         "act-two",
         "last",
     ]
+
+
+def test_a_failed_ai_step_still_pays_for_its_calls(app: App, effect_dir: Path) -> None:
+    """Money a failing step spent is in the ledger and the metadata; its effects are not carried out."""
+    result = app.emit(event("wasted"))
+    app.run_until_idle()
+    job = job_of(app, result.job_id)
+    [step] = steps_of(app, result.job_id)
+    assert step.status.value == "failed" and step.cost_micros == 20_000
+    assert (job.execution_metadata or {})["total_ai_cost"] == 0.02
+    with app.store.read() as conn:
+        assert jobq.cost_since(conn, "acme", job.created_at - timedelta(days=1)) == 20_000
+        assert jobq.outbox_of(conn, job.id) == []
+    assert not effect_dir.exists() or not list(effect_dir.iterdir())

@@ -66,6 +66,7 @@ class _Commit:
     audits: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     continuation: bool = False
+    spent: StepContext | None = None  # a failed step's AI spend: recorded, its effects are not
 
 
 class Runner:
@@ -337,11 +338,14 @@ class Runner:
         ctx: StepContext | None = None,
     ) -> _Commit:
         error = f"{type(exc).__name__}: {exc}"
-        record = self._record(step, attempt, StepStatus.FAILED, now, error=error)
+        spent = ctx.cost_micros if ctx is not None else 0
+        state.bump("cost_micros", spent)
+        record = self._record(step, attempt, StepStatus.FAILED, now, error=error, cost=spent)
         decision = policies.on_failure(step, attempt)
         if decision.action == "retry":
             state.attempts[str(step.index)] = attempt
             return _Commit(
+                spent=ctx,
                 next_step=step.index,
                 status=JobStatus.PENDING,
                 step=record,
@@ -362,6 +366,7 @@ class Runner:
         state.attempts.pop(str(step.index), None)
         if decision.action == "continue":
             return _Commit(
+                spent=ctx,
                 next_step=step.index + 1,
                 step=record,
                 audits=[
@@ -375,6 +380,7 @@ class Runner:
                 ],
             )
         return _Commit(
+            spent=ctx,
             next_step=step.index,
             status=JobStatus.FAILED,
             step=record,
@@ -461,6 +467,7 @@ class Runner:
             and not commit.audits
             and not commit.notifications
             and (ctx is None or not (ctx.effects or ctx.costs or ctx.notes))
+            and (commit.spent is None or not commit.spent.costs)
         )
 
     @staticmethod
@@ -563,6 +570,8 @@ class Runner:
                 jobq.insert_outbox(conn, policies.outbox_rows(commit.ctx, now))
                 jobq.insert_costs(conn, policies.cost_rows(commit.ctx, now))
                 commit.notifications.extend(policies.notification_rows(commit.ctx, now))
+            if commit.spent is not None:
+                jobq.insert_costs(conn, policies.cost_rows(commit.spent, now))
             jobq.insert_notifications(conn, commit.notifications)
             final_action = f"job_{status.value}"
             if status.final and not any(a["action"] == final_action for a in commit.audits):

@@ -56,6 +56,13 @@ def register(registry: Registry, settings: Settings) -> None:
         ctx.cost("fake-llm", "fake-1", 100, 50, float(inputs.get("usd", 0.01)))
         return {"spent": inputs.get("usd", 0.01)}
 
+    @registry.skill("spend-then-fail")
+    def spend_then_fail(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Pay for a model call whose answer is useless, then fail."""
+        ctx.cost("fake-llm", "fake-1", 1000, 500, 0.02)
+        ctx.effect("mechanics.file", {"label": "must never happen"})
+        raise RuntimeError("the model's answer did not validate")
+
     @registry.skill("act")
     def act(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Queue a side effect (a file written once per idempotency key)."""
