@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from overture.clock import Clock
 from overture.engine.approvals import Approvals
-from overture.engine.delivery import Delivery
 from overture.engine.audit import audit_row
+from overture.engine.delivery import Delivery
 from overture.engine.model import Job
 from overture.engine.outbox import OutboxDispatcher
 from overture.engine.runner import Runner
