@@ -38,6 +38,10 @@ class SequenceFileError(ValidationFailed):
         super().__init__(f"{where}: {field}: {problem}")
 
 
+class PolicyViolation(OvertureError):
+    """This action needs a person's approval, and no setting or preference can waive that."""
+
+
 class StepError(OvertureError):
     """A step failed."""
 

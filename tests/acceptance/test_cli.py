@@ -99,7 +99,7 @@ def test_packs_validate_points_at_each_fault(tmp_path: Path) -> None:
     assert "meeting_done.yaml:8: steps[1]" in bad.output and "retry" in bad.output
     assert "other.yaml:5: steps[0].with.x" in bad.output
     good = runner.invoke(cli, ["packs", "validate", MECHANICS])
-    assert good.exit_code == 0 and "14 sequence(s)" in good.output
+    assert good.exit_code == 0 and "15 sequence(s)" in good.output
 
 
 def test_unregistered_skill_is_reported_with_its_line(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ EffectFn = Callable[["EffectRequest"], Any]
 ProviderFn = Callable[[dict[str, Any]], Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
+GATE_PATTERNS = ("draft", "confirm", "select")
 _KIND_LABEL = {StepKind.SKILL: "skill", StepKind.FUNCTION: "function", StepKind.CRM: "CRM action"}
 
 
@@ -32,36 +33,47 @@ class Registry:
     sequences: dict[str, Sequence] = field(default_factory=dict)
     schedules: list[ScheduleSpec] = field(default_factory=list)
     descriptions: dict[tuple[StepKind, str], str] = field(default_factory=dict)
+    gated: dict[tuple[StepKind, str], str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
 
-    def _add(self, kind: StepKind, key: str, fn: StepFn) -> None:
+    def _add(self, kind: StepKind, key: str, fn: StepFn, gate: str | None) -> None:
         if (kind, key) in self.handlers:
             raise ValueError(f"{_KIND_LABEL[kind]} {key!r} is registered twice")
+        if gate is not None and gate not in GATE_PATTERNS:
+            raise ValueError(f"gate for {key!r} must be one of {', '.join(GATE_PATTERNS)}")
         self.handlers[(kind, key)] = fn
         self.descriptions[(kind, key)] = ((fn.__doc__ or "").strip().splitlines() or [""])[0]
+        if gate is not None:
+            self.gated[(kind, key)] = gate
 
-    def skill(self, key: str) -> Callable[[F], F]:
-        """Register a Python skill under ``key`` (``uses: skill:KEY``)."""
+    def skill(self, key: str, *, gate: str | None = None) -> Callable[[F], F]:
+        """Register a Python skill under ``key`` (``uses: skill:KEY``).
+
+        ``gate`` names the approval pattern policy requires before this skill may run (an email
+        send needs ``draft``): a sequence that uses it without that gate does not load, and no
+        preference can waive it.
+        """
 
         def deco(fn: F) -> F:
-            self._add(StepKind.SKILL, key, fn)
+            self._add(StepKind.SKILL, key, fn, gate)
             return fn
 
         return deco
 
-    def function(self, name: str) -> Callable[[F], F]:
-        """Register an adapter function (``uses: function:NAME``)."""
+    def function(self, name: str, *, gate: str | None = None) -> Callable[[F], F]:
+        """Register an adapter function (``uses: function:NAME``); ``gate`` as for skills."""
 
         def deco(fn: F) -> F:
-            self._add(StepKind.FUNCTION, name, fn)
+            self._add(StepKind.FUNCTION, name, fn, gate)
             return fn
 
         return deco
 
-    def crm(self, action: str) -> Callable[[F], F]:
-        """Register a CRM action (``uses: crm:ACTION``)."""
+    def crm(self, action: str, *, gate: str | None = None) -> Callable[[F], F]:
+        """Register a CRM action (``uses: crm:ACTION``); ``gate`` as for skills."""
 
         def deco(fn: F) -> F:
-            self._add(StepKind.CRM, action, fn)
+            self._add(StepKind.CRM, action, fn, gate)
             return fn
 
         return deco
@@ -108,6 +120,20 @@ class Registry:
                             seq.line_of("steps", step.index, "uses") or step.line,
                             f"steps[{step.index}].uses",
                             f"no {_KIND_LABEL[step.kind]} named {step.target!r} is registered{hint}",
+                        )
+                    )
+        for seq in self.sequences.values():
+            for step in seq.steps:
+                required = self.gated.get((step.kind, step.target))
+                if required and (step.approval is None or step.approval.pattern != required):
+                    errors.append(
+                        SequenceFileError(
+                            seq.path,
+                            seq.line_of("steps", step.index) or step.line,
+                            f"steps[{step.index}].approval",
+                            f"{step.target!r} may only run behind a {required!r} approval gate "
+                            "(policy: every email send, deal-stage change and task from detected "
+                            "intents is approved by a person)",
                         )
                     )
         for spec in self.schedules:

@@ -32,7 +32,7 @@ from overture.engine.registry import Registry
 from overture.engine.sequences import Sequence, Step, StepKind
 from overture.engine.state import JobState, execution_metadata
 from overture.engine.step_context import StepContext
-from overture.errors import RateLimited
+from overture.errors import PolicyViolation, RateLimited
 from overture.ids import new_id
 from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
@@ -243,6 +243,9 @@ class Runner:
             when = datetime.fromisoformat(not_before) if isinstance(not_before, str) and not_before else None
             ctx.followup(str(inputs["type"]), dict(inputs.get("payload") or {}), when)
             return {"queued": inputs["type"], "not_before": when.isoformat() if when else None}
+        required = self.registry.gated.get((step.kind, step.target))
+        if required and (step.approval is None or step.approval.pattern != required):
+            raise PolicyViolation(f"{step.target!r} may only run behind a {required!r} approval gate")
         handler = self.registry.handler(step.kind, step.target)
         if handler is None:
             raise LookupError(f"no {step.kind.value} named {step.target!r} is registered")
@@ -264,6 +267,8 @@ class Runner:
             except Exception as exc:
                 return self._failure(job, step, state, 1, now, exc)
             state.bump("approval_gates_hit")
+            if self._auto_approves(step, scope):
+                return self._auto_approve(job, step, draft, str(title), now)
             pending = PendingAction(
                 id=new_id(),
                 org_id=job.org_id,
@@ -324,6 +329,40 @@ class Runner:
         }
         status = final.get(action.status, JobStatus.AWAITING_APPROVAL)
         return _Commit(next_step=step.index, status=status, reason=f"approval {action.status.value}")
+
+    def _auto_approves(self, step: Step, scope: dict[str, Any]) -> bool:
+        """A user's auto-approve preference covers ordinary gates, never the policy-gated ones."""
+        if (step.kind, step.target) in self.registry.gated:
+            return False
+        prefs = scope["context"].get("tier1", {}).get("user", {}).get("preferences", {}) or {}
+        return bool(prefs.get("auto_approve"))
+
+    def _auto_approve(
+        self, job: Job, step: Step, draft: dict[str, Any], title: str, now: datetime
+    ) -> dict[str, Any]:
+        """Record the preference's decision durably before the step runs, then run it."""
+        assert step.approval is not None
+        action = PendingAction(
+            id=new_id(),
+            org_id=job.org_id,
+            user_id=job.user_id,
+            job_id=job.id,
+            step_index=step.index,
+            step_name=step.name,
+            pattern=step.approval.pattern,
+            title=title,
+            draft=draft,
+            status=ActionStatus.APPROVED,
+            expires_at=now + step.approval.expires,
+            created_at=now,
+            decided_by=job.user_id,
+            decided_via="auto_approve_preference",
+            decided_at=now,
+        )
+        with self.store.write() as conn:
+            actionq.insert_action(conn, action)
+            jobq.insert_audit(conn, [self._audit(job, "approval_auto", "user_preference", step=step.name)])
+        return draft
 
     # -- failures, deferrals, budget -------------------------------------------------------
 

@@ -50,6 +50,9 @@ def insert_action(conn: sa.Connection, action: PendingAction) -> None:
             status=action.status.value,
             expires_at=action.expires_at,
             created_at=action.created_at,
+            decided_by=action.decided_by,
+            decided_via=action.decided_via,
+            decided_at=action.decided_at,
         )
     )
 

@@ -63,6 +63,11 @@ def register(registry: Registry, settings: Settings) -> None:
         ctx.effect("mechanics.file", {"label": "must never happen"})
         raise RuntimeError("the model's answer did not validate")
 
+    @registry.skill("send-mail", gate="draft")
+    def send_mail(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Send an email: policy says a person approves every one."""
+        return {"effect": ctx.effect("mechanics.file", {"to": inputs.get("to")})}
+
     @registry.skill("act")
     def act(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Queue a side effect (a file written once per idempotency key)."""
