@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_api_base_url: str | None = None
+    slack_response_url_prefix: str = "https://hooks.slack.com/"
+    meetingbaas_api_key: SecretStr | None = None
+    meetingbaas_svix_secret: SecretStr | None = None
+    gmail_push_audience: str | None = None
+    gmail_push_service_account: str | None = None
+    gmail_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     log_level: str = "INFO"
 
     @classmethod

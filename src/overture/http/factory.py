@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import admin, api_v1, console, health, problem
+from overture.http import admin, api_v1, console, health, problem, webhooks
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
@@ -15,7 +15,7 @@ from overture.storage import migrate
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 #: The routers every service mounts, in order. Webhooks and the console add theirs here.
-ROUTERS: tuple[APIRouter, ...] = (console.router, health.router, api_v1.router, admin.router)
+ROUTERS: tuple[APIRouter, ...] = (console.router, health.router, api_v1.router, admin.router, webhooks.router)
 
 _DESCRIPTION = """Events in, durable skill sequences out, humans asked before anything leaves.
 

@@ -284,4 +284,4 @@ scheduler_state = sa.Table(
 
 # The CRM tables live in their own module but share this metadata; importing it here means
 # anything that sees ``metadata`` (migrations, tests) sees them too.
-from overture.storage import crm_schema  # noqa: E402, F401
+from overture.storage import crm_schema, integration_schema  # noqa: E402, F401
