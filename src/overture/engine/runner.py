@@ -127,7 +127,9 @@ class Runner:
         context = self.contexts.base(job, state)
         budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
         index = first_step = job.current_step
-        self._writer = StepWriter(self.store.engine.raw_connection(), self.store.is_sqlite)
+        self._writer = StepWriter(
+            self.store.engine.raw_connection(), self.store.is_sqlite, self.store.writer_turn
+        )
         try:
             while index < len(sequence.steps):
                 if index > first_step and self.clock.monotonic() >= budget_end:

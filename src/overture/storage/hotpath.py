@@ -8,6 +8,8 @@ uses the Core operations in ``jobs.py``. Column formats match what SQLAlchemy wr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +40,10 @@ _STEP = (
 class StepWriter:
     """Writes plain step advances on a driver connection held for one claim."""
 
-    def __init__(self, raw_connection: Any, is_sqlite: bool) -> None:
+    def __init__(
+        self, raw_connection: Any, is_sqlite: bool, turn: Callable[[], AbstractContextManager[None]]
+    ) -> None:
+        self._turn = turn
         self._raw = raw_connection
         self._conn = raw_connection.driver_connection
         self._sqlite = is_sqlite
@@ -96,6 +101,17 @@ class StepWriter:
         self._write(job_id, self._finish, update, step, audit)
 
     def _write(
+        self,
+        job_id: str,
+        update_sql: str,
+        update: tuple[Any, ...],
+        step: StepRecord,
+        audit: tuple[Any, ...] | None,
+    ) -> None:
+        with self._turn():
+            self._transaction(job_id, update_sql, update, step, audit)
+
+    def _transaction(
         self,
         job_id: str,
         update_sql: str,

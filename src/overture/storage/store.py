@@ -35,6 +35,7 @@ class Store:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._local_wake = threading.Condition()
+        self._writer_lock = threading.Lock()
         self._wake_seq = 0
         if self.is_sqlite:
             self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -63,8 +64,18 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
         """A write transaction; commits on success, rolls back on error."""
-        with self.engine.connect() as conn, conn.begin():
+        with self.writer_turn(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def writer_turn(self) -> Iterator[None]:
+        """On SQLite, writers of this process take turns here instead of in SQLite's busy handler,
+        whose growing sleeps turn lock contention into long tail latencies."""
+        if not self.is_sqlite:
+            yield
+            return
+        with self._writer_lock:
+            yield
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
