@@ -1,7 +1,8 @@
 """``overture skills list`` and ``overture skills run NAME``: prose skills from the command line.
 
-Runs need no database: a skill run reads the vault and calendar, writes notes through the vault
-tool, and prints the orchestrator summary.
+Runs need no database: a skill run reads the vault and calendar, has the configured language
+model (if any) execute the prose, writes notes through the vault tool, and prints the model's
+reply and the orchestrator summary, with what the model calls cost.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from overture.clock import SystemClock
 from overture.engine.packs import BUILTIN
 from overture.errors import NotFound, ValidationFailed
 from overture.packs.planner import working_vault
+from overture.settings import Settings
 from overture.skills.dates import zone
 from overture.skills.environment import ENV_TIMEZONE, build_environment
 from overture.skills.orchestrate import run_skill
@@ -90,7 +92,18 @@ def skills_list(folders: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"{s.name:<20} {mode:<13} {s.description}")
 
 
-@skills.command("run")
+RUN_EPILOG = """\b
+The language model comes from the settings (overture.toml, or these variables):
+  OVERTURE_LLM_PROVIDER   offline (default: drafts notes, runs no model), openai or anthropic
+  OVERTURE_LLM_MODEL      the model to call, e.g. gpt-4o-mini or claude-sonnet-4-6
+  OVERTURE_LLM_API_KEY    its API key (local OpenAI-compatible servers take any placeholder)
+  OVERTURE_LLM_BASE_URL   another endpoint, e.g. http://127.0.0.1:11434/v1 for a local server
+With a model, the prose after the Context section is run by it with the loaded context, notes
+are written only inside the vault, and Context bullets nothing recognises are classified by it.
+"""
+
+
+@skills.command("run", epilog=RUN_EPILOG)
 @click.argument("name")
 @click.option("--date", "date_expr", help="today, tomorrow, friday, next monday, next week, 2026-02-15, ...")
 @click.option("--vault", type=click.Path(file_okay=False), help="The vault folder (default $OVERTURE_VAULT).")
@@ -121,11 +134,17 @@ def skills_run(
         default_vault=None if vault else working_vault(),
         calendar=list(calendars),
         timezone=_local_zone(timezone),
+        settings=Settings(),
     )
-    run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, apply_writes=not dry_run))
+    try:
+        run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, apply_writes=not dry_run))
+    finally:
+        env.close()
     if as_json:
         emit_json({**run.as_json(), "vault": str(env.vault.root), "dry_run": dry_run})
         return
+    if run.output.completed and run.output.text.strip():
+        click.echo(run.output.text.strip() + "\n")
     click.echo(run.markdown)
     verb = "would write" if dry_run else "wrote"
     for write in run.writes:

@@ -1,6 +1,9 @@
 """Where a skill run gets its sources: the vault, the calendar, the model, the need types.
 
-Settings has no fields for these yet, so each is taken from an explicit argument, else an
+The model comes from the settings (``llm_provider`` and friends): with ``openai`` or
+``anthropic`` the prose is executed, and unrecognised bullets classified, by that provider;
+with ``offline`` (and when no settings are given) the offline model drafts what it can.
+Settings has no fields for the rest yet, so each is taken from an explicit argument, else an
 ``OVERTURE_*`` environment variable, else a default (the planner pack's sample vault, and the
 ``.ics`` files in the vault's Calendars folder).
 """
@@ -13,10 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from pathlib import Path
 
+from overture.llm.factory import provider_from_settings
+from overture.settings import Settings
+from overture.skills.classifier import ModelNeedClassifier
 from overture.skills.dates import MON_FRI, zone
 from overture.skills.fulfil import DEFAULT_TIMEOUT_S
-from overture.skills.llm import OfflineProseModel, ProseModel
+from overture.skills.llm import NeedClassifier, OfflineProseModel, ProseModel
 from overture.skills.needs import NeedRegistry
+from overture.skills.prose_model import ModelProseModel
 from overture.skills.providers.base import Provider
 from overture.skills.providers.builtin import BUILTIN_PROVIDERS
 from overture.skills.providers.calendar import CalendarSource, IcsCalendar
@@ -29,7 +36,9 @@ ENV_TIMEZONE = "OVERTURE_TIMEZONE"
 
 @dataclass(frozen=True)
 class SkillEnvironment:
-    """Everything a run needs besides the skill, the moment and the date argument."""
+    """Everything a run needs besides the skill, the moment and the date argument.
+    ``classifier`` places bullets the pattern table left over; without one, a ``model`` that
+    can classify does it."""
 
     vault: Vault
     calendar: CalendarSource | None
@@ -39,6 +48,7 @@ class SkillEnvironment:
     timeout_s: float = DEFAULT_TIMEOUT_S
     workdays: frozenset[int] = MON_FRI
     providers: Mapping[str, Provider] = field(default_factory=lambda: dict(BUILTIN_PROVIDERS))
+    classifier: NeedClassifier | None = None
 
     def with_timezone(self, tz: str | tzinfo) -> SkillEnvironment:
         zone(tz)
@@ -50,6 +60,25 @@ class SkillEnvironment:
         if need_type is not None and need_type.provider is not None:
             return need_type.provider
         return self.providers.get(kind)
+
+    def close(self) -> None:
+        """Release the model provider's connections (a CLI run ends; an App's live on)."""
+        closed: list[object] = []
+        for part in (self.model, self.classifier):
+            provider = getattr(part, "provider", None)
+            close = getattr(provider, "close", None)
+            if provider is not None and callable(close) and not any(provider is c for c in closed):
+                closed.append(provider)
+                close()
+
+
+def models_from_settings(settings: Settings) -> tuple[ProseModel, NeedClassifier | None]:
+    """The prose model and classifier ``settings.llm_provider`` calls for: the offline model
+    and no classifier, or both backed by the configured provider (one client, shared)."""
+    if settings.llm_provider == "offline":
+        return OfflineProseModel(), None
+    provider = provider_from_settings(settings)
+    return ModelProseModel(provider), ModelNeedClassifier(provider)
 
 
 def vault_path(explicit: str | Path | None = None, default: Path | None = None) -> Path | None:
@@ -78,8 +107,15 @@ def build_environment(
     needs: NeedRegistry | None = None,
     timezone: str | tzinfo | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    settings: Settings | None = None,
+    classifier: NeedClassifier | None = None,
 ) -> SkillEnvironment:
-    """An environment from explicit choices, the environment variables, and defaults."""
+    """An environment from explicit choices, the environment variables, and defaults.
+
+    Without an explicit ``model``, ``settings`` choose the model and the classifier (see
+    :func:`models_from_settings`); without settings either, the run is offline. A provider
+    that is configured but lacks its model or key is a ValidationFailed naming the setting.
+    """
     root = vault_path(vault, default_vault)
     the_vault = Vault(root if root is not None else Path("vault"))
     if isinstance(calendar, str):
@@ -92,11 +128,15 @@ def build_environment(
         source = calendar
     tz = timezone or os.environ.get(ENV_TIMEZONE) or "UTC"
     zone(tz)
+    if model is None:
+        model, configured = models_from_settings(settings) if settings else (OfflineProseModel(), None)
+        classifier = classifier or configured
     return SkillEnvironment(
         vault=the_vault,
         calendar=source,
-        model=model or OfflineProseModel(),
+        model=model,
         needs=needs or NeedRegistry.builtin(),
         timezone=tz,
         timeout_s=timeout_s,
+        classifier=classifier,
     )

@@ -1,21 +1,24 @@
 """The seam to a language model, kept small: run prose with loaded context and a vault tool.
 
-A real provider (another issue) implements :class:`ProseModel`; it may also implement
-:class:`NeedClassifier` to classify Context bullets the pattern table does not recognise. The
-offline provider here runs no model: it carries out only what needs none, drafting the notes
-the prose asks to write (Today.md, Week.md, an end-of-day review), and says so.
+:class:`ProseModel` executes the prose; a :class:`NeedClassifier` (or the richer
+:class:`BulletClassifier`) classifies Context bullets the pattern table does not recognise.
+The model-backed implementations are in :mod:`overture.skills.prose_model` and
+:mod:`overture.skills.classifier`. The offline provider here runs no model: it carries out
+only what needs none, drafting the notes the prose asks to write (Today.md, Week.md, an
+end-of-day review), and says so.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from overture.skills.dates import ResolvedDate
 from overture.skills.drafts import DRAFTERS, DraftInput
 from overture.skills.providers.base import NeedResult
+from overture.skills.providers.vault import Vault
 from overture.skills.vault_tools import VaultEscape, VaultTools
 
 _INTENT = re.compile(
@@ -39,7 +42,9 @@ class LoadedContext:
 @dataclass(frozen=True)
 class ProseResult:
     """What executing the prose did. ``completed`` is False when the session itself was not
-    run (the offline provider), so the summary never claims a session that did not happen."""
+    run (the offline provider, or a model call that failed), so the summary never claims a
+    session that did not happen. ``problems`` (a refused write, a failed model call) make the
+    run ``Complete (degraded)`` and are named in the summary."""
 
     text: str
     actions: tuple[str, ...] = ()
@@ -49,6 +54,17 @@ class ProseResult:
     input_tokens: int = 0
     output_tokens: int = 0
     usd: float = 0.0
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A classifier's verdict on one bullet: the need kind (None: not understood), its details
+    (a vault file's name), and a note for the summary saying why, or what went wrong."""
+
+    kind: str | None
+    params: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
 
 
 class ProseModel(Protocol):
@@ -64,6 +80,22 @@ class NeedClassifier(Protocol):
     """Optional: names the need type (one of ``kinds``) a bullet asks for, or None."""
 
     def classify_need(self, text: str, kinds: Mapping[str, str]) -> str | None: ...
+
+
+@runtime_checkable
+class BulletClassifier(Protocol):
+    """Optional, preferred over :class:`NeedClassifier`: a verdict with details and a reason."""
+
+    def classify_bullet(self, text: str, kinds: Mapping[str, str]) -> Classification: ...
+
+
+def note_path(vault: Vault, name: str) -> str:
+    """Where a note named only by its file name goes (the orchestrator resolves paths, as the
+    seed says): working notes in Captive, else an existing note of that name, else Captive."""
+    if name in _WORKING_NOTES:
+        return vault.captive(name)
+    found = vault.find_note(name)
+    return vault.relative(found) if found is not None else vault.captive(name)
 
 
 def intents(prose: str) -> list[tuple[str, str]]:
@@ -93,7 +125,7 @@ class OfflineProseModel:
                 continue
             content = drafter(source)
             try:
-                path = self._path(tools, name)
+                path = note_path(tools.vault, name)
                 tools.append(path, content) if verb == "append" else tools.write(path, content)
             except VaultEscape as exc:
                 actions.append(f"Could not write {name}: {exc}")
@@ -101,10 +133,3 @@ class OfflineProseModel:
             drafted.append(content)
         actions.append("Session prose not run: no language model is configured (offline provider)")
         return ProseResult("\n".join(drafted), tuple(actions), completed=False)
-
-    @staticmethod
-    def _path(tools: VaultTools, name: str) -> str:
-        if name in _WORKING_NOTES:
-            return tools.vault.captive(name)
-        found = tools.vault.find_note(name)
-        return tools.vault.relative(found) if found is not None else tools.vault.captive(name)

@@ -8,25 +8,38 @@
 7. summarise.
 
 Writes are staged; the caller says whether to carry them out now (the CLI) or hand them back
-(a sequence step queues them as outbox effects).
+(a sequence step queues them as outbox effects). Every model call goes through one
+:class:`CallMeter` per run, which a sequence step ties to its ``StepContext`` so the calls'
+cost reaches the cost ledger; the summary names what the calls cost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from overture.llm.base import LLMResult
 from overture.skills.dates import ResolvedDate, resolve_date, zone
 from overture.skills.environment import SkillEnvironment
 from overture.skills.fulfil import fulfil
-from overture.skills.llm import LoadedContext, NeedClassifier, ProseModel, ProseResult
+from overture.skills.llm import (
+    BulletClassifier,
+    Classification,
+    LoadedContext,
+    NeedClassifier,
+    ProseModel,
+    ProseResult,
+)
 from overture.skills.loading import render_loading
+from overture.skills.metering import CallMeter, ModelUsage, bound, failure
 from overture.skills.needs import Need, NeedRegistry
 from overture.skills.providers.base import FulfilEnv, NeedResult, Provider
 from overture.skills.skillfile import Bullet, SkillFile
-from overture.skills.summary import Summary, render_summary, summarise
+from overture.skills.summary import RunStatus, Summary, render_summary, summarise
 from overture.skills.vault_tools import StagedWrite, VaultTools
 
 
@@ -42,6 +55,12 @@ class SkillRun:
     output: ProseResult
     writes: tuple[StagedWrite, ...]
     summary: Summary
+    calls: tuple[LLMResult[Any], ...] = ()
+
+    @property
+    def usage(self) -> ModelUsage:
+        """What the run's model calls cost, all of them (classification and the prose)."""
+        return ModelUsage.of(self.calls)
 
     @property
     def markdown(self) -> str:
@@ -61,6 +80,8 @@ class SkillRun:
                 "model": self.output.model,
                 "ran": self.output.completed,
             },
+            "usage": self.usage.as_dict(),
+            "reply": self.output.text if self.output.completed else "",
         }
 
 
@@ -70,15 +91,21 @@ async def run_skill(
     now: datetime,
     date_expr: str | None = None,
     apply_writes: bool = True,
+    meter: CallMeter | None = None,
 ) -> SkillRun:
-    """Run ``skill`` at the moment ``now``; a bad date argument raises, a missing source degrades."""
+    """Run ``skill`` at the moment ``now``; a bad date argument raises, a missing source degrades.
+    ``meter`` carries the model calls' cost to a sequence step (a fresh one when not given)."""
     date = resolve_date(date_expr or skill.default_for("date"), now, env.timezone, env.workdays)
+    meter = meter if meter is not None else CallMeter()
+    model = bound(env.model, meter)
+    classifier = bound(env.classifier, meter) if env.classifier is not None else model
     tools = VaultTools(env.vault)
     results: tuple[NeedResult, ...] = ()
     unrecognised: tuple[Bullet, ...] = ()
+    notes: list[str] = []
     loading = ""
     if skill.runs_orchestrated:
-        needs, unrecognised = _needs(skill, env.needs, env.model)
+        needs, unrecognised, notes = await _needs(skill, env.needs, classifier)
         providers: dict[str, Provider] = {}
         for need in needs:
             provider = env.provider_for(need.kind)
@@ -88,29 +115,64 @@ async def run_skill(
         results = tuple(await fulfil(needs, providers, fulfil_env, env.timeout_s))
         loading = render_loading(skill.name, date, results, unrecognised)
     context = LoadedContext(skill.name, date, loading, results)
-    output = await _execute(env.model, skill.prose_text, context, tools)
+    output = await _execute(model, skill.prose_text, context, tools)
     writes = tuple(tools.staged)
     if apply_writes:
         tools.commit()
-    actions = [w.action(env.vault) for w in writes] + list(output.actions)
+    calls = meter.results
+    actions = [*notes, *(w.action(env.vault) for w in writes), *output.actions]
+    if calls:
+        actions.append(ModelUsage.of(calls).line())
     summary = summarise(skill.name, results, unrecognised, actions, direct=not skill.runs_orchestrated)
-    return SkillRun(skill.name, date, results, unrecognised, loading, output, writes, summary)
+    if output.problems:
+        summary = replace(
+            summary, status=RunStatus.DEGRADED, unavailable=(*summary.unavailable, *output.problems)
+        )
+    return SkillRun(skill.name, date, results, unrecognised, loading, output, writes, summary, calls)
 
 
-def _needs(
-    skill: SkillFile, registry: NeedRegistry, model: ProseModel
-) -> tuple[list[Need], tuple[Bullet, ...]]:
-    """The pattern table first; a model that can classify gets what the table left over."""
+async def _needs(
+    skill: SkillFile, registry: NeedRegistry, classifier: object
+) -> tuple[list[Need], tuple[Bullet, ...], list[str]]:
+    """The pattern table first; a classifier, when there is one, gets what the table left over
+    (each bullet in a thread of its own, since a model call blocks). Returns the needs, the
+    bullets still not understood, and a note on each classification for the summary."""
     plan = registry.plan(skill.bullets)
     needs = list(plan.needs)
+    if not plan.unrecognised or not isinstance(classifier, BulletClassifier | NeedClassifier):
+        return needs, plan.unrecognised, []
+    kinds = registry.kinds
+    verdicts = await asyncio.gather(
+        *(asyncio.to_thread(_classify, classifier, b.text, kinds) for b in plan.unrecognised)
+    )
     left: list[Bullet] = []
-    for bullet in plan.unrecognised:
-        kind = model.classify_need(bullet.text, registry.kinds) if isinstance(model, NeedClassifier) else None
-        if kind is not None and registry.get(kind) is not None:
-            needs.append(registry.need(kind, bullet))
-        else:
+    notes: list[str] = []
+    for bullet, verdict in zip(plan.unrecognised, verdicts, strict=True):
+        need_type = registry.get(verdict.kind) if verdict.kind is not None else None
+        if need_type is None:
             left.append(bullet)
-    return needs, tuple(left)
+            if verdict.note:
+                notes.append(f'Could not place "{bullet.text}": {verdict.note}')
+            continue
+        need = registry.need(need_type.kind, bullet, verdict.params)
+        if all(n.key != need.key for n in needs):
+            needs.append(need)
+        if verdict.note:
+            notes.append(f'Classified "{bullet.text}" as {need.label}: {verdict.note}')
+    return needs, tuple(left), notes
+
+
+def _classify(
+    classifier: BulletClassifier | NeedClassifier, text: str, kinds: Mapping[str, str]
+) -> Classification:
+    """One verdict; a classifier that raises leaves the bullet not understood, never the run
+    aborted (a pack's classifier may not be as careful as the model one)."""
+    try:
+        if isinstance(classifier, BulletClassifier):
+            return classifier.classify_bullet(text, kinds)
+        return Classification(classifier.classify_need(text, kinds))
+    except Exception as exc:
+        return Classification(None, note=f"the classifier failed ({failure(exc)})")
 
 
 async def _execute(model: ProseModel, prose: str, context: LoadedContext, tools: VaultTools) -> ProseResult:

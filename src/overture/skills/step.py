@@ -3,6 +3,8 @@
 The step's output is the run's summary as JSON. Vault writes are not made inside the step: they
 are queued as outbox effects, so they happen once, after the step is recorded, and a step run
 again after a crash writes nothing twice (the engine's rule for every external effect).
+Model calls are recorded on the step as they are made (through the run's meter), so their
+cost reaches the cost ledger with the step's record and counts against the org's AI budget.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from overture.engine.step_context import EffectRequest, StepContext
 from overture.settings import Settings
 from overture.skills.environment import SkillEnvironment, build_environment
 from overture.skills.fulfil import DEFAULT_TIMEOUT_S
-from overture.skills.llm import ProseModel
+from overture.skills.llm import NeedClassifier, ProseModel
+from overture.skills.metering import CallMeter
 from overture.skills.needs import NeedRegistry
 from overture.skills.orchestrate import run_skill
 from overture.skills.providers.calendar import CalendarSource
@@ -56,12 +59,16 @@ def prose_step(skill: SkillFile, env: SkillEnvironment) -> StepFn:
         date = str(inputs.get("date") or "").strip() or None
         # A loop of its own, closed when the run ends: the engine's Invoker would run an async
         # handler on a private loop that nothing ever closes.
-        run = asyncio.run(run_skill(skill, env.with_timezone(tz), ctx.now, date, apply_writes=False))
+        meter = CallMeter(ctx)
+        run = asyncio.run(
+            run_skill(skill, env.with_timezone(tz), ctx.now, date, apply_writes=False, meter=meter)
+        )
         for write in run.writes:
             payload = {"vault": str(env.vault.root.resolve()), "path": write.path, "content": write.content}
             ctx.effect(VAULT_WRITE, payload)
         out = run.output
-        if out.input_tokens or out.output_tokens or out.usd:
+        if not run.calls and (out.input_tokens or out.output_tokens or out.usd):
+            # A model of a pack's own that reports usage without going through the meter.
             ctx.cost(out.provider, out.model, out.input_tokens, out.output_tokens, out.usd)
         return run.as_json()
 
@@ -79,24 +86,26 @@ def register_prose_skills(
     default_vault: Path | None = None,
     calendar: CalendarSource | Sequence[str] | None = None,
     model: ProseModel | None = None,
+    classifier: NeedClassifier | None = None,
     needs: NeedRegistry | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> list[SkillFile]:
     """Register every ``folder/*/SKILL.md`` as ``skill:NAME``; returns the skills registered.
 
     The vault is ``vault``, else $OVERTURE_VAULT, else ``default_vault``; the calendar is
-    ``calendar``, else $OVERTURE_CALENDAR, else the vault's Calendars folder. ``settings`` is
-    taken for the pack interface; nothing in it concerns skills yet.
+    ``calendar``, else $OVERTURE_CALENDAR, else the vault's Calendars folder. The model is
+    ``model``, else the one ``settings.llm_provider`` names (offline by default).
     """
-    del settings
     skills = load_skill_dir(Path(folder))
     env = build_environment(
         vault=vault,
         default_vault=default_vault,
         calendar=calendar,
         model=model,
+        classifier=classifier,
         needs=needs,
         timeout_s=timeout_s,
+        settings=settings,
     )
     for skill in skills.values():
         registry.skill(skill.name)(prose_step(skill, env))
