@@ -163,3 +163,32 @@ def test_a_registry_built_by_hand_runs_a_prose_skill_with_a_pack_need_type(
     assert output["name"] == "morning-brief" and output["status"] == "Complete"
     assert [c["summary"] for c in output["context"]] == ["1 event for 2026-02-16", "2 loaded"]
     assert registry.descriptions[next(iter(registry.descriptions))] == "A brief for the morning."
+
+
+def test_the_crm_calendar_beats_the_vault_calendar_in_a_step(app: App) -> None:
+    """When the CRM holds the user's meetings, the planning step reads them instead of the .ics files."""
+    from overture.storage.crm_schema import calendar_events
+
+    with app.store.write() as conn:
+        conn.execute(
+            calendar_events.insert().values(
+                id="ev-1",
+                org_id="acme",
+                user_id="ana",
+                external_id="g-1",
+                title="1:1 with Priya Patel",
+                starts_at=datetime(2026, 2, 17, 10, 0, tzinfo=UTC),
+                ends_at=datetime(2026, 2, 17, 10, 30, tzinfo=UTC),
+                all_day=False,
+                location="",
+                attendees=[{"name": "Priya Patel", "email": "priya@example.com"}],
+                status="confirmed",
+                updated_at=datetime(2026, 2, 16, tzinfo=UTC),
+            )
+        )
+    job_id = emit(app, "daily_plan", {"date": "tomorrow"})
+    app.run_until_idle()
+    output = steps(app, job_id)[0].output
+    [calendar] = [need for need in output["context"] if need["kind"] == "calendar"]
+    assert calendar["count"] == 1  # the vault's .ics has several events that day; the CRM has one
+    assert "Priya Patel (1:1 at 10:00)" in output["summary"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class ProviderRequest:
     user_id: str
     payload: dict[str, Any]
     context: dict[str, Any]
+    now: datetime | None = None
 
 
 class ContextLoader:
@@ -51,7 +53,9 @@ class ContextLoader:
         if any(job.trigger_payload.get(k) for k in TIER2_KEYS):
             tier2: dict[str, Any] = {}
             for name, provider in self.registry.tier2.items():
-                request = ProviderRequest(self.store, job.org_id, job.user_id, job.trigger_payload, context)
+                request = ProviderRequest(
+                    self.store, job.org_id, job.user_id, job.trigger_payload, context, self.clock.now()
+                )
                 tier2[name] = self._timed(state, name, 2, lambda p=provider, r=request: p(r))  # type: ignore[misc]
             context["tier2"] = tier2
         return context
@@ -64,7 +68,9 @@ class ContextLoader:
             if name in loaded:
                 continue
             provider = self.registry.tier3.get(name)
-            request = ProviderRequest(self.store, job.org_id, job.user_id, job.trigger_payload, context)
+            request = ProviderRequest(
+                self.store, job.org_id, job.user_id, job.trigger_payload, context, self.clock.now()
+            )
             if provider is None:
                 state.context_loads[name] = {
                     "tier": 3,

@@ -11,11 +11,12 @@ from overture.engine.sequences import Sequence, StepKind
 from overture.errors import SequenceFileError
 
 if TYPE_CHECKING:
+    from overture.engine.context import ProviderRequest
     from overture.engine.step_context import EffectRequest, StepContext
 
 StepFn = Callable[["StepContext", dict[str, Any]], Any]
 EffectFn = Callable[["EffectRequest"], Any]
-ProviderFn = Callable[[dict[str, Any]], Any]
+ProviderFn = Callable[["ProviderRequest"], Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 GATE_PATTERNS = ("draft", "confirm", "select")

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from overture.engine.registry import Registry, StepFn
 from overture.engine.step_context import EffectRequest, StepContext
 from overture.settings import Settings
+from overture.skills.crm_calendar import events_between
 from overture.skills.environment import SkillEnvironment, build_environment
 from overture.skills.fulfil import DEFAULT_TIMEOUT_S
 from overture.skills.llm import NeedClassifier, ProseModel
 from overture.skills.metering import CallMeter
 from overture.skills.needs import NeedRegistry
 from overture.skills.orchestrate import run_skill
-from overture.skills.providers.calendar import CalendarSource
+from overture.skills.providers.calendar import CalendarSource, CallableCalendar
 from overture.skills.skillfile import SkillFile, load_skill_dir
 from overture.skills.vault_tools import VaultEscape, apply_write
 
@@ -60,9 +62,11 @@ def prose_step(skill: SkillFile, env: SkillEnvironment) -> StepFn:
         # A loop of its own, closed when the run ends: the engine's Invoker would run an async
         # handler on a private loop that nothing ever closes.
         meter = CallMeter(ctx)
-        run = asyncio.run(
-            run_skill(skill, env.with_timezone(tz), ctx.now, date, apply_writes=False, meter=meter)
-        )
+        run_env = env.with_timezone(tz)
+        crm_events = (ctx.context.get("tier3") or {}).get("crm_calendar")
+        if crm_events:  # the CRM knows this user's calendar: it beats the vault's .ics files
+            run_env = replace(run_env, calendar=CallableCalendar(events_between(crm_events)))
+        run = asyncio.run(run_skill(skill, run_env, ctx.now, date, apply_writes=False, meter=meter))
         for write in run.writes:
             payload = {"vault": str(env.vault.root.resolve()), "path": write.path, "content": write.content}
             ctx.effect(VAULT_WRITE, payload)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from overture.engine.registry import Registry
 from overture.settings import Settings
+from overture.skills.crm_calendar import load_crm_calendar
 from overture.skills.step import register_prose_skills
 
 PACK = Path(__file__).resolve().parent
@@ -33,3 +34,4 @@ def working_vault(folder: Path = WORKING_VAULT) -> Path:
 def register(registry: Registry, settings: Settings) -> None:
     """Register planning-daily, planning-weekly and review-daily as ``skill:NAME`` steps."""
     register_prose_skills(registry, SKILLS, settings, default_vault=working_vault())
+    registry.tier3.setdefault("crm_calendar", load_crm_calendar)
