@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from overture.clock import Clock

@@ -3,12 +3,18 @@
 Quiet hours and the hourly limit defer messages (never drop them); inform-only messages that
 wait together go out as one digest; a channel that is rate limited defers, one that fails for
 good records why, and the web inbox still shows everything.
+
+Feeders run first: they queue messages whose moment has come without anyone asking (the
+reminder before an approval expires, the update that shows a decision on a Slack message).
+An update changes a message the person already has: it is not held back by quiet hours or
+the hourly limit, and does not count against it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -17,6 +23,7 @@ from overture.clock import Clock
 from overture.engine.audit import audit_row
 from overture.engine.delivery_policy import Person, Waiting, plan
 from overture.engine.hours import ActiveHours
+from overture.engine.reminders import Reminders
 from overture.errors import OvertureError, RateLimited
 from overture.ids import new_id
 from overture.storage import jobs as jobq
@@ -25,6 +32,11 @@ from overture.storage import tenancy
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.delivery")
+
+#: Kinds that change a message already delivered instead of sending a new one.
+UPDATES = frozenset({"approval_outcome"})
+#: Queues what is due at a moment; returns how many messages it queued.
+Feeder = Callable[[datetime], int]
 
 
 class DeliveryFailed(OvertureError):
@@ -49,7 +61,10 @@ class Channel(Protocol):
     name: str
 
     def send(self, recipient: tenancy.UserRow, message: Outgoing) -> dict[str, Any]:
-        """Deliver; return references (e.g. a Slack message ts). Raise RateLimited or DeliveryFailed."""
+        """Deliver; return references (e.g. a Slack message ts). Raise RateLimited or DeliveryFailed.
+
+        References with ``skipped`` say the message was not worth sending any more (an approval
+        request decided meanwhile): it is recorded as skipped, not counted as sent."""
         ...
 
 
@@ -75,6 +90,10 @@ class Delivery:
     store: Store
     clock: Clock
     channels: dict[str, Channel] = field(default_factory=lambda: {"inbox": InboxChannel()})
+    feeders: list[Feeder] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.feeders.insert(0, Reminders(self.store).queue_due)
 
     def channel_for(self, user: tenancy.UserRow, requested: str) -> Channel:
         """Slack when the person has a Slack id and Slack is set up; else the channel asked for."""
@@ -86,6 +105,8 @@ class Delivery:
         """Send, digest or defer every message whose time has come."""
         now = self.clock.now()
         report = DeliveryReport()
+        for feed in self.feeders:
+            feed(now)
         with self.store.read() as conn:
             rows = noteq.due(conn, now)
         by_user: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -103,6 +124,14 @@ class Delivery:
             sent = noteq.sent_since(conn, user_id, noteq.hour_ago(now))
         if user is None:
             self._fail(waiting, "recipient_unknown", now, report)
+            return
+        for row in [r for r in waiting if r["kind"] in UPDATES]:
+            message = Outgoing(
+                row["id"], row["org_id"], row["kind"], str(row["body"].get("text", "")), row["body"]
+            )
+            self._send(user, row["channel"], message, [row["id"]], now, report)
+        waiting = [r for r in waiting if r["kind"] not in UPDATES]
+        if not waiting:
             return
         person = Person(
             timezone=user.timezone,
@@ -149,12 +178,13 @@ class Delivery:
                 [{"id": i, "org_id": message.org_id, "user_id": user.id} for i in ids], str(exc), now, report
             )
             return
-        values: dict[str, Any] = {"status": "sent", "sent_at": now, "channel": channel.name}
+        status = "skipped" if refs.get("skipped") else "updated" if message.kind in UPDATES else "sent"
+        values: dict[str, Any] = {"status": status, "sent_at": now, "channel": channel.name}
         if refs:
             values["body"] = {**message.body, "refs": refs}
         with self.store.write() as conn:
             noteq.mark(conn, [message.notification_id], **values)
-        report.sent += 1
+        report.sent += status == "sent"
 
     def _digest(
         self, user: tenancy.UserRow, parts: list[dict[str, Any]], now: datetime, report: DeliveryReport
