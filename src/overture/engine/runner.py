@@ -8,13 +8,13 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from overture.clock import Clock
 from overture.engine import policies
-from overture.engine.audit import audit_row
+from overture.engine.checkpoint import Checkpointer, Commit
 from overture.engine.context import ContextLoader
 from overture.engine.expressions import Expressions
 from overture.engine.followups import FollowupFlusher
@@ -30,7 +30,7 @@ from overture.engine.model import (
 )
 from overture.engine.registry import Registry
 from overture.engine.sequences import Sequence, Step, StepKind
-from overture.engine.state import JobState, execution_metadata
+from overture.engine.state import JobState
 from overture.engine.step_context import StepContext
 from overture.errors import PolicyViolation, RateLimited
 from overture.ids import new_id
@@ -50,23 +50,6 @@ class RunnerConfig:
     time_buffer_s: float = 15.0
     rate_limit_delay_s: float = 300.0
     max_chain_depth: int = 3
-
-
-@dataclass
-class _Commit:
-    """Everything one step (or one pause) writes, applied in a single transaction."""
-
-    next_step: int
-    status: JobStatus = JobStatus.IN_PROGRESS
-    step: StepRecord | None = None
-    ctx: StepContext | None = None
-    run_after: datetime | None = None
-    reason: str | None = None
-    action: PendingAction | None = None
-    audits: list[dict[str, Any]] = field(default_factory=list)
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-    continuation: bool = False
-    spent: StepContext | None = None  # a failed step's AI spend: recorded, its effects are not
 
 
 class Runner:
@@ -91,9 +74,8 @@ class Runner:
         self.worker_id = worker_id
         self.expressions = Expressions()
         self.invoker = Invoker()
-        self._writer: StepWriter | None = None
         self.stopping = threading.Event()
-        self._claim_perf = 0.0
+        self.checkpoint = Checkpointer(store, followups, clock, worker_id)
 
     def close(self) -> None:
         """Release the event loop and threads that async or timed steps used."""
@@ -104,15 +86,14 @@ class Runner:
     def run(self, job: Job) -> JobStatus:
         """Run ``job`` until it pauses, ends, or is handed back; returns where it stands."""
         claim_started = self.clock.monotonic()
-        self._claim_perf = time.perf_counter()
+        self.checkpoint.claim_perf = time.perf_counter()
         state = JobState.from_context(job.context)
         sequence = self.registry.sequences.get(job.event_type)
         if sequence is None:
-            return self._apply(
+            return self.checkpoint.apply(
                 job,
                 state,
-                claim_started,
-                _Commit(
+                Commit(
                     next_step=job.current_step,
                     status=JobStatus.FAILED,
                     reason=f"no sequence is defined for event type {job.event_type!r}",
@@ -127,31 +108,33 @@ class Runner:
         context = self.contexts.base(job, state)
         budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
         index = first_step = job.current_step
-        self._writer = StepWriter(
+        self.checkpoint.writer = StepWriter(
             self.store.engine.raw_connection(), self.store.is_sqlite, self.store.writer_turn
         )
         try:
             while index < len(sequence.steps):
                 if index > first_step and self.clock.monotonic() >= budget_end:
-                    commit = _Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
-                    return self._apply(job, state, claim_started, commit)
+                    commit = Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
+                    return self.checkpoint.apply(job, state, commit)
                 if index > first_step and self.stopping.is_set():
-                    commit = _Commit(
+                    commit = Commit(
                         next_step=index,
                         status=JobStatus.PENDING,
                         reason="handed back: the worker is stopping",
-                        audits=[self._audit(job, "job_released", "worker_stopping", step_index=index)],
+                        audits=[
+                            self.checkpoint.audit(job, "job_released", "worker_stopping", step_index=index)
+                        ],
                     )
-                    return self._apply(job, state, claim_started, commit)
+                    return self.checkpoint.apply(job, state, commit)
                 commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
-                status = self._apply(job, state, claim_started, commit, sequence)
+                status = self.checkpoint.apply(job, state, commit, sequence)
                 if status != JobStatus.IN_PROGRESS:
                     return status
                 index = commit.next_step
-            return self._apply(job, state, claim_started, _Commit(next_step=index), sequence)
+            return self.checkpoint.apply(job, state, Commit(next_step=index), sequence)
         finally:
-            self._writer.close()
-            self._writer = None
+            self.checkpoint.writer.close()
+            self.checkpoint.writer = None
 
     # -- one step -------------------------------------------------------------------------
 
@@ -163,7 +146,7 @@ class Runner:
         state: JobState,
         outputs: dict[str, Any],
         context: dict[str, Any],
-    ) -> _Commit:
+    ) -> Commit:
         now = self.clock.now()
         scope = {"event": state.event, "context": context, "outputs": outputs}
         attempt = state.attempts.get(str(step.index), 0) + 1
@@ -172,15 +155,15 @@ class Runner:
         if step.when and not self.expressions.condition(step.when, scope):
             state.bump("steps_skipped")
             record = self._record(step, attempt, StepStatus.SKIPPED, now, error="condition was false")
-            return _Commit(
+            return Commit(
                 next_step=nxt,
                 step=record,
-                audits=[self._audit(job, "step_skipped", "condition_false", step=step.name)],
+                audits=[self.checkpoint.audit(job, "step_skipped", "condition_false", step=step.name)],
             )
 
         if step.approval is not None:
             gate = self._gate(job, step, state, scope, now)
-            if isinstance(gate, _Commit):
+            if isinstance(gate, Commit):
                 return gate
             inputs = gate
         else:
@@ -226,7 +209,7 @@ class Runner:
         audits = []
         if missing:
             audits.append(
-                self._audit(
+                self.checkpoint.audit(
                     job,
                     "context_unavailable",
                     "source_unavailable",
@@ -235,7 +218,7 @@ class Runner:
                 )
             )
         record = self._record(step, attempt, StepStatus.COMPLETED, now, output=output, cost=ctx.cost_micros)
-        return _Commit(next_step=nxt, step=record, ctx=ctx, audits=audits)
+        return Commit(next_step=nxt, step=record, ctx=ctx, audits=audits)
 
     def _invoke(self, step: Step, ctx: StepContext, inputs: dict[str, Any]) -> Any:
         if step.kind == StepKind.NOTIFY:
@@ -257,7 +240,7 @@ class Runner:
 
     def _gate(
         self, job: Job, step: Step, state: JobState, scope: dict[str, Any], now: datetime
-    ) -> _Commit | dict[str, Any]:
+    ) -> Commit | dict[str, Any]:
         """Pause at a gate, or return the inputs a human approved (with their edits)."""
         assert step.approval is not None
         with self.store.read() as conn:
@@ -285,7 +268,7 @@ class Runner:
                 expires_at=now + step.approval.expires,
                 created_at=now,
             )
-            return _Commit(
+            return Commit(
                 next_step=step.index,
                 status=JobStatus.AWAITING_APPROVAL,
                 action=pending,
@@ -299,7 +282,7 @@ class Runner:
                 reason=f"waiting for a decision on {step.name}",
                 notifications=[policies.approval_notice(pending, now)],
                 audits=[
-                    self._audit(
+                    self.checkpoint.audit(
                         job,
                         "approval_requested",
                         step.approval.pattern,
@@ -312,11 +295,11 @@ class Runner:
             return action.effective_draft()
         if action.status == ActionStatus.SKIPPED:
             state.bump("steps_skipped")
-            return _Commit(
+            return Commit(
                 next_step=step.index + 1,
                 step=self._record(step, 1, StepStatus.SKIPPED, now, error="skipped by a human"),
                 audits=[
-                    self._audit(
+                    self.checkpoint.audit(
                         job,
                         "step_skipped",
                         "approval_skipped",
@@ -330,7 +313,7 @@ class Runner:
             ActionStatus.EXPIRED: JobStatus.EXPIRED,
         }
         status = final.get(action.status, JobStatus.AWAITING_APPROVAL)
-        return _Commit(next_step=step.index, status=status, reason=f"approval {action.status.value}")
+        return Commit(next_step=step.index, status=status, reason=f"approval {action.status.value}")
 
     def _auto_approves(self, step: Step, scope: dict[str, Any]) -> bool:
         """A user's auto-approve preference covers ordinary gates, never the policy-gated ones."""
@@ -363,7 +346,9 @@ class Runner:
         )
         with self.store.write() as conn:
             actionq.insert_action(conn, action)
-            jobq.insert_audit(conn, [self._audit(job, "approval_auto", "user_preference", step=step.name)])
+            jobq.insert_audit(
+                conn, [self.checkpoint.audit(job, "approval_auto", "user_preference", step=step.name)]
+            )
         return draft
 
     # -- failures, deferrals, budget -------------------------------------------------------
@@ -377,7 +362,7 @@ class Runner:
         now: datetime,
         exc: Exception,
         ctx: StepContext | None = None,
-    ) -> _Commit:
+    ) -> Commit:
         error = f"{type(exc).__name__}: {exc}"
         spent = ctx.cost_micros if ctx is not None else 0
         state.bump("cost_micros", spent)
@@ -385,7 +370,7 @@ class Runner:
         decision = policies.on_failure(step, attempt)
         if decision.action == "retry":
             state.attempts[str(step.index)] = attempt
-            return _Commit(
+            return Commit(
                 spent=ctx,
                 next_step=step.index,
                 status=JobStatus.PENDING,
@@ -393,7 +378,7 @@ class Runner:
                 run_after=now + decision.delay,
                 reason=f"retrying {step.name} in {decision.delay.total_seconds():g}s",
                 audits=[
-                    self._audit(
+                    self.checkpoint.audit(
                         job,
                         "step_retry_scheduled",
                         "step_failed",
@@ -406,12 +391,12 @@ class Runner:
         state.bump("steps_failed")
         state.attempts.pop(str(step.index), None)
         if decision.action == "continue":
-            return _Commit(
+            return Commit(
                 spent=ctx,
                 next_step=step.index + 1,
                 step=record,
                 audits=[
-                    self._audit(
+                    self.checkpoint.audit(
                         job,
                         "step_failed_continue",
                         "on_failure_continue",
@@ -420,40 +405,44 @@ class Runner:
                     )
                 ],
             )
-        return _Commit(
+        return Commit(
             spent=ctx,
             next_step=step.index,
             status=JobStatus.FAILED,
             step=record,
             reason=f"step {step.name} failed: {error}",
-            audits=[self._audit(job, "job_failed", decision.reason, step=step.name, error=error)],
+            audits=[self.checkpoint.audit(job, "job_failed", decision.reason, step=step.name, error=error)],
             notifications=[policies.failure_notice(job, step.name, error, now)],
         )
 
     def _defer(
         self, job: Job, step: Step, state: JobState, attempt: int, now: datetime, exc: RateLimited
-    ) -> _Commit:
+    ) -> Commit:
         delay = max(self.config.rate_limit_delay_s, exc.retry_after_s or 0.0)
-        return _Commit(
+        return Commit(
             next_step=step.index,
             status=JobStatus.DEFERRED,
             step=self._record(step, attempt, StepStatus.DEFERRED, now, error=f"rate limited: {exc}"),
             run_after=now + timedelta(seconds=delay),
             reason=f"rate limited at {step.name}; deferred {delay:g}s",
-            audits=[self._audit(job, "job_deferred", "rate_limited", step=step.name, delay_s=delay)],
+            audits=[
+                self.checkpoint.audit(job, "job_deferred", "rate_limited", step=step.name, delay_s=delay)
+            ],
         )
 
-    def _budget_check(self, job: Job, step: Step, now: datetime) -> _Commit | None:
+    def _budget_check(self, job: Job, step: Step, now: datetime) -> Commit | None:
         with self.store.read() as conn:
             state = budget_state(conn, job.org_id, now)
         period = state.exceeded_period
         if period is None:
             return None
-        return _Commit(
+        return Commit(
             next_step=step.index,
             status=JobStatus.HALTED,
             reason=f"AI budget for this {period} is spent; halted before {step.name}",
-            audits=[self._audit(job, "job_halted", "budget_exceeded", step=step.name, period=period)],
+            audits=[
+                self.checkpoint.audit(job, "job_halted", "budget_exceeded", step=step.name, period=period)
+            ],
             notifications=[budget_notice(job.org_id, job.user_id, period, now)],
         )
 
@@ -481,147 +470,3 @@ class Runner:
             error=error,
             cost_micros=cost,
         )
-
-    def _audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
-        return audit_row(
-            self.clock.now(),
-            action,
-            reason,
-            org_id=job.org_id,
-            job_id=job.id,
-            actor=self.worker_id,
-            **detail,
-        )
-
-    def _plain(self, commit: _Commit, status: JobStatus, state: JobState) -> bool:
-        """A step that only advances (or completes) the job: the hot path, one small transaction."""
-        ctx = commit.ctx
-        return (
-            (
-                status == JobStatus.IN_PROGRESS
-                or (status == JobStatus.COMPLETED and not state.queued_followups)
-            )
-            and not commit.continuation
-            and self._writer is not None
-            and commit.step is not None
-            and commit.action is None
-            and not commit.audits
-            and not commit.notifications
-            and (ctx is None or not (ctx.effects or ctx.costs or ctx.notes))
-            and (commit.spent is None or not commit.spent.costs)
-        )
-
-    @staticmethod
-    def _metadata(job: Job, state: JobState, continuations: int, now: datetime) -> dict[str, Any]:
-        return execution_metadata(
-            job_id=job.id,
-            event_type=job.event_type,
-            event_source=job.event_source,
-            chain_depth=job.chain_depth,
-            state=state,
-            continuations=continuations,
-            created_at=job.created_at,
-            now=now,
-        )
-
-    def _apply(
-        self,
-        job: Job,
-        state: JobState,
-        claim_started: float,
-        commit: _Commit,
-        sequence: Sequence | None = None,
-    ) -> JobStatus:
-        """Write one commit atomically, fenced by this worker's lease."""
-        now = self.clock.now()
-        status = commit.status
-        if (
-            status == JobStatus.IN_PROGRESS
-            and sequence is not None
-            and commit.next_step >= len(sequence.steps)
-        ):
-            status = JobStatus.COMPLETED
-        values: dict[str, Any] = {"current_step": commit.next_step, "status": status.value}
-        releasing = status != JobStatus.IN_PROGRESS
-        if releasing:
-            state.bump("active_ms", (time.perf_counter() - self._claim_perf) * 1000)
-            values.update(
-                lease_owner=None,
-                lease_token=None,
-                lease_expires_at=None,
-                status_reason=commit.reason,
-            )
-            values["run_after"] = commit.run_after or now
-        if self._plain(commit, status, state):
-            assert self._writer is not None and job.lease_token and commit.step
-            if status == JobStatus.COMPLETED:
-                final_meta = self._metadata(job, state, job.continuations, now)
-                self._writer.finish(
-                    job.id,
-                    job.org_id,
-                    job.lease_token,
-                    now,
-                    commit.next_step,
-                    state.to_context(final_meta),
-                    final_meta,
-                    commit.step,
-                    self.worker_id,
-                )
-                job.status, job.lease_token = status, None
-            else:
-                self._writer.advance(
-                    job.id,
-                    job.lease_token,
-                    now,
-                    commit.next_step,
-                    status.value,
-                    state.to_context(),
-                    commit.step,
-                )
-            job.current_step = commit.next_step
-            return status
-        if commit.continuation:
-            values["continuations"] = job.continuations + 1
-            commit.audits.append(
-                self._audit(
-                    job,
-                    "continuation",
-                    "time_budget",
-                    source="orchestrator:continuation",
-                    step_index=commit.next_step,
-                )
-            )
-        with self.store.write() as conn:
-            if status in (JobStatus.COMPLETED, JobStatus.AWAITING_APPROVAL) and state.queued_followups:
-                self.followups.flush(conn, job, state, now)
-            metadata = None
-            if releasing:
-                metadata = self._metadata(job, state, values.get("continuations", job.continuations), now)
-            values["context"] = state.to_context(metadata)
-            if metadata is not None:
-                values["execution_metadata"] = metadata
-                if status.final:
-                    values["finished_at"] = now
-            jobq.update_job(conn, job.id, job.lease_token, now, **values)
-            if commit.step is not None:
-                jobq.insert_step(conn, job.id, commit.step)
-            if commit.action is not None:
-                actionq.insert_action(conn, commit.action)
-            if commit.ctx is not None:
-                jobq.insert_outbox(conn, policies.outbox_rows(commit.ctx, now))
-                jobq.insert_costs(conn, policies.cost_rows(commit.ctx, now))
-                commit.notifications.extend(policies.notification_rows(commit.ctx, now))
-            if commit.spent is not None:
-                jobq.insert_costs(conn, policies.cost_rows(commit.spent, now))
-            jobq.insert_notifications(conn, commit.notifications)
-            final_action = f"job_{status.value}"
-            if status.final and not any(a["action"] == final_action for a in commit.audits):
-                commit.audits.append(self._audit(job, final_action, status.value, why=commit.reason))
-            jobq.insert_audit(conn, commit.audits)
-            if releasing and status in (JobStatus.PENDING, JobStatus.DEFERRED):
-                self.store.notify_work(conn)
-        job.current_step = commit.next_step
-        job.status = status
-        if releasing:
-            job.lease_token = None
-        return status
