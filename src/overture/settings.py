@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OVERTURE_", toml_file="overture.toml", extra="forbid")
 
     database_url: str = "sqlite:///overture.db"
-    packs: list[str] = Field(default_factory=lambda: ["demo"])
+    packs: list[str] = Field(default_factory=lambda: ["sales", "planner"])
     sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")
     time_budget_s: float = Field(default=150.0, gt=0)
     time_buffer_s: float = Field(default=15.0, ge=0)
@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     gmail_push_audience: str | None = None
     gmail_push_service_account: str | None = None
     gmail_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    apollo_base_url: str | None = None
+    apollo_api_key: SecretStr | None = None
+    apify_base_url: str | None = None
+    apify_token: SecretStr | None = None
+    apify_linkedin_actor: str | None = None
+    apify_news_actor: str | None = None
+    instantly_base_url: str | None = None
+    instantly_api_key: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    sales_source_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
 
     @classmethod

@@ -114,7 +114,7 @@ def test_unregistered_skill_is_reported_with_its_line(tmp_path: Path) -> None:
 def test_demo_tells_the_story_on_a_fresh_database(tmp_path: Path) -> None:
     """`overture demo` runs end to end in a fresh process and says what happened."""
     proc = subprocess.run(
-        [sys.executable, "-m", "overture.cli", "demo", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "overture.cli", "demo", "--engine", "--dir", str(tmp_path / "demo")],
         capture_output=True,
         text=True,
         timeout=120,
@@ -138,6 +138,35 @@ def test_demo_tells_the_story_on_a_fresh_database(tmp_path: Path) -> None:
         assert fragment in out
     assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 1
     assert not (tmp_path / "ignored.db").exists()
+
+
+def test_demo_tells_the_sales_story(tmp_path: Path) -> None:
+    """`overture demo` shows a call ending, the approved follow-up in the outbox, the chained
+    proposal waiting, and the morning brief in the seed's format, with no warnings in the way."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "overture.cli", "demo", "--dir", str(tmp_path / "story")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for fragment in (
+        "MeetingBaaS says the discovery call",
+        "send_proposal",
+        "waits for Maya's approval",
+        "proposal_generation -> awaiting_approval",
+        "Good morning, Maya.",
+        "MEETINGS TODAY",
+        "NEEDS YOUR ATTENTION",
+        "PIPELINE PULSE",
+        "OVERNIGHT UPDATES",
+    ):
+        assert fragment in out
+    assert "WARNING" not in proc.stderr
+    assert len(list((tmp_path / "story" / "outbox").glob("*.eml"))) == 1
 
 
 def test_bench_reports_ratios(tmp_path: Path) -> None:

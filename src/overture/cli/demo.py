@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -34,11 +35,24 @@ def say(text: str = "", *, bold: bool = False) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to put the demo database and outbox (default: a new temporary folder).",
 )
+@click.option(
+    "--engine",
+    is_flag=True,
+    help="The engine's own story (gates, a durable run, a chain) instead of the sales copilot's.",
+)
 @handle_errors
-def demo(workdir: Path | None) -> None:
-    """Run a scripted story: an event, its steps, an approval, a decision, a follow-up job."""
+def demo(workdir: Path | None, engine: bool) -> None:
+    """A scripted story on a fresh SQLite file: a sales call ends and Overture takes it from there
+    (with --engine: the engine's mechanics on a tiny pack)."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="overture-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    if not engine:
+        from overture.packs.sales import story
+
+        # Sources the demo leaves unconfigured are reported in the story, not as log warnings.
+        logging.getLogger("overture").setLevel(max(logging.ERROR, logging.getLogger().level))
+        story.run(workdir, say)
+        return
     db = workdir / "overture-demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)

@@ -1,0 +1,49 @@
+"""The sales copilot pack (the first seed): a rep's copilot that acts when things happen.
+
+A meeting ends and its commitments become a follow-up draft, tasks to pick and, when the rep
+promised one, a proposal; a calendar invite with outside guests schedules the meeting's prep;
+mornings bring a brief in the seed's format; the pipeline, inbox and campaigns are watched.
+Every email waits for the rep's approval, every deal-stage change for a confirmation, and tasks
+from detected intents for a selection; summaries only inform.
+
+``register`` wires the CRM actions, skills, context providers and the email effect, and gives
+the offline provider its rules; the sequences are in ``sequences/``, the schedules in
+``schedules.yaml``.
+"""
+
+from __future__ import annotations
+
+from overture.engine.registry import Registry
+from overture.llm.factory import provider_from_settings
+from overture.llm.offline import OfflineProvider
+from overture.packs.sales import (
+    brief_sources,
+    campaigns,
+    coaching,
+    crm_actions,
+    skills_deals,
+    skills_email,
+    skills_meeting,
+    slots,
+)
+from overture.packs.sales.config import SalesConfig
+from overture.packs.sales.kit import Kit
+from overture.packs.sales.mailer import EFFECT, make_sender
+from overture.packs.sales.providers import register_providers
+from overture.packs.sales.rules import register_rules
+from overture.settings import Settings
+
+
+def register(registry: Registry, settings: Settings) -> None:
+    """Register everything the sales sequences use."""
+    config = SalesConfig.from_settings(settings)
+    offline = OfflineProvider()
+    register_rules(offline)
+    kit = Kit(
+        llm=provider_from_settings(settings, offline=offline), config=config, outbox_dir=settings.outbox_dir
+    )
+    crm_actions.register(registry)
+    for module in (skills_meeting, skills_email, skills_deals, slots, campaigns, coaching, brief_sources):
+        module.register(registry, kit)
+    register_providers(registry, config)
+    registry.effect(EFFECT)(make_sender(config, settings.outbox_dir))
