@@ -153,11 +153,24 @@ def run_service(
     default="info",
     show_default=True,
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed the sales demo org on first run, start its story, print a sign-in token and where to look.",
+)
 @handle_errors
 def serve(
-    host: str, port: int, no_worker: bool, no_scheduler: bool, max_body_bytes: int, log_level: str
+    host: str,
+    port: int,
+    no_worker: bool,
+    no_scheduler: bool,
+    max_body_bytes: int,
+    log_level: str,
+    demo: bool,
 ) -> None:
     """Serve the HTTP API with a worker and the scheduler until SIGTERM or Ctrl-C."""
+    if demo:
+        prepare_demo(state().app(), host, port)
     run_service(
         state().app(),
         host,
@@ -250,3 +263,47 @@ def tokens_list(org_id: str | None, as_json: bool) -> None:
 def register(cli: click.Group) -> None:
     for cmd in (serve, tokens):
         cli.add_command(cmd)
+
+
+DEMO_ORG = "northwind"
+
+
+def prepare_demo(app: App, host: str, port: int) -> None:
+    """Seed the demo org once, end its discovery call so approvals are waiting, and say where to look."""
+    from overture.packs.sales import seed as sales_seed
+    from overture.storage import tenancy
+
+    with app.store.read() as conn:
+        seeded = tenancy.get_org(conn, DEMO_ORG) is not None
+    if not seeded:
+        summary = sales_seed.load(app.store, app.admin, DEMO_ORG, 1, None)
+        # So the story runs whatever the day and hour: Maya takes demo messages at any time.
+        app.admin.set_active_hours(DEMO_ORG, f"{DEMO_ORG}.maya", None)
+        story_meeting = summary.meetings.get("story")
+        if story_meeting:
+            app.emit(
+                {
+                    "type": "meeting_ended",
+                    "source": "webhook:meetingbaas",
+                    "org_id": DEMO_ORG,
+                    "user_id": f"{DEMO_ORG}.maya",
+                    "payload": {"meeting_id": story_meeting},
+                }
+            )
+    rep = app.tokens.create(DEMO_ORG, f"{DEMO_ORG}.maya", name="demo console")
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        "Overture demo: the Northwind Analytics sales team, with Maya Chen's discovery call just ended.",
+        f"  Web inbox and console:  {base}/   (sign in with the token below)",
+        f"  Maya's token (shown once): {rep.secret}",
+        f"  API reference:          {base}/docs   (OpenAPI at {base}/openapi.json)",
+        f"  Health and metrics:     {base}/healthz  {base}/metrics",
+        "  From another terminal:  scripts/overture jobs list   |   scripts/overture approvals list",
+        "  Send an event:          curl -H 'Authorization: Bearer <token>' \\",
+        "                            -H 'Content-Type: application/json' \\",
+        f'                            -d \'{{"type":"morning_brief","org_id":"{DEMO_ORG}",'
+        f'"user_id":"{DEMO_ORG}.maya"}}\' {base}/v1/events',
+        "",
+    ]
+    click.echo("\n".join(lines), err=True)

@@ -102,6 +102,20 @@ class Admin:
             tenancy.insert_user(conn, row)
         return row
 
+    def set_active_hours(
+        self, org_id: str, user_id: str, active_hours: str | None, workdays: str = "mon-fri"
+    ) -> None:
+        """Change when a person may be reached (None: any time)."""
+        if active_hours is not None:
+            try:
+                hours = ActiveHours.parse(active_hours, workdays)
+            except ValueError as exc:
+                raise ValidationFailed(f"active_hours: {exc}") from None
+            active_hours, workdays = str(hours), format_workdays(hours.workdays)
+        with self.store.write() as conn:
+            if not tenancy.update_user(conn, org_id, user_id, active_hours=active_hours, workdays=workdays):
+                raise NotFound(f"no user {user_id!r} in org {org_id!r}")
+
     def set_feature(self, org_id: str, event_type: str, enabled: bool) -> None:
         if not _EVENT_TYPE.match(event_type):
             raise ValidationFailed(f"event type: {event_type!r} is not a valid event type")

@@ -69,6 +69,12 @@ def get_user(conn: sa.Connection, user_id: str, org_id: str | None = None) -> Us
     return UserRow(**row) if row else None
 
 
+def update_user(conn: sa.Connection, org_id: str, user_id: str, **values: Any) -> bool:
+    """Change some of a user's fields; False when no such user is in that org."""
+    q = sa.update(users).where(users.c.id == user_id, users.c.org_id == org_id).values(**values)
+    return conn.execute(q).rowcount == 1
+
+
 def list_users(conn: sa.Connection, org_id: str) -> list[UserRow]:
     q = sa.select(users).where(users.c.org_id == org_id).order_by(users.c.id)
     return [UserRow(**r) for r in conn.execute(q).mappings()]
