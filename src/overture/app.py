@@ -21,6 +21,8 @@ from overture.engine.runner import Runner, RunnerConfig
 from overture.engine.scheduler import Scheduler
 from overture.engine.tokens import Tokens
 from overture.engine.worker import Worker, worker_name
+from overture.integrations.slack_api import SlackApi
+from overture.integrations.slack_channel import SlackChannel
 from overture.settings import Settings
 from overture.storage.store import Store
 
@@ -49,6 +51,14 @@ class App:
         self.outbox = OutboxDispatcher(self.store, self.registry, self.clock)
         self.tokens = Tokens(self.store, self.clock)
         self.delivery = Delivery(self.store, self.clock)
+        token = self.settings.slack_bot_token
+        if token is not None and token.get_secret_value():
+            # Slack delivers to people with a Slack id, and shows every decision on its message.
+            slack = SlackChannel(
+                SlackApi(token.get_secret_value(), self.settings.slack_api_base_url), self.store
+            )
+            self.delivery.channels[slack.name] = slack
+            self.delivery.feeders.append(slack.queue_outcomes)
 
     def migrate(self) -> None:
         self.store.migrate()

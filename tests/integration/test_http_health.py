@@ -1,4 +1,4 @@
-"""Probes, metrics and the console placeholder: /healthz, /readyz, /metrics and /."""
+"""Probes, metrics and the console's front door: /healthz, /readyz, /metrics and /."""
 
 from __future__ import annotations
 
@@ -103,9 +103,9 @@ def test_each_app_has_its_own_metrics_registry(app: App, db_url: str, tmp_path: 
     assert REGISTRY.get_sample_value("overture_queue_depth") is None
 
 
-def test_the_console_placeholder_is_served(app: App) -> None:
-    """/ answers a small HTML page pointing at the API description and probes."""
+def test_the_console_sign_in_page_is_served(app: App) -> None:
+    """/ answers the console's sign-in page (HTML), which links the API description."""
     with in_process(app) as api:
         response = api.get("/")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert "console is coming" in response.text and 'href="/openapi.json"' in response.text
+    assert "<h1>Sign in</h1>" in response.text and 'href="/openapi.json"' in response.text

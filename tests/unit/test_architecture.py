@@ -20,6 +20,7 @@ PURE = [
     "engine/state.py",
     "engine/dedupe.py",
     "engine/step_context.py",
+    "engine/drafts.py",
     "clock.py",
     "durations.py",
 ]

@@ -93,6 +93,7 @@ class Delivery:
     feeders: list[Feeder] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # Whatever the channels, a person is reminded once before an approval of theirs expires.
         self.feeders.insert(0, Reminders(self.store).queue_due)
 
     def channel_for(self, user: tenancy.UserRow, requested: str) -> Channel:
@@ -177,6 +178,8 @@ class Delivery:
             self._fail(
                 [{"id": i, "org_id": message.org_id, "user_id": user.id} for i in ids], str(exc), now, report
             )
+            with self.store.write() as conn:  # the reason, where the inbox shows the message
+                noteq.mark(conn, ids, body={**message.body, "error": str(exc)[:300], "channel": channel.name})
             return
         status = "skipped" if refs.get("skipped") else "updated" if message.kind in UPDATES else "sent"
         values: dict[str, Any] = {"status": status, "sent_at": now, "channel": channel.name}

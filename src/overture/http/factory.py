@@ -14,7 +14,7 @@ from overture.storage import migrate
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
-#: The routers every service mounts, in order. Webhooks and the console add theirs here.
+#: The routers every service mounts, in order.
 ROUTERS: tuple[APIRouter, ...] = (console.router, health.router, api_v1.router, admin.router, webhooks.router)
 
 _DESCRIPTION = """Events in, durable skill sequences out, humans asked before anything leaves.
@@ -24,7 +24,7 @@ only the token's org. Errors are RFC 9457 `application/problem+json`."""
 
 
 def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
-    """The HTTP service for ``app``: /v1 API, probes, metrics and the console placeholder.
+    """The HTTP service for ``app``: /v1 API, probes, metrics, webhooks and the web console.
 
     Request bodies over ``max_body_bytes`` are refused with 413 before they are read in full.
     """
