@@ -130,3 +130,40 @@ def _note(user: str, kind: str, text: str, now: datetime) -> dict[str, Any]:
         "sent_at": None,
         "created_at": now,
     }
+
+
+def test_two_workers_delivering_at_once_send_each_message_once(
+    app: App, clock: FakeClock, db_url: str
+) -> None:
+    """Two delivery rounds racing (two worker processes) claim disjoint messages: nothing goes out twice."""
+    import threading
+
+    from overture.engine.delivery import Delivery
+    from tests.conftest import make_app
+
+    app.admin.add_user(
+        "acme", "duo", "Duo", active_hours=None, max_notifications_per_hour=100, slack_user_id="U9"
+    )
+    with app.store.write() as conn:
+        for n in range(8):
+            noteq.insert(conn, _note("duo", "job_failed", f"problem {n}", clock.now()))
+    other = make_app(db_url, clock)
+    channel = Recording()
+    rounds = [
+        Delivery(app.store, clock, {"inbox": channel, "slack": channel}),
+        Delivery(other.store, clock, {"inbox": channel, "slack": channel}),
+    ]
+    barrier = threading.Barrier(2)
+
+    def go(d: Delivery) -> None:
+        barrier.wait()
+        d.deliver_due()
+
+    threads = [threading.Thread(target=go, args=(d,)) for d in rounds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(m.text for m in channel.sent) == sorted(f"problem {n}" for n in range(8))
+    assert statuses(app, "duo") == [("job_failed", "sent")] * 8
+    other.close()

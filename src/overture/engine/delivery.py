@@ -32,6 +32,7 @@ from overture.storage import tenancy
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.delivery")
+CLAIM = timedelta(seconds=60)
 
 #: Kinds that change a message already delivered instead of sending a new one.
 UPDATES = frozenset({"approval_outcome"})
@@ -108,8 +109,8 @@ class Delivery:
         report = DeliveryReport()
         for feed in self.feeders:
             feed(now)
-        with self.store.read() as conn:
-            rows = noteq.due(conn, now)
+        with self.store.write() as conn:
+            rows = noteq.claim_due(conn, now, CLAIM)
         by_user: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             by_user[row["user_id"]].append(row)

@@ -25,6 +25,17 @@ def due(conn: sa.Connection, now: datetime, limit: int = 500) -> list[dict[str, 
     return [dict(r) for r in conn.execute(_DUE, {"now": now, "limit": limit}).mappings()]
 
 
+def claim_due(conn: sa.Connection, now: datetime, lease: timedelta, limit: int = 500) -> list[dict[str, Any]]:
+    """Take the due messages for this delivery round: their ``send_after`` moves past ``now`` by
+    ``lease``, so another worker does not send them too; a round that dies leaves them due again."""
+    rows = [
+        dict(r)
+        for r in conn.execute(_DUE.with_for_update(skip_locked=True), {"now": now, "limit": limit}).mappings()
+    ]
+    mark(conn, [r["id"] for r in rows], send_after=now + lease)
+    return rows
+
+
 def sent_since(conn: sa.Connection, user_id: str, since: datetime) -> list[datetime]:
     """When this person was last messaged (digests count once; their parts not at all)."""
     q = sa.select(notifications.c.sent_at).where(
