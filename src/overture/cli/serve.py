@@ -19,6 +19,7 @@ from overture.engine.tokens import Tokens
 from overture.engine.worker import Worker
 from overture.http import create_app
 from overture.http.factory import DEFAULT_MAX_BODY_BYTES
+from overture.http.webhook_intake import Intake
 from overture.storage.tokens import TokenRow
 
 log = logging.getLogger("overture.serve")
@@ -36,6 +37,30 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._on_stop()
         super().handle_exit(sig, frame)
+
+
+RESUME_EVERY_S = 60.0
+
+
+class Every:
+    """Call ``fn`` every ``interval_s`` seconds until stopped (for webhook work left undone by a
+    crash after the answer: receipts still ``accepted``, or ``failed`` ones worth another try)."""
+
+    def __init__(self, label: str, interval_s: float, fn: Callable[[], Any]) -> None:
+        self.label = label
+        self.interval_s = interval_s
+        self.fn = fn
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval_s):
+            try:
+                self.fn()
+            except Exception:
+                log.exception("%s failed; trying again in %ss", self.label, self.interval_s)
+
+    def background(self) -> Background:
+        return Background(self.label, self.run, self.stopping.set)
 
 
 class Background:
@@ -90,13 +115,18 @@ def run_service(
     still running when the grace time (the time budget) is over keeps its recorded steps and
     its lease runs out, so another worker resumes it: nothing is lost.
     """
+    api = create_app(app, max_body_bytes=max_body_bytes)
+    # Made now (not on the first webhook) so the resume loop and the routes share one Intake,
+    # and with it the per-account locks that keep two syncs of one mailbox apart.
+    intake = api.state.webhook_intake = Intake(app)
     worker = Background.for_worker(app.worker()) if with_worker else None
     scheduler = Background.for_scheduler(app.scheduler()) if with_scheduler else None
+    resumer = Every("webhook resume", RESUME_EVERY_S, intake.work.resume)
+    loops = [loop for loop in (worker, scheduler, resumer.background()) if loop is not None]
 
     def stop_worker() -> None:
-        for loop in (worker, scheduler):
-            if loop is not None:
-                loop.stop()
+        for loop in loops:
+            loop.stop()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop_worker()
@@ -105,7 +135,7 @@ def run_service(
     # shut down: ours make that re-raise a no-op instead of the default "terminate now".
     previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
     config = uvicorn.Config(
-        create_app(app, max_body_bytes=max_body_bytes),
+        api,
         host=host,
         port=port,
         log_level=log_level,
@@ -114,9 +144,8 @@ def run_service(
     )
     server = _Server(config, stop_worker)
     try:
-        for loop in (worker, scheduler):
-            if loop is not None:
-                loop.start()
+        for loop in loops:
+            loop.start()
         parts = [name for name, loop in (("a worker", worker), ("the scheduler", scheduler)) if loop]
         click.echo(
             f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}", err=True
