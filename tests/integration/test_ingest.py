@@ -12,6 +12,7 @@ from overture.app import App
 from overture.clock import FakeClock
 from overture.errors import ValidationFailed
 from overture.storage import jobs as jobq
+from overture.storage import notifications as noteq
 from overture.storage.schema import audit_log, events, sequence_jobs
 from tests.conftest import event
 
@@ -123,7 +124,7 @@ def test_spent_budget_skips_ai_sequences_and_tells_the_user_once(app: App) -> No
     assert (first.status, first.reason) == ("skipped", "budget_exceeded")
     assert second.reason == "budget_exceeded"
     with app.store.read() as conn:
-        notes = [n for n in jobq.notifications_for(conn, "ana") if n["kind"] == "budget_exceeded"]
+        notes = [n for n in noteq.for_user(conn, "ana") if n["kind"] == "budget_exceeded"]
     assert len(notes) == 1
     assert app.emit(event("five_steps")).status == "accepted"
 

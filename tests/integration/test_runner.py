@@ -9,6 +9,7 @@ from overture.app import App
 from overture.clock import FakeClock
 from overture.engine.model import Job, StepRecord
 from overture.storage import jobs as jobq
+from overture.storage import notifications as noteq
 from tests.conftest import event, make_app
 
 
@@ -86,7 +87,7 @@ def test_stop_policy_fails_the_job_and_notifies_the_user(app: App) -> None:
     assert "breaks failed" in (job.status_reason or "")
     assert [s.step_name for s in steps_of(app, result.job_id)] == ["breaks"]
     with app.store.read() as conn:
-        notes = jobq.notifications_for(conn, "ana")
+        notes = noteq.for_user(conn, "ana")
     assert [n["kind"] for n in notes] == ["job_failed"]
 
 
@@ -146,7 +147,7 @@ def test_spent_budget_halts_before_the_ai_step(app: App) -> None:
     assert (job.execution_metadata or {})["total_ai_cost"] == 0.05
     with app.store.read() as conn:
         assert jobq.cost_since(conn, "acme", job.created_at - timedelta(days=1)) == 50_000
-        kinds = [n["kind"] for n in jobq.notifications_for(conn, "ana")]
+        kinds = [n["kind"] for n in noteq.for_user(conn, "ana")]
     assert kinds == ["budget_exceeded"]
 
 

@@ -31,6 +31,17 @@ def _slug(value: str, field: str) -> str:
     return value
 
 
+def _normal_hours(active_hours: str | None, workdays: str) -> tuple[str | None, str]:
+    """Validated active hours and workdays in their canonical spelling."""
+    if not active_hours:
+        return None, workdays
+    try:
+        hours = ActiveHours.parse(active_hours, workdays)
+    except ValueError as exc:
+        raise ValidationFailed(f"active_hours: {exc}") from None
+    return str(hours), format_workdays(hours.workdays)
+
+
 @dataclass
 class Admin:
     store: Store
@@ -69,12 +80,7 @@ class Admin:
             raise ValidationFailed(
                 f"timezone: unknown time zone {timezone!r} (use an IANA name such as Europe/Paris)"
             ) from None
-        if active_hours:
-            try:
-                hours = ActiveHours.parse(active_hours, workdays)
-            except ValueError as exc:
-                raise ValidationFailed(f"active_hours: {exc}") from None
-            active_hours, workdays = str(hours), format_workdays(hours.workdays)
+        active_hours, workdays = _normal_hours(active_hours, workdays)
         if max_notifications_per_hour < 0:
             raise ValidationFailed("max_notifications_per_hour: must be 0 or more")
         if email is not None and not _EMAIL.match(email):
@@ -106,12 +112,7 @@ class Admin:
         self, org_id: str, user_id: str, active_hours: str | None, workdays: str = "mon-fri"
     ) -> None:
         """Change when a person may be reached (None: any time)."""
-        if active_hours is not None:
-            try:
-                hours = ActiveHours.parse(active_hours, workdays)
-            except ValueError as exc:
-                raise ValidationFailed(f"active_hours: {exc}") from None
-            active_hours, workdays = str(hours), format_workdays(hours.workdays)
+        active_hours, workdays = _normal_hours(active_hours, workdays)
         with self.store.write() as conn:
             if not tenancy.update_user(conn, org_id, user_id, active_hours=active_hours, workdays=workdays):
                 raise NotFound(f"no user {user_id!r} in org {org_id!r}")

@@ -386,12 +386,3 @@ def insert_notifications(conn: sa.Connection, rows: list[dict[str, Any]]) -> int
     if plain:
         conn.execute(sa.insert(notifications), plain)
     return n + len(plain)
-
-
-def notifications_for(conn: sa.Connection, user_id: str) -> list[dict[str, Any]]:
-    q = (
-        sa.select(notifications)
-        .where(notifications.c.user_id == user_id)
-        .order_by(notifications.c.created_at)
-    )
-    return [dict(r) for r in conn.execute(q).mappings()]

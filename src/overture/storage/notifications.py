@@ -20,11 +20,6 @@ _DUE = (
 )
 
 
-def due(conn: sa.Connection, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
-    """Pending messages whose time has come, grouped by person, oldest first."""
-    return [dict(r) for r in conn.execute(_DUE, {"now": now, "limit": limit}).mappings()]
-
-
 def claim_due(conn: sa.Connection, now: datetime, lease: timedelta, limit: int = 500) -> list[dict[str, Any]]:
     """Take the due messages for this delivery round: their ``send_after`` moves past ``now`` by
     ``lease``, so another worker does not send them too; a round that dies leaves them due again."""

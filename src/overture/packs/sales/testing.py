@@ -19,6 +19,7 @@ from overture.packs.sales import seed
 from overture.settings import Settings
 from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
+from overture.storage import notifications as noteq
 from overture.storage import tenancy
 
 ORG = "northwind"
@@ -85,7 +86,7 @@ def pending(app: App, job_id: str) -> PendingAction:
 
 def notifications(app: App, user: str = MAYA) -> list[dict[str, Any]]:
     with app.store.read() as conn:
-        return jobq.notifications_for(conn, user)
+        return noteq.for_user(conn, user)
 
 
 def outbox(app: App, job_id: str) -> list[dict[str, Any]]:
