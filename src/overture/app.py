@@ -76,20 +76,25 @@ class App:
             max_chain_depth=s.max_chain_depth,
         )
 
-    def worker(self, name: str | None = None) -> Worker:
+    def worker(self, name: str | None = None, concurrency: int | None = None) -> Worker:
         name = name or worker_name()
-        runner = Runner(
-            self.store,
-            self.registry,
-            self.clock,
-            self.contexts,
-            self.followups,
-            self.runner_config(),
-            name,
-        )
+
+        def make_runner() -> Runner:
+            return Runner(
+                self.store,
+                self.registry,
+                self.clock,
+                self.contexts,
+                self.followups,
+                self.runner_config(),
+                name,
+            )
+
         return Worker(
             store=self.store,
-            runner=runner,
+            runner=make_runner(),
+            make_runner=make_runner,
+            concurrency=concurrency or self.settings.worker_concurrency,
             approvals=self.approvals,
             outbox=self.outbox,
             clock=self.clock,

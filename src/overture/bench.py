@@ -65,8 +65,11 @@ def raw_pg_commit_us(url: str, n: int) -> float:
         return (time.perf_counter() - t0) / n * 1e6
 
 
-def engine_run(url: str, registry: Registry, length: int, events: int) -> dict[str, float]:
-    """Ingest ``events`` events of a ``length``-step sequence, then run them all."""
+def engine_run(
+    url: str, registry: Registry, length: int, events: int, concurrency: int = 1
+) -> dict[str, float]:
+    """Ingest ``events`` events of a ``length``-step sequence, then run them all with one worker
+    of ``concurrency`` lanes."""
     settings = Settings(database_url=url, packs=[])
     app = App(settings, registry=registry)
     app.migrate()
@@ -77,7 +80,7 @@ def engine_run(url: str, registry: Registry, length: int, events: int) -> dict[s
     for i in range(events):
         app.emit({"type": f"bench_{length}", "org_id": org, "user_id": f"{org}-u", "payload": {"i": i}})
     t1 = time.perf_counter()
-    worker = app.worker("bench")
+    worker = app.worker("bench", concurrency)
     worker.run(until_idle=True)
     t2 = time.perf_counter()
     app.close()
@@ -90,6 +93,8 @@ def engine_run(url: str, registry: Registry, length: int, events: int) -> dict[s
         "events_per_s": events / (t2 - t0),
         "us_per_step": (t2 - t0) / steps * 1e6,
         "us_per_step_run_only": (t2 - t1) / steps * 1e6,
+        "concurrency": concurrency,
+        "writes_per_commit": worker.writes / max(1, worker.commits),
     }
 
 
@@ -99,22 +104,25 @@ def _measure(
     raw: Callable[[int], float],
     events: int,
     lengths: list[int],
+    concurrency: int,
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     registry = bench_registry([5, *lengths])
     say(f"[{name}] raw storage: one INSERT + COMMIT per step ...")
     raw_us = raw(min(events * 5, 10000))
     say(f"[{name}]   {raw_us:.1f} us per commit")
-    say(f"[{name}] engine: {events} events x 5 steps ...")
-    main = engine_run(url, registry, 5, events)
+    say(f"[{name}] engine: {events} events x 5 steps, one worker of {concurrency} lane(s) ...")
+    main = engine_run(url, registry, 5, events, concurrency)
     say(
         f"[{name}]   {main['events_per_s']:.0f} events/s, {main['us_per_step']:.1f} us per step "
-        f"(ratio {main['us_per_step'] / raw_us:.2f}x raw commit)"
+        f"(ratio {main['us_per_step'] / raw_us:.2f}x raw commit); "
+        f"ingest {main['ingest_s'] / events * 1e6:.0f} us per event; "
+        f"{main['writes_per_commit']:.1f} step writes per commit"
     )
     by_length = {}
     total_steps = max(lengths) * 10
     for n in lengths:
-        r = engine_run(url, registry, n, max(1, total_steps // n))
+        r = engine_run(url, registry, n, max(1, total_steps // n), concurrency)
         by_length[str(n)] = r["us_per_step_run_only"]
         say(f"[{name}]   {n:>4}-step sequences: {r['us_per_step_run_only']:.1f} us per step")
     flat = max(by_length.values()) / min(by_length.values())
@@ -128,7 +136,9 @@ def _measure(
     }
 
 
-def run_bench(events: int, pg_url: str | None, lengths: list[int], progress: bool = True) -> dict[str, Any]:
+def run_bench(
+    events: int, pg_url: str | None, lengths: list[int], concurrency: int = 1, progress: bool = True
+) -> dict[str, Any]:
     say: Callable[[str], None] = click.echo if progress else (lambda _s: None)
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="overture-bench-") as tmp:
@@ -140,10 +150,11 @@ def run_bench(events: int, pg_url: str | None, lengths: list[int], progress: boo
             lambda n: raw_sqlite_commit_us(folder / "raw.db", n, sync),
             events,
             lengths,
+            concurrency,
             say,
         )
     if pg_url:
         report["postgresql"] = _measure(
-            "postgresql", pg_url, lambda n: raw_pg_commit_us(pg_url, n), events, lengths, say
+            "postgresql", pg_url, lambda n: raw_pg_commit_us(pg_url, n), events, lengths, concurrency, say
         )
     return report

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     max_chain_depth: int = Field(default=3, ge=1)
     tier1_cache_ttl_s: float = Field(default=60.0, ge=0)
     poll_interval_s: float = Field(default=0.5, gt=0)
+    # Jobs one worker runs at once (threads); their step commits are group-committed.
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
     outbox_dir: Path = Path("outbox")
     schedules: list[dict[str, Any]] = Field(default_factory=list)
     llm_provider: str = Field(default="offline", pattern="^(offline|openai|anthropic)$")

@@ -52,10 +52,15 @@ def emit(
 @click.option("--until-idle", is_flag=True, help="Stop when nothing is runnable.")
 @click.option("--max-jobs", type=click.IntRange(min=1), help="Stop after this many job runs.")
 @click.option("--name", help="Worker name (default host:pid:random).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=64),
+    help="Jobs to run at once (default: worker_concurrency setting, 1).",
+)
 @handle_errors
-def worker(until_idle: bool, max_jobs: int | None, name: str | None) -> None:
+def worker(until_idle: bool, max_jobs: int | None, name: str | None, concurrency: int | None) -> None:
     """Run jobs. SIGTERM or Ctrl-C stops after the current step is recorded."""
-    w = state().app().worker(name)
+    w = state().app().worker(name, concurrency)
 
     def _stop(signum: int, _frame: Any) -> None:
         click.echo(f"worker {w.name}: stopping after the current step", err=True)

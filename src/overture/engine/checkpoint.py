@@ -22,7 +22,7 @@ from overture.engine.state import JobState, execution_metadata
 from overture.engine.step_context import StepContext
 from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
-from overture.storage.hotpath import StepWriter
+from overture.storage.hotpath import ClaimRequest, HotPath
 from overture.storage.store import Store
 
 
@@ -51,8 +51,11 @@ class Checkpointer:
         self.followups = followups
         self.clock = clock
         self.worker_id = worker_id
-        self.writer: StepWriter | None = None
+        self.writer: HotPath | None = None
         self.claim_perf = 0.0
+        # Set by the worker for one run: take the next job in the completing commit.
+        self.then_claim: ClaimRequest | None = None
+        self.handoff: Job | None = None
 
     def audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
         return audit_row(
@@ -127,7 +130,7 @@ class Checkpointer:
             assert self.writer is not None and job.lease_token and commit.step
             if status == JobStatus.COMPLETED:
                 final_meta = self._metadata(job, state, job.continuations, now)
-                self.writer.finish(
+                self.handoff = self.writer.finish(
                     job.id,
                     job.org_id,
                     job.lease_token,
@@ -137,6 +140,7 @@ class Checkpointer:
                     final_meta,
                     commit.step,
                     self.worker_id,
+                    then=self.then_claim,
                 )
                 job.status, job.lease_token = status, None
             else:

@@ -18,8 +18,9 @@ from overture.engine.model import Event, IngestResult, JobStatus
 from overture.engine.registry import Registry
 from overture.errors import ValidationFailed
 from overture.ids import new_id
+from overture.storage import intake, tenancy
 from overture.storage import jobs as jobq
-from overture.storage import tenancy
+from overture.storage.driver import Driver
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.ingest")
@@ -53,7 +54,7 @@ def budget_notice(org_id: str, user_id: str, period: str, now: datetime) -> dict
     }
 
 
-def _user_facts(user: tenancy.UserRow) -> UserFacts:
+def _user_facts(user: intake.UserHours) -> UserFacts:
     hours = ActiveHours.parse(user.active_hours, user.workdays) if user.active_hours else None
     return UserFacts(user_id=user.id, timezone=user.timezone, active_hours=hours)
 
@@ -87,17 +88,14 @@ class Ingestor:
         key = dedupe_key(event, sequence.dedupe)
         self.store.lock_key(conn, f"dedupe:{event.org_id}:{key}")
 
-        org = tenancy.get_org(conn, event.org_id)
-        user = tenancy.get_user(conn, event.user_id, event.org_id) if org else None
-        enabled = tenancy.features(conn, event.org_id).get(event.type, True) if org else False
-        state = budget_state(conn, event.org_id, now) if org and sequence.uses_ai else None
-        duplicate = jobq.find_duplicate(
-            conn, event.org_id, event.type, key, now - dedupe_window(event, sequence.dedupe)
-        )
+        since = now - dedupe_window(event, sequence.dedupe)
+        found = intake.lookup(Driver.under(conn), event.org_id, event.user_id, event.type, key, since)
+        state = budget_state(conn, event.org_id, now) if found.org_exists and sequence.uses_ai else None
+        duplicate = found.duplicate
         facts = GateFacts(
-            org_exists=org is not None,
-            user=_user_facts(user) if user else None,
-            feature_enabled=enabled,
+            org_exists=found.org_exists,
+            user=_user_facts(found.user) if found.user else None,
+            feature_enabled=found.feature_enabled,
             respects_active_hours=sequence.active_hours == "defer",
             sequence_uses_ai=sequence.uses_ai,
             budget_spent=bool(state and state.exceeded),
@@ -141,49 +139,43 @@ class Ingestor:
             job_id = new_id()
         elif decision.outcome == Outcome.DUPLICATE and duplicate:
             job_id = duplicate[1]
-        jobq.insert_event(
-            conn,
-            {
-                "id": event_id,
-                "org_id": event.org_id,
-                "user_id": event.user_id,
-                "type": event.type,
-                "source": event.source,
-                "payload": event.payload,
-                "parent_job_id": event.parent_job_id,
-                "idempotency_key": event.idempotency_key,
-                "dedupe_key": key,
-                "occurred_at": event.occurred_at,
-                "received_at": now,
-                "outcome": decision.outcome.value,
-                "reason": reason,
-                "detail": decision.detail,
-                "job_id": job_id,
-            },
-        )
+        event_row = {
+            "id": event_id,
+            "org_id": event.org_id,
+            "user_id": event.user_id,
+            "type": event.type,
+            "source": event.source,
+            "payload": event.payload,
+            "parent_job_id": event.parent_job_id,
+            "idempotency_key": event.idempotency_key,
+            "dedupe_key": key,
+            "occurred_at": event.occurred_at,
+            "received_at": now,
+            "outcome": decision.outcome.value,
+            "reason": reason,
+            "detail": decision.detail,
+            "job_id": job_id,
+        }
+        job = None
         if job_id and decision.outcome != Outcome.DUPLICATE:
             deferred = decision.outcome == Outcome.DEFERRED
-            jobq.insert_job(conn, self._job_row(job_id, event_id, event, now, depth, decision, deferred))
+            job = self._job_row(job_id, event_id, event, now, depth, decision, deferred)
+        audit = audit_row(
+            now,
+            f"event_{decision.outcome.value}",
+            reason,
+            org_id=event.org_id,
+            job_id=job_id,
+            event_id=event_id,
+            detail=decision.detail,
+            event_type=event.type,
+            source=event.source,
+        )
+        intake.record(Driver.under(conn), event_row, job, [audit])
         if decision.reason == Reason.BUDGET_EXCEEDED and state and state.exceeded_period:
             jobq.insert_notifications(
                 conn, [budget_notice(event.org_id, event.user_id, state.exceeded_period, now)]
             )
-        jobq.insert_audit(
-            conn,
-            [
-                audit_row(
-                    now,
-                    f"event_{decision.outcome.value}",
-                    reason,
-                    org_id=event.org_id,
-                    job_id=job_id,
-                    event_id=event_id,
-                    detail=decision.detail,
-                    event_type=event.type,
-                    source=event.source,
-                )
-            ],
-        )
         if decision.outcome == Outcome.ACCEPTED:
             self.store.notify_work(conn)
         return IngestResult(

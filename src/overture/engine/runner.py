@@ -36,7 +36,7 @@ from overture.errors import PolicyViolation, RateLimited
 from overture.ids import new_id
 from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
-from overture.storage.hotpath import StepWriter
+from overture.storage.hotpath import ClaimRequest, HotPath
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.runner")
@@ -76,6 +76,7 @@ class Runner:
         self.invoker = Invoker()
         self.stopping = threading.Event()
         self.checkpoint = Checkpointer(store, followups, clock, worker_id)
+        self.handoff: Job | None = None
 
     def close(self) -> None:
         """Release the event loop and threads that async or timed steps used."""
@@ -83,9 +84,22 @@ class Runner:
 
     # -- the loop over steps --------------------------------------------------------------
 
-    def run(self, job: Job) -> JobStatus:
-        """Run ``job`` until it pauses, ends, or is handed back; returns where it stands."""
-        claim_started = self.clock.monotonic()
+    def run(
+        self,
+        job: Job,
+        hot: HotPath | None = None,
+        claimed_at: float | None = None,
+        then_claim: ClaimRequest | None = None,
+    ) -> JobStatus:
+        """Run ``job`` until it pauses, ends, or is handed back; returns where it stands.
+
+        ``hot`` is the worker's connection for plain step commits (one is opened for the run
+        when not given); ``claimed_at`` (monotonic) starts the time budget when the lease began
+        earlier; with ``then_claim`` a plain completion also takes the next job, left in
+        ``handoff``.
+        """
+        claim_started = self.clock.monotonic() if claimed_at is None else claimed_at
+        self.handoff = None
         self.checkpoint.claim_perf = time.perf_counter()
         state = JobState.from_context(job.context)
         sequence = self.registry.sequences.get(job.event_type)
@@ -108,9 +122,10 @@ class Runner:
         context = self.contexts.base(job, state)
         budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
         index = first_step = job.current_step
-        self.checkpoint.writer = StepWriter(
-            self.store.engine.raw_connection(), self.store.is_sqlite, self.store.writer_turn
-        )
+        own = hot is None
+        self.checkpoint.writer = HotPath(self.store) if hot is None else hot
+        self.checkpoint.then_claim = then_claim
+        self.checkpoint.handoff = None
         try:
             while index < len(sequence.steps):
                 if index > first_step and self.clock.monotonic() >= budget_end:
@@ -133,8 +148,11 @@ class Runner:
                 index = commit.next_step
             return self.checkpoint.apply(job, state, Commit(next_step=index), sequence)
         finally:
-            self.checkpoint.writer.close()
+            self.handoff = self.checkpoint.handoff
+            if own:
+                self.checkpoint.writer.close()
             self.checkpoint.writer = None
+            self.checkpoint.then_claim = None
 
     # -- one step -------------------------------------------------------------------------
 

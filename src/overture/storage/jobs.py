@@ -42,33 +42,6 @@ def insert_ignore(
 # -- events ------------------------------------------------------------------------------
 
 
-def insert_event(conn: sa.Connection, row: Mapping[str, Any]) -> None:
-    conn.execute(_INSERT_EVENT, dict(row))
-
-
-_DUPLICATE = (
-    sa.select(events.c.id, events.c.job_id)
-    .where(
-        events.c.org_id == sa.bindparam("org_id"),
-        events.c.type == sa.bindparam("type"),
-        events.c.dedupe_key == sa.bindparam("key"),
-        events.c.received_at >= sa.bindparam("since", type_=events.c.received_at.type),
-        events.c.outcome.in_(("accepted", "deferred")),
-    )
-    .order_by(events.c.received_at)
-    .limit(1)
-)
-
-
-def find_duplicate(
-    conn: sa.Connection, org_id: str, event_type: str, dedupe_key: str, since: datetime
-) -> tuple[str, str | None] | None:
-    """An earlier accepted or deferred event with the same key inside the window."""
-    params = {"org_id": org_id, "type": event_type, "key": dedupe_key, "since": since}
-    row = conn.execute(_DUPLICATE, params).first()
-    return (row.id, row.job_id) if row else None
-
-
 def get_event(conn: sa.Connection, event_id: str) -> dict[str, Any] | None:
     row = conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
     return dict(row) if row else None
@@ -84,7 +57,7 @@ def list_events(conn: sa.Connection, org_id: str | None, limit: int) -> list[dic
 # -- jobs --------------------------------------------------------------------------------
 
 
-def _job(row: Mapping[Any, Any]) -> Job:
+def job_from_row(row: Mapping[Any, Any]) -> Job:
     return Job(
         id=row["id"],
         org_id=row["org_id"],
@@ -110,16 +83,12 @@ def _job(row: Mapping[Any, Any]) -> Job:
     )
 
 
-def insert_job(conn: sa.Connection, row: Mapping[str, Any]) -> None:
-    conn.execute(_INSERT_JOB, dict(row))
-
-
 def get_job(conn: sa.Connection, job_id: str, org_id: str | None = None) -> Job | None:
     q = sa.select(sequence_jobs).where(sequence_jobs.c.id == job_id)
     if org_id is not None:
         q = q.where(sequence_jobs.c.org_id == org_id)
     row = conn.execute(q).mappings().first()
-    return _job(row) if row else None
+    return job_from_row(row) if row else None
 
 
 def list_jobs(
@@ -136,7 +105,7 @@ def list_jobs(
         q = q.where(sequence_jobs.c.status == status)
     if parent_job_id is not None:
         q = q.where(sequence_jobs.c.parent_job_id == parent_job_id)
-    return [_job(r) for r in conn.execute(q.limit(limit)).mappings()]
+    return [job_from_row(r) for r in conn.execute(q.limit(limit)).mappings()]
 
 
 def count_jobs_by_status(conn: sa.Connection, org_id: str | None = None) -> dict[str, int]:
@@ -144,58 +113,6 @@ def count_jobs_by_status(conn: sa.Connection, org_id: str | None = None) -> dict
     if org_id is not None:
         q = q.where(sequence_jobs.c.org_id == org_id)
     return {r[0]: int(r[1]) for r in conn.execute(q)}
-
-
-_NOW = sa.bindparam("now", type_=sequence_jobs.c.run_after.type)
-_PICK_COLUMNS = (sequence_jobs.c.id, sequence_jobs.c.lease_owner, sequence_jobs.c.status)
-# Leases that ran out first (their worker died), then the oldest runnable job. Each query
-# repeats its partial index's predicate literally so the index is used on both backends.
-_PICK_EXPIRED = (
-    sa.select(*_PICK_COLUMNS)
-    .where(sa.text(f"sequence_jobs.{LEASED_SQL}"), sequence_jobs.c.lease_expires_at < _NOW)
-    .order_by(sequence_jobs.c.lease_expires_at)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
-_PICK_RUNNABLE = (
-    sa.select(*_PICK_COLUMNS)
-    .where(sa.text(f"sequence_jobs.{RUNNABLE_SQL}"), sequence_jobs.c.run_after <= _NOW)
-    .order_by(sequence_jobs.c.run_after)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
-_TAKE = (
-    sa.update(sequence_jobs)
-    .where(sequence_jobs.c.id == sa.bindparam("w_id"))
-    .values(
-        status=JobStatus.IN_PROGRESS.value,
-        lease_owner=sa.bindparam("owner"),
-        lease_token=sa.bindparam("token"),
-        lease_expires_at=sa.bindparam("until", type_=sequence_jobs.c.lease_expires_at.type),
-        claims=sequence_jobs.c.claims + 1,
-        updated_at=sa.bindparam("now2", type_=sequence_jobs.c.updated_at.type),
-    )
-    .returning(*sequence_jobs.c)
-)
-
-
-def claim_job(
-    conn: sa.Connection, owner: str, token: str, now: datetime, lease_until: datetime
-) -> tuple[Job, str | None] | None:
-    """Take the oldest runnable job (or one whose lease ran out) under a new lease.
-
-    Returns the job and, when it was taken from a worker whose lease expired, that owner.
-    PostgreSQL skips rows other workers hold; SQLite's writer lock makes this exclusive.
-    """
-    found = conn.execute(_PICK_EXPIRED, {"now": now}).first()
-    if found is None:
-        found = conn.execute(_PICK_RUNNABLE, {"now": now}).first()
-    if found is None:
-        return None
-    previous_owner = found.lease_owner if found.status == JobStatus.IN_PROGRESS.value else None
-    params = {"w_id": found.id, "owner": owner, "token": token, "until": lease_until, "now2": now}
-    row = conn.execute(_TAKE, params).mappings().one()
-    return _job(row), previous_owner
 
 
 def next_run_after(conn: sa.Connection) -> datetime | None:
@@ -265,8 +182,6 @@ def insert_step(conn: sa.Connection, job_id: str, step: StepRecord) -> None:
 
 
 _INSERT_STEP = sa.insert(job_steps)
-_INSERT_EVENT = sa.insert(events)
-_INSERT_JOB = sa.insert(sequence_jobs)
 _INSERT_AUDIT = sa.insert(audit_log)
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from overture.storage import migrate
+from overture.storage.driver import Driver
 
 WAKE_CHANNEL = "overture_jobs"
 
@@ -57,7 +58,11 @@ class Store:
         @sa_event.listens_for(self.engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
             mode = "DEFERRED" if conn.get_execution_options().get("readonly") else "IMMEDIATE"
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            # Straight to the driver: this runs for every transaction, and the statement has
+            # no parameters or result for SQLAlchemy to handle.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(f"BEGIN {mode}")
 
     # -- transactions -------------------------------------------------------------------
 
@@ -90,14 +95,14 @@ class Store:
         transaction-scoped advisory lock on the key's hash.
         """
         if not self.is_sqlite:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _hash64(key)})
+            Driver.under(conn).first("SELECT pg_advisory_xact_lock({p})", (_hash64(key),))
 
     # -- wake-ups -----------------------------------------------------------------------
 
     def notify_work(self, conn: sa.Connection | None = None) -> None:
         """Tell waiting workers that a job became runnable (sent at commit on PostgreSQL)."""
         if conn is not None and not self.is_sqlite:
-            conn.execute(sa.text("SELECT pg_notify(:c, '')"), {"c": WAKE_CHANNEL})
+            Driver.under(conn).first("SELECT pg_notify({p}, '')", (WAKE_CHANNEL,))
         with self._local_wake:
             self._wake_seq += 1
             self._local_wake.notify_all()

@@ -1,0 +1,61 @@
+"""Taking a job under a lease, on the driver: a worker does this once per job run, often inside
+the same transaction that finishes the job before (see ``hotpath.HotPath.finish``).
+
+Leases that ran out first (their worker died), then the oldest runnable job. Each pick repeats
+its partial index's predicate word for word so both backends use the index; PostgreSQL skips
+rows other workers hold, SQLite's writer lock makes the pick exclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from overture.engine.model import Job, JobStatus
+from overture.storage.driver import Driver
+from overture.storage.jobs import job_from_row
+from overture.storage.schema import LEASED_SQL, RUNNABLE_SQL, audit_log, sequence_jobs
+
+_COLUMNS = tuple(c.name for c in sequence_jobs.columns)
+_PICK_EXPIRED = (
+    f"SELECT id, lease_owner FROM sequence_jobs WHERE {LEASED_SQL} AND lease_expires_at < {{p}} "
+    "ORDER BY lease_expires_at LIMIT 1"
+)
+_PICK_RUNNABLE = (
+    f"SELECT id FROM sequence_jobs WHERE {RUNNABLE_SQL} AND run_after <= {{p}} ORDER BY run_after LIMIT 1"
+)
+_SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+_TAKE = (
+    f"UPDATE sequence_jobs SET status = '{JobStatus.IN_PROGRESS.value}', lease_owner = {{p}}, "
+    "lease_token = {p}, lease_expires_at = {p}, claims = claims + 1, updated_at = {p} "
+    f"WHERE id = {{p}} RETURNING {', '.join(_COLUMNS)}"
+)
+
+
+def claim(
+    drv: Driver, owner: str, token: str, now: datetime, until: datetime
+) -> tuple[Job, str | None] | None:
+    """Take one job under a new lease inside the caller's transaction.
+
+    Returns the job and, when it was taken from a worker whose lease expired, that worker.
+    """
+    lock = "" if drv.sqlite else _SKIP_LOCKED
+    at = drv.time(now)
+    previous: str | None = None
+    found = drv.first(_PICK_EXPIRED + lock, (at,))
+    if found is not None:
+        previous = found[1]
+    else:
+        found = drv.first(_PICK_RUNNABLE + lock, (at,))
+        if found is None:
+            return None
+    row = drv.first(_TAKE, (owner, token, drv.time(until), at, found[0]))
+    assert row is not None, "a picked job is locked until the transaction ends"
+    return job_from_row(Driver.decode(sequence_jobs, _COLUMNS, row)), previous
+
+
+def audit(drv: Driver, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Audit rows written alongside a claim (a lease taken over from a dead worker)."""
+    for row in rows:
+        drv.insert(audit_log, row)

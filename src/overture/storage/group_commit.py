@@ -1,0 +1,109 @@
+"""Group commit: writes from several threads share one transaction and one flush to disk.
+
+A thread hands in its write and waits. Whichever waiting thread finds no batch running leads
+the next one: it takes every write queued so far, runs them in one transaction, commits, and
+wakes their threads. No write returns before its commit is durable, so each caller keeps the
+guarantee of a commit of its own; with one thread every batch holds one write.
+
+A write that fails with an expected, write-nothing error (``isolated``, e.g. a lost lease)
+fails alone. Any other error rolls the batch back and its writes are retried one transaction
+each, so one bad write never takes another thread's with it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class _Ticket(Generic[T]):
+    __slots__ = ("done", "error", "result", "write")
+
+    def __init__(self, write: Callable[[Any], T]) -> None:
+        self.write = write
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit:
+    """Batches writes; ``transaction()`` yields a cursor and commits on a clean exit."""
+
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractContextManager[Any]],
+        isolated: tuple[type[BaseException], ...] = (),
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._transaction = transaction
+        self._isolated = isolated
+        self._on_failure = on_failure
+        self._cv = threading.Condition()
+        self._queue: list[_Ticket[Any]] = []
+        self._leading = False
+        self.batches = 0
+        self.writes = 0
+
+    @property
+    def queued(self) -> int:
+        """Writes waiting for the next batch."""
+        with self._cv:
+            return len(self._queue)
+
+    def run(self, write: Callable[[Any], T]) -> T:
+        """Run ``write(cursor)`` in the next batch; returns its result once committed."""
+        ticket: _Ticket[T] = _Ticket(write)
+        with self._cv:
+            self._queue.append(ticket)
+            while not ticket.done:
+                if self._leading:
+                    self._cv.wait()
+                    continue
+                self._leading = True
+                batch, self._queue = self._queue, []
+                self._cv.release()
+                try:
+                    self._lead(batch)
+                finally:
+                    self._cv.acquire()
+                    self._leading = False
+                    self._cv.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.result  # type: ignore[return-value]
+
+    def _lead(self, batch: list[_Ticket[Any]]) -> None:
+        try:
+            self._commit(batch)
+        except BaseException as exc:
+            if self._on_failure is not None:
+                self._on_failure(exc)
+            if len(batch) == 1:
+                batch[0].error = exc
+            else:
+                for ticket in batch:  # each alone, so the fault stays with its own write
+                    self._alone(ticket)
+        finally:
+            for ticket in batch:
+                ticket.done = True
+
+    def _alone(self, ticket: _Ticket[Any]) -> None:
+        ticket.result, ticket.error = None, None
+        try:
+            self._commit([ticket])
+        except BaseException as exc:
+            ticket.error = exc
+
+    def _commit(self, batch: list[_Ticket[Any]]) -> None:
+        with self._transaction() as cursor:
+            for ticket in batch:
+                try:
+                    ticket.result = ticket.write(cursor)
+                except self._isolated as exc:
+                    ticket.error = exc
+        self.batches += 1
+        self.writes += len(batch)
