@@ -14,7 +14,7 @@ from overture.cli.common import emit_json, handle_errors, json_option
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1, max=64),
-    default=8,
+    default=16,
     show_default=True,
     help="Lanes of the one worker (jobs run at once, their step commits grouped).",
 )

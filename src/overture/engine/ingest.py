@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from overture.ids import new_id
 from overture.storage import intake, tenancy
 from overture.storage import jobs as jobq
 from overture.storage.driver import Driver
+from overture.storage.held import HeldWriter
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.ingest")
@@ -67,10 +69,18 @@ class Ingestor:
     registry: Registry
     max_chain_depth: int = 3
 
+    def __post_init__(self) -> None:
+        self._writer: HeldWriter | None = None
+        self._writer_lock = threading.Lock()
+
     def ingest(self, event: Event, now: datetime) -> IngestResult:
-        """Gate and record one event in its own transaction."""
-        with self.store.write() as conn:
-            result = self.ingest_in(conn, event, now)
+        """Gate and record one event, committed before this returns. Events ingested at the
+        same moment from other threads (API requests) share the commit; an invalid one fails
+        alone."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = self.store.held_writer(isolated=(ValidationFailed,))
+        result = self._writer.run(lambda conn: self.ingest_in(conn, event, now))
         if result.status == Outcome.ACCEPTED:
             self.store.notify_work()
         return result
@@ -171,13 +181,14 @@ class Ingestor:
             event_type=event.type,
             source=event.source,
         )
-        intake.record(Driver.under(conn), event_row, job, [audit])
+        accepted = decision.outcome == Outcome.ACCEPTED
+        intake.record(Driver.under(conn), event_row, job, [audit], wake=accepted)
         if decision.reason == Reason.BUDGET_EXCEEDED and state and state.exceeded_period:
             jobq.insert_notifications(
                 conn, [budget_notice(event.org_id, event.user_id, state.exceeded_period, now)]
             )
-        if decision.outcome == Outcome.ACCEPTED:
-            self.store.notify_work(conn)
+        if accepted:
+            self.store.notify_work()  # this process's workers; others hear the record's NOTIFY
         return IngestResult(
             event_id=event_id,
             status=decision.outcome.value,

@@ -167,6 +167,8 @@ class StepRecord:
     output: Any = None
     error: str | None = None
     cost_micros: int = 0
+    # The output already encoded while checking it is JSON, so the hot path does not encode twice.
+    output_json: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def duration_ms(self) -> float:

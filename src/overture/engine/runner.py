@@ -214,7 +214,7 @@ class Runner:
         state.bump("steps_attempted") if attempt == 1 else state.bump("retries")
         try:
             output = self._invoke(step, ctx, inputs)
-            json.dumps(output)
+            encoded = json.dumps(output)
         except RateLimited as exc:
             return self._defer(job, step, state, attempt, now, exc)
         except Exception as exc:
@@ -235,7 +235,9 @@ class Runner:
                     sources=missing,
                 )
             )
-        record = self._record(step, attempt, StepStatus.COMPLETED, now, output=output, cost=ctx.cost_micros)
+        record = self._record(
+            step, attempt, StepStatus.COMPLETED, now, output=output, cost=ctx.cost_micros, encoded=encoded
+        )
         return Commit(next_step=nxt, step=record, ctx=ctx, audits=audits)
 
     def _invoke(self, step: Step, ctx: StepContext, inputs: dict[str, Any]) -> Any:
@@ -476,6 +478,7 @@ class Runner:
         output: Any = None,
         error: str | None = None,
         cost: int = 0,
+        encoded: str | None = None,
     ) -> StepRecord:
         return StepRecord(
             step_index=step.index,
@@ -487,4 +490,5 @@ class Runner:
             output=output,
             error=error,
             cost_micros=cost,
+            output_json=encoded,
         )

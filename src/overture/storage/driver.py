@@ -43,9 +43,11 @@ def encode_time(value: datetime | None, sqlite: bool) -> Any:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
     if sqlite:
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
 
 
 def decode_time(value: Any) -> datetime | None:
@@ -102,24 +104,30 @@ class Driver:
 
     def insert(self, table: sa.Table, row: Mapping[str, Any]) -> None:
         """INSERT one row given by column name, encoded as the column types would."""
-        names = tuple(row)
         cur = self.conn.cursor()
         try:
-            cur.execute(_insert_sql(table, names, self.sqlite), self.encode(table, row))
+            cur.execute(self.insert_sql(table, tuple(row)), self.encode(table, row))
         finally:
             cur.close()
 
+    def insert_sql(self, table: sa.Table, names: tuple[str, ...]) -> str:
+        """The INSERT for a row of these columns, in this backend's placeholders."""
+        return _insert_sql(table, names, self.sqlite)
+
     def encode(self, table: sa.Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
         kinds = _columns(table)
-        return tuple(self._encode(kinds[name], value) for name, value in row.items())
-
-    def _encode(self, kind: tuple[bool, bool], value: Any) -> Any:
-        is_time, is_json = kind
-        if is_time:
-            return encode_time(value, self.sqlite)
-        if is_json and value is not None:
-            return json.dumps(value)
-        return value
+        sqlite = self.sqlite
+        out = []
+        for name, value in row.items():  # runs per column of every ingested row: kept flat
+            is_time, is_json = kinds[name]
+            out.append(
+                encode_time(value, sqlite)
+                if is_time
+                else json.dumps(value)
+                if is_json and value is not None
+                else value
+            )
+        return tuple(out)
 
     @staticmethod
     def decode(table: sa.Table, names: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:

@@ -21,13 +21,19 @@ T = TypeVar("T")
 
 
 class _Ticket(Generic[T]):
-    __slots__ = ("done", "error", "result", "write")
+    """One write and its outcome; ``wake`` is held until the write is done or its thread is
+    handed the lead, so a waiting thread sleeps until exactly its own news arrives."""
+
+    __slots__ = ("done", "error", "lead", "result", "wake", "write")
 
     def __init__(self, write: Callable[[Any], T]) -> None:
         self.write = write
         self.result: T | None = None
         self.error: BaseException | None = None
         self.done = False
+        self.lead = False
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit:
@@ -42,7 +48,7 @@ class GroupCommit:
         self._transaction = transaction
         self._isolated = isolated
         self._on_failure = on_failure
-        self._cv = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Ticket[Any]] = []
         self._leading = False
         self.batches = 0
@@ -51,30 +57,39 @@ class GroupCommit:
     @property
     def queued(self) -> int:
         """Writes waiting for the next batch."""
-        with self._cv:
+        with self._lock:
             return len(self._queue)
 
     def run(self, write: Callable[[Any], T]) -> T:
         """Run ``write(cursor)`` in the next batch; returns its result once committed."""
         ticket: _Ticket[T] = _Ticket(write)
-        with self._cv:
+        with self._lock:
             self._queue.append(ticket)
-            while not ticket.done:
-                if self._leading:
-                    self._cv.wait()
-                    continue
-                self._leading = True
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            ticket.wake.acquire()  # until our batch is done, or the lead is handed to us
+            lead = ticket.lead
+        if lead:
+            with self._lock:
                 batch, self._queue = self._queue, []
-                self._cv.release()
-                try:
-                    self._lead(batch)
-                finally:
-                    self._cv.acquire()
-                    self._leading = False
-                    self._cv.notify_all()
+            try:
+                self._lead(batch)
+            finally:
+                self._pass_the_lead()
         if ticket.error is not None:
             raise ticket.error
         return ticket.result  # type: ignore[return-value]
+
+    def _pass_the_lead(self) -> None:
+        """Wake the first thread still waiting to lead the next batch, or stand down."""
+        with self._lock:
+            if not self._queue:
+                self._leading = False
+                return
+            successor = self._queue[0]
+        successor.lead = True
+        successor.wake.release()
 
     def _lead(self, batch: list[_Ticket[Any]]) -> None:
         try:
@@ -90,6 +105,8 @@ class GroupCommit:
         finally:
             for ticket in batch:
                 ticket.done = True
+                if ticket.wake.locked():
+                    ticket.wake.release()
 
     def _alone(self, ticket: _Ticket[Any]) -> None:
         ticket.result, ticket.error = None, None

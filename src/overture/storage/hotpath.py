@@ -197,7 +197,7 @@ class HotPath:
             step.step_name,
             step.attempt,
             step.status.value,
-            json.dumps(step.output),
+            step.output_json if step.output_json is not None else json.dumps(step.output),
             step.error,
             step.cost_micros,
             self._time(step.started_at),

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from overture.storage.driver import Driver
 from overture.storage.schema import audit_log, events, sequence_jobs
+from overture.storage.store import WAKE_CHANNEL
 
 # One row whatever exists: the seed row keeps the LEFT JOINs answering when the org, the user,
 # the switch or an earlier event is missing.
@@ -66,10 +69,29 @@ def record(
     event: Mapping[str, Any],
     job: Mapping[str, Any] | None,
     audits: Iterable[Mapping[str, Any]],
+    wake: bool = False,
 ) -> None:
-    """Write the event's row, its job's (if it has one) and the audit rows, in the caller's transaction."""
-    drv.insert(events, event)
+    """Write the event's row, its job's (if it has one) and the audit rows, in the caller's
+    transaction; with ``wake``, PostgreSQL also notifies listening workers at commit."""
+    rows: list[tuple[sa.Table, Mapping[str, Any]]] = [(events, event)]
     if job is not None:
-        drv.insert(sequence_jobs, job)
-    for row in audits:
-        drv.insert(audit_log, row)
+        rows.append((sequence_jobs, job))
+    rows.extend((audit_log, row) for row in audits)
+    if drv.sqlite:
+        for table, row in rows:
+            drv.insert(table, row)
+        return
+    # PostgreSQL: one round trip. Data-modifying WITH clauses run whether or not they are read.
+    parts: list[str] = []
+    params: list[Any] = []
+    for i, (table, row) in enumerate(rows):
+        parts.append(f"w{i} AS ({drv.insert_sql(table, tuple(row))})")
+        params.extend(drv.encode(table, row))
+    tail = "SELECT pg_notify(%s, '')" if wake else "SELECT 1"
+    if wake:
+        params.append(WAKE_CHANNEL)
+    cur = drv.conn.cursor()
+    try:
+        cur.execute("WITH " + ", ".join(parts) + " " + tail, params)
+    finally:
+        cur.close()

@@ -17,6 +17,7 @@ from sqlalchemy import event as sa_event
 
 from overture.storage import migrate
 from overture.storage.driver import Driver
+from overture.storage.held import HeldWriter
 
 WAKE_CHANNEL = "overture_jobs"
 
@@ -38,6 +39,7 @@ class Store:
         self._local_wake = threading.Condition()
         self._writer_lock = threading.Lock()
         self._wake_seq = 0
+        self._held: list[HeldWriter] = []
         if self.is_sqlite:
             self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
             self._setup_sqlite(sqlite_synchronous)
@@ -97,6 +99,12 @@ class Store:
         if not self.is_sqlite:
             Driver.under(conn).first("SELECT pg_advisory_xact_lock({p})", (_hash64(key),))
 
+    def held_writer(self, isolated: tuple[type[BaseException], ...] = ()) -> HeldWriter:
+        """A group-committed writer on a connection of its own, closed with the store."""
+        writer = HeldWriter(self.engine, self.writer_turn, isolated)
+        self._held.append(writer)
+        return writer
+
     # -- wake-ups -----------------------------------------------------------------------
 
     def notify_work(self, conn: sa.Connection | None = None) -> None:
@@ -133,6 +141,9 @@ class Store:
         return migrate.is_current(self.engine)
 
     def close(self) -> None:
+        for writer in self._held:
+            writer.close()
+        self._held.clear()
         if self._listener is not None:
             self._listener.close()
             self._listener = None
