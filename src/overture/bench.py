@@ -7,6 +7,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +69,23 @@ def raw_pg_commit_us(url: str, n: int) -> float:
 def engine_run(
     url: str, registry: Registry, length: int, events: int, concurrency: int = 1
 ) -> dict[str, float]:
-    """Ingest ``events`` events of a ``length``-step sequence, then run them all with one worker
-    of ``concurrency`` lanes."""
+    """Ingest ``events`` events of a ``length``-step sequence from ``concurrency`` producer
+    threads (as concurrent API requests would), then run them all with one worker of
+    ``concurrency`` lanes."""
     settings = Settings(database_url=url, packs=[])
     app = App(settings, registry=registry)
     app.migrate()
     org = f"bench{time.time_ns()}"
     app.admin.add_org(org, "Bench")
     app.admin.add_user(org, f"{org}-u", "Bench", active_hours=None)
+
+    def produce(first: int) -> None:
+        for i in range(first, events, concurrency):
+            app.emit({"type": f"bench_{length}", "org_id": org, "user_id": f"{org}-u", "payload": {"i": i}})
+
     t0 = time.perf_counter()
-    for i in range(events):
-        app.emit({"type": f"bench_{length}", "org_id": org, "user_id": f"{org}-u", "payload": {"i": i}})
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="bench-producer") as producers:
+        list(producers.map(produce, range(concurrency)))
     t1 = time.perf_counter()
     worker = app.worker("bench", concurrency)
     worker.run(until_idle=True)
@@ -111,7 +118,10 @@ def _measure(
     samples = min(events * 5, 10000) // 2
     say(f"[{name}] raw storage: one INSERT + COMMIT per step, before and after the engine run ...")
     before = raw(samples)
-    say(f"[{name}] engine: {events} events x 5 steps, one worker of {concurrency} lane(s) ...")
+    say(
+        f"[{name}] engine: {events} events x 5 steps, {concurrency} producers, "
+        f"one worker of {concurrency} lanes ..."
+    )
     main = engine_run(url, registry, 5, events, concurrency)
     after = raw(samples)
     # Shared machines drift; the engine run is compared with the storage around it.
@@ -122,6 +132,14 @@ def _measure(
         f"(ratio {main['us_per_step'] / raw_us:.2f}x raw commit): ingest "
         f"{main['ingest_s'] / events * 1e6:.0f} us per event, then {main['us_per_step_run_only']:.1f} us "
         f"per step with {main['writes_per_commit']:.1f} step writes per commit"
+    )
+    serial_events = max(1, events // 4)
+    serial = engine_run(url, registry, 5, serial_events, 1)
+    say(
+        f"[{name}]   one at a time ({serial_events} events, 1 producer, 1 lane): "
+        f"{serial['us_per_step']:.1f} us per step ({serial['us_per_step'] / raw_us:.2f}x): ingest "
+        f"{serial['ingest_s'] / serial_events * 1e6:.0f} us per event, then "
+        f"{serial['us_per_step_run_only']:.1f} us per step"
     )
     by_length = {}
     total_steps = max(lengths) * 10
@@ -137,6 +155,7 @@ def _measure(
         "raw_commit_us_after": after,
         **main,
         "ratio_to_raw": main["us_per_step"] / raw_us,
+        "one_at_a_time": {**serial, "ratio_to_raw": serial["us_per_step"] / raw_us},
         "us_per_step_by_length": by_length,
         "flatness": flat,
     }

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from overture.app import App
-from overture.engine.model import JobStatus
+from overture.engine.model import JobStatus, StepRecord, StepStatus
 from overture.engine.registry import Registry
 from overture.engine.sequences import load_sequence_text
 from overture.engine.step_context import StepContext
@@ -156,24 +156,25 @@ class Gate:
         return "gate"
 
 
-def queue_behind(hot: HotPath, gate: Gate, writes: list[Callable[[Any], Any]]) -> list[Any]:
-    """Run ``gate`` as a leader, queue ``writes`` from threads behind it, release; results or errors."""
-    results: list[Any] = [None] * len(writes)
+def queue_behind(hot: HotPath, gate: Gate, calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``gate`` as a leader, make ``calls`` (each submits one write) from threads behind it,
+    release; returns each call's result or error."""
+    results: list[Any] = [None] * len(calls)
 
     def submit(i: int) -> None:
         try:
-            results[i] = hot.group.run(writes[i])
+            results[i] = calls[i]()
         except Exception as exc:  # the test looks at which writes failed, and how
             results[i] = exc
 
     leader = threading.Thread(target=hot.group.run, args=(gate.write,))
     leader.start()
     assert gate.entered.wait(10)
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(len(writes))]
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(len(calls))]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 10
-    while hot.group.queued < len(writes):
+    while hot.group.queued < len(calls):
         assert time.monotonic() < deadline, "the writes never queued"
         time.sleep(0.005)
     gate.release.set()
@@ -182,9 +183,9 @@ def queue_behind(hot: HotPath, gate: Gate, writes: list[Callable[[Any], Any]]) -
     return results
 
 
-def claimer(hot: HotPath, app: App, name: str) -> Callable[[Any], Any]:
+def claimer(hot: HotPath, app: App, name: str) -> Callable[[], Any]:
     request = ClaimRequest(name, 60.0, lambda job, prev, now: {})
-    return lambda _cur: hot._claim(request, app.clock.now())
+    return lambda: hot.claim(request, app.clock.now())
 
 
 def test_writes_queued_behind_a_commit_share_the_next_one(lanes: App) -> None:
@@ -210,16 +211,18 @@ def test_a_lost_lease_or_a_broken_write_fails_alone_in_its_batch(lanes: App) -> 
         job = jobq.get_job(conn, job_id)
     assert job is not None
 
-    def stale(cur: Any) -> None:
-        hot._fenced(
-            cur, job_id, hot._advance, (1, "in_progress", "{}", "2026-01-01 00:00:00", job_id, "stale")
-        )
+    def stale() -> None:
+        now = lanes.clock.now()
+        step = StepRecord(0, "s0", 1, StepStatus.COMPLETED, now, now, {"x": 1})
+        hot.advance(job_id, "not-my-lease", now, 1, "in_progress", {}, step)
 
-    def broken(cur: Any) -> None:
+    def broken(session: Any) -> None:
+        cur = session.cur if hot.drv.sqlite else session.cursor()
         cur.execute("INSERT INTO no_such_table VALUES (1)")
 
     try:
-        lost, refused, claimed = queue_behind(hot, Gate(), [stale, broken, claimer(hot, lanes, "c")])
+        calls = [stale, lambda: hot.group.run(broken), claimer(hot, lanes, "c")]
+        lost, refused, claimed = queue_behind(hot, Gate(), calls)
     finally:
         hot.close()
     assert isinstance(lost, LeaseLost)

@@ -33,6 +33,44 @@ _TAKE = (
 )
 
 
+# PostgreSQL: the pick and the take in one statement (one round trip, or one place in a
+# pipelined batch). ``{guard}`` lets a completion make its claim depend on its own success.
+_J_COLUMNS = ", ".join(f"j.{name}" for name in _COLUMNS)
+PG_CLAIM_CTES = (
+    "expired AS (SELECT id, lease_owner FROM sequence_jobs "
+    f"WHERE {LEASED_SQL} AND lease_expires_at < %s AND id <> %s {{guard}} "
+    "ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "runnable AS (SELECT id, NULL::varchar AS lease_owner FROM sequence_jobs "
+    f"WHERE {RUNNABLE_SQL} AND run_after <= %s {{guard}} AND NOT EXISTS (SELECT 1 FROM expired) "
+    "ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "pick AS (SELECT id, lease_owner FROM expired UNION ALL SELECT id, lease_owner FROM runnable), "
+    f"c AS (UPDATE sequence_jobs AS j SET status = '{JobStatus.IN_PROGRESS.value}', lease_owner = %s, "
+    "lease_token = %s, lease_expires_at = %s, claims = j.claims + 1, updated_at = %s "
+    f"FROM pick WHERE j.id = pick.id RETURNING {_J_COLUMNS}, pick.lease_owner AS previous_owner)"
+)
+_PG_CLAIM = "WITH " + PG_CLAIM_CTES.format(guard="") + " SELECT * FROM c"
+
+
+def pg_claim_params(
+    owner: str, token: str, now: datetime, until: datetime, other_than: str = ""
+) -> tuple[Any, ...]:
+    """Parameters for ``PG_CLAIM_CTES``; ``other_than`` is a job the claim must not take."""
+    return (now, other_than, now, owner, token, until, now)
+
+
+def pg_claim(cur: Any, owner: str, token: str, now: datetime, until: datetime) -> None:
+    """Send the one-statement claim on ``cur``; read its row with ``claimed``."""
+    cur.execute(_PG_CLAIM, pg_claim_params(owner, token, now, until))
+
+
+def claimed(row: tuple[Any, ...] | None) -> tuple[Job, str | None] | None:
+    """The job (and a dead worker it was taken from) in a PostgreSQL claim's row, if any."""
+    if row is None or row[0] is None:
+        return None
+    job = job_from_row(Driver.decode(sequence_jobs, _COLUMNS, row[: len(_COLUMNS)]))
+    return job, row[len(_COLUMNS)]
+
+
 def claim(
     drv: Driver, owner: str, token: str, now: datetime, until: datetime
 ) -> tuple[Job, str | None] | None:

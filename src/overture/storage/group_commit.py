@@ -5,6 +5,10 @@ the next one: it takes every write queued so far, runs them in one transaction, 
 wakes their threads. No write returns before its commit is durable, so each caller keeps the
 guarantee of a commit of its own; with one thread every batch holds one write.
 
+A write may return ``Pending``: its result is read after the batch's statements have all
+been sent and answered (PostgreSQL pipelines them: one round trip for the batch, not one per
+statement); errors raised then are handled the same way.
+
 A write that fails with an expected, write-nothing error (``isolated``, e.g. a lost lease)
 fails alone. Any other error rolls the batch back and its writes are retried one transaction
 each, so one bad write never takes another thread's with it.
@@ -20,15 +24,24 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 
+class Pending(Generic[T]):
+    """A write's result, known once the batch's statements have been answered."""
+
+    __slots__ = ("resolve",)
+
+    def __init__(self, resolve: Callable[[], T]) -> None:
+        self.resolve = resolve
+
+
 class _Ticket(Generic[T]):
     """One write and its outcome; ``wake`` is held until the write is done or its thread is
     handed the lead, so a waiting thread sleeps until exactly its own news arrives."""
 
     __slots__ = ("done", "error", "lead", "result", "wake", "write")
 
-    def __init__(self, write: Callable[[Any], T]) -> None:
+    def __init__(self, write: Callable[[Any], T | Pending[T]]) -> None:
         self.write = write
-        self.result: T | None = None
+        self.result: T | Pending[T] | None = None
         self.error: BaseException | None = None
         self.done = False
         self.lead = False
@@ -44,8 +57,10 @@ class GroupCommit:
         transaction: Callable[[], AbstractContextManager[Any]],
         isolated: tuple[type[BaseException], ...] = (),
         on_failure: Callable[[BaseException], None] | None = None,
+        sync: Callable[[Any], None] | None = None,
     ) -> None:
         self._transaction = transaction
+        self._sync = sync
         self._isolated = isolated
         self._on_failure = on_failure
         self._lock = threading.Lock()
@@ -60,8 +75,8 @@ class GroupCommit:
         with self._lock:
             return len(self._queue)
 
-    def run(self, write: Callable[[Any], T]) -> T:
-        """Run ``write(cursor)`` in the next batch; returns its result once committed."""
+    def run(self, write: Callable[[Any], T | Pending[T]]) -> T:
+        """Run ``write(session)`` in the next batch; returns its result once committed."""
         ticket: _Ticket[T] = _Ticket(write)
         with self._lock:
             self._queue.append(ticket)
@@ -116,11 +131,19 @@ class GroupCommit:
             ticket.error = exc
 
     def _commit(self, batch: list[_Ticket[Any]]) -> None:
-        with self._transaction() as cursor:
+        with self._transaction() as session:
             for ticket in batch:
                 try:
-                    ticket.result = ticket.write(cursor)
+                    ticket.result = ticket.write(session)
                 except self._isolated as exc:
                     ticket.error = exc
+            waiting = [(t, t.result) for t in batch if isinstance(t.result, Pending)]
+            if waiting and self._sync is not None:
+                self._sync(session)
+            for ticket, pending in waiting:
+                try:
+                    ticket.result = pending.resolve()
+                except self._isolated as exc:
+                    ticket.result, ticket.error = None, exc
         self.batches += 1
         self.writes += len(batch)

@@ -5,11 +5,16 @@ new position in one transaction), and finish it, taking the next job in the same
 They run thousands of times per batch of jobs, so they go straight to the driver with prepared
 statements instead of building SQLAlchemy statements each time. Everything else uses the Core
 operations in ``jobs.py``; column formats are the ones SQLAlchemy writes.
+
+The lanes of a worker share the connection and their writes are group-committed. On
+PostgreSQL each write is a single statement and a batch is pipelined: BEGIN, every write, then
+the answers in one round trip, then COMMIT; on SQLite writes run as they come (no round trips).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +26,11 @@ from overture.errors import LeaseLost
 from overture.ids import new_id
 from overture.storage import claims
 from overture.storage.driver import Driver
-from overture.storage.group_commit import GroupCommit
+from overture.storage.group_commit import GroupCommit, Pending
 from overture.storage.store import Store
+
+log = logging.getLogger("overture.hotpath")
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
 _ADVANCE = (
     "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, updated_at = {p} "
@@ -54,12 +62,21 @@ _PG_ADVANCE = (
     f"INSERT INTO job_steps ({_STEP_COLUMNS}) "
     "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u"
 )
-_PG_FINISH = (
-    "WITH u AS (" + _FINISH.format(p="%s", j="%s::jsonb") + " RETURNING id), "
+_PG_FINISHED = (
+    "u AS (" + _FINISH.format(p="%s", j="%s::jsonb") + " RETURNING id), "
     f"s AS (INSERT INTO job_steps ({_STEP_COLUMNS}) "
-    "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u RETURNING job_id) "
-    "INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
-    "SELECT %s, s.job_id, NULL, %s, %s, %s, %s::jsonb, %s FROM s"
+    "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u RETURNING job_id), "
+    "a AS (INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
+    "SELECT %s, s.job_id, NULL, %s, %s, %s, %s::jsonb, %s FROM s RETURNING job_id)"
+)
+_PG_FINISH = "WITH " + _PG_FINISHED + " SELECT count(*) FROM a"
+# Completion and the next claim in one statement; the claim only happens if the completion did.
+_PG_FINISH_AND_CLAIM = (
+    "WITH "
+    + _PG_FINISHED
+    + ", "
+    + claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM a)")
+    + " SELECT (SELECT count(*) FROM a), c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
 )
 
 
@@ -72,6 +89,23 @@ class ClaimRequest:
     reclaimed: Callable[[Job, str, datetime], Mapping[str, Any]]
 
 
+class _Session:
+    """One batch's transaction: SQLite's cursor, or PostgreSQL's pipeline."""
+
+    def __init__(self, conn: Any, cur: Any, pipeline: Any = None) -> None:
+        self.conn = conn
+        self.cur = cur
+        self.pipeline = pipeline
+
+    def cursor(self) -> Any:
+        """A cursor of its own per statement: pipelined results stay with their cursors."""
+        return self.conn.cursor()
+
+    def sync(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.sync()
+
+
 class HotPath:
     """Claims, plain step advances and completions on one pooled driver connection, shared by
     a worker's lanes: their writes are group-committed (see ``group_commit``)."""
@@ -79,52 +113,89 @@ class HotPath:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._turn = store.writer_turn
-        self._raw = store.engine.raw_connection()
-        self.drv = Driver(self._raw.driver_connection, store.is_sqlite)
         self._sqlite = store.is_sqlite
-        self.group = GroupCommit(self._transaction, isolated=(LeaseLost,), on_failure=self._check_connection)
+        self._open()
+        self.group = GroupCommit(
+            self._transaction,
+            isolated=(LeaseLost,),
+            on_failure=self._check_connection,
+            sync=_Session.sync,
+        )
         self._advance = self.drv.sql(_ADVANCE)
         self._finish = self.drv.sql(_FINISH)
         self._audit = self.drv.sql(_AUDIT)
         self._step = self.drv.sql(_STEP)
 
+    def _open(self) -> None:
+        self._raw = self._store.engine.raw_connection()
+        self.drv = Driver(self._raw.driver_connection, self._sqlite)
+        if not self._sqlite:
+            # Transactions are begun and ended by statements inside each batch's pipeline.
+            self.drv.conn.autocommit = True
+
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self) -> Iterator[_Session]:
         """One write transaction on the held connection (SQLite: in this process's writer turn)."""
+        if not self._sqlite:
+            with self._pg_transaction() as session:
+                yield session
+            return
         with self._turn():
             conn = self.drv.conn
             cur = conn.cursor()
             try:
-                if self._sqlite:
-                    cur.execute("BEGIN IMMEDIATE")
-                yield cur
-                if self._sqlite:
-                    cur.execute("COMMIT")
-                else:
-                    conn.commit()
+                cur.execute("BEGIN IMMEDIATE")
+                yield _Session(conn, cur)
+                cur.execute("COMMIT")
             except BaseException:
-                if not self._sqlite:
-                    conn.rollback()
-                elif conn.in_transaction:
+                if conn.in_transaction:
                     cur.execute("ROLLBACK")
                 raise
             finally:
                 cur.close()
 
+    @contextmanager
+    def _pg_transaction(self) -> Iterator[_Session]:
+        conn = self.drv.conn
+        try:
+            with conn.pipeline() as pipeline:
+                conn.execute("BEGIN")
+                yield _Session(conn, None, pipeline)
+                conn.execute("COMMIT")
+        except BaseException:
+            if not conn.closed and conn.info.transaction_status != _IDLE:
+                try:
+                    conn.execute("ROLLBACK")
+                except Exception:  # a broken connection; the batch's own error says why
+                    log.debug("rollback after a failed batch failed too", exc_info=True)
+            raise
+
     def _check_connection(self, _error: BaseException) -> None:
         """After a failed batch, replace a connection the server dropped (PostgreSQL restarts)."""
         if getattr(self.drv.conn, "broken", False) or getattr(self.drv.conn, "closed", False):
             self._raw.invalidate()
-            self._raw = self._store.engine.raw_connection()
-            self.drv = Driver(self._raw.driver_connection, self._sqlite)
+            self._open()
+
+    # -- the writes ----------------------------------------------------------------------
 
     def claim(self, request: ClaimRequest, now: datetime) -> Job | None:
         """Take the next job to run (or None)."""
-        return self.group.run(lambda _cur: self._claim(request, now))
+        return self.group.run(lambda session: self._claim(session, request, now))
 
-    def _claim(self, request: ClaimRequest, now: datetime) -> Job | None:
+    def _claim(
+        self, session: _Session, request: ClaimRequest, now: datetime
+    ) -> Job | Pending[Job | None] | None:
         until = now + timedelta(seconds=request.lease_s)
-        found = claims.claim(self.drv, request.owner, new_id(), now, until)
+        if self._sqlite:
+            return self._taken(claims.claim(self.drv, request.owner, new_id(), now, until), request, now)
+        cur = session.cursor()
+        claims.pg_claim(cur, request.owner, new_id(), now, until)
+        return Pending(lambda: self._taken(claims.claimed(_row(cur)), request, now))
+
+    def _taken(
+        self, found: tuple[Job, str | None] | None, request: ClaimRequest, now: datetime
+    ) -> Job | None:
+        """The claimed job, with the audit row when it was taken from a dead worker."""
         if found is None:
             return None
         job, previous = found
@@ -149,12 +220,14 @@ class HotPath:
         update = (current_step, status, json.dumps(context), self._time(now), job_id, token)
         values = self._step_values(step)
 
-        def write(cur: Any) -> None:
+        def write(session: _Session) -> Pending[None] | None:
             if self._sqlite:
-                self._fenced(cur, job_id, self._advance, update)
-                cur.execute(self._step, (job_id, *values))
-            else:
-                self._fenced(cur, job_id, _PG_ADVANCE, (*update, *values))
+                self._fenced(session.cur, job_id, self._advance, update)
+                session.cur.execute(self._step, (job_id, *values))
+                return None
+            cur = session.cursor()
+            cur.execute(_PG_ADVANCE, (*update, *values))
+            return Pending(lambda: _expect_one(cur.rowcount, cur, job_id))
 
         self.group.run(write)
 
@@ -179,14 +252,26 @@ class HotPath:
         audit = (org_id, actor, "job_completed", "completed", "{}", at)
         values = self._step_values(step)
 
-        def write(cur: Any) -> Job | None:
+        def write(session: _Session) -> Job | Pending[Job | None] | None:
             if self._sqlite:
-                self._fenced(cur, job_id, self._finish, update)
-                cur.execute(self._step, (job_id, *values))
-                cur.execute(self._audit, (audit[0], job_id, *audit[1:]))
-            else:
-                self._fenced(cur, job_id, _PG_FINISH, (*update, *values, *audit))
-            return self._claim(then, now) if then is not None else None
+                self._fenced(session.cur, job_id, self._finish, update)
+                session.cur.execute(self._step, (job_id, *values))
+                session.cur.execute(self._audit, (audit[0], job_id, *audit[1:]))
+                return self._claim(session, then, now) if then is not None else None
+            cur = session.cursor()
+            if then is None:
+                cur.execute(_PG_FINISH, (*update, *values, *audit))
+                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id))
+            until = now + timedelta(seconds=then.lease_s)
+            claim = claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id)
+            cur.execute(_PG_FINISH_AND_CLAIM, (*update, *values, *audit, *claim))
+
+            def resolve() -> Job | None:
+                row = _one(cur)
+                _expect_one(row[0], None, job_id)
+                return self._taken(claims.claimed(row[1:]), then, now)
+
+            return Pending(resolve)
 
         return self.group.run(write)
 
@@ -213,4 +298,29 @@ class HotPath:
             raise LeaseLost(f"job {job_id}: lease lost to another worker")
 
     def close(self) -> None:
+        if not self._sqlite and not self.drv.conn.closed:
+            self.drv.conn.autocommit = False
         self._raw.close()
+
+
+def _row(cur: Any) -> tuple[Any, ...] | None:
+    """The row (if any) a pipelined statement answered with."""
+    try:
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    return tuple(row) if row is not None else None
+
+
+def _one(cur: Any) -> tuple[Any, ...]:
+    row = _row(cur)
+    assert row is not None, "the statement always answers with one row"
+    return row
+
+
+def _expect_one(count: int, cur: Any, job_id: str) -> None:
+    """One job row changed by the fenced statement, or the lease is gone."""
+    if cur is not None:
+        cur.close()
+    if count != 1:
+        raise LeaseLost(f"job {job_id}: lease lost to another worker")
