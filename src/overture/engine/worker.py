@@ -82,17 +82,21 @@ class Worker:
         self._lane_error: Exception | None = None
         self._running = False
 
-    def _reclaimed(self, job: Job, previous_owner: str, now: datetime) -> dict[str, Any]:
+    def _audit(self, job: Job, now: datetime, action: str, reason: str, **detail: Any) -> dict[str, Any]:
+        """An audit row of this worker's about a job it holds, at the job's step."""
         return audit_row(
             now,
-            "lease_reclaimed",
-            "lease_expired",
+            action,
+            reason,
             org_id=job.org_id,
             job_id=job.id,
             actor=self.name,
-            previous_owner=previous_owner,
             step_index=job.current_step,
+            **detail,
         )
+
+    def _reclaimed(self, job: Job, previous_owner: str, now: datetime) -> dict[str, Any]:
+        return self._audit(job, now, "lease_reclaimed", "lease_expired", previous_owner=previous_owner)
 
     # -- the connection and the job count ------------------------------------------------
 
@@ -189,20 +193,7 @@ class Worker:
                 run_after=now,
                 status_reason="handed back: the worker is stopping",
             )
-            jobq.insert_audit(
-                conn,
-                [
-                    audit_row(
-                        now,
-                        "job_released",
-                        "worker_stopping",
-                        org_id=job.org_id,
-                        job_id=job.id,
-                        actor=self.name,
-                        step_index=job.current_step,
-                    )
-                ],
-            )
+            jobq.insert_audit(conn, [self._audit(job, now, "job_released", "worker_stopping")])
             self.store.notify_work(conn)
 
     def housekeeping(self) -> None:
