@@ -72,3 +72,52 @@ def test_kill_9_mid_sequence_resumes_exactly_once(db_url: str, tmp_path: Path) -
     assert len(list((tmp_path / "effects").iterdir())) == 2
     assert audit.count("lease_reclaimed") == 1 and audit.count("job_completed") == 1
     app.close()
+
+
+def test_kill_9_of_a_worker_with_lanes_loses_and_repeats_nothing(db_url: str, tmp_path: Path) -> None:
+    """A worker running four jobs at once, their step commits grouped, is killed mid-step; a
+    second worker with lanes finishes every job: each committed step and each effect once."""
+    app = make_app(db_url)
+    app.admin.add_org("acme", "Acme")
+    app.admin.add_user("acme", "ana", "Ana", active_hours=None)
+    job_ids = [app.emit(event("five_steps", {"seconds": 0.6, "n": i})).job_id or "" for i in range(6)]
+    env = worker_env(db_url, tmp_path)
+    cmd = [sys.executable, "-m", "overture.cli", "worker", "--concurrency", "4"]
+    victim = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with app.store.read() as conn:
+            pausing = [j for j in job_ids if (job := jobq.get_job(conn, j)) and job.current_step == 2]
+        if len(pausing) >= 2:
+            break
+        time.sleep(0.02)
+    time.sleep(0.15)  # inside their 0.6-second 'pause' steps
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+
+    rescuer = subprocess.run(
+        [*cmd, "--until-idle"], env=env, capture_output=True, text=True, timeout=90, check=False
+    )
+    assert rescuer.returncode == 0, rescuer.stderr
+
+    runs = (tmp_path / "runs.log").read_text().split()
+    ran = list(zip(runs[0::2], runs[1::2], strict=True))
+    reclaimed = 0
+    with app.store.read() as conn:
+        for job_id in job_ids:
+            job = jobq.get_job(conn, job_id)
+            assert job is not None and job.status.value == "completed"
+            steps = [s.step_name for s in jobq.steps_of(conn, job_id)]
+            assert steps == ["first", "act-one", "pause", "act-two", "last"]
+            mine = [name for j, name in ran if j == job_id]
+            assert {n: mine.count(n) for n in ("first", "act-one", "act-two", "last")} == dict.fromkeys(
+                ("first", "act-one", "act-two", "last"), 1
+            )
+            assert mine.count("pause") in (1, 2)  # twice only if killed inside it
+            assert [o["status"] for o in jobq.outbox_of(conn, job_id)] == ["sent", "sent"]
+            audit = [a["action"] for a in jobq.audit_of(conn, job_id=job_id)]
+            assert audit.count("job_completed") == 1
+            reclaimed += audit.count("lease_reclaimed")
+    assert len(pausing) >= 2 and reclaimed >= len(pausing)
+    assert len(list((tmp_path / "effects").iterdir())) == 2 * len(job_ids)
+    app.close()

@@ -143,18 +143,19 @@ def test_gate_is_committed_before_anyone_can_decide(app: App) -> None:
 
 
 def test_a_thousand_gated_jobs_decided_in_one_burst_all_complete(db_url: str, effect_dir: Path) -> None:
-    """1,000 jobs paused at gates, decided in one burst while two workers wait, all complete."""
+    """1,000 jobs paused at gates, decided in one burst while two workers (of two lanes each)
+    wait, all complete, each effect once."""
     app = make_app(db_url, poll_interval_s=0.2)
     app.admin.add_org("acme", "Acme")
     app.admin.add_user("acme", "ana", "Ana", active_hours=None)
     n = 1000
     for i in range(n):
         app.emit(event("gated", {"ref": f"burst-{i}"}))
-    app.run_until_idle()
+    app.worker("to-the-gates", concurrency=4).run(until_idle=True)
     with app.store.read() as conn:
         actions = aq.list_actions(conn, status="pending", limit=n)
     assert len(actions) == n
-    workers = [app.worker(f"w{i}") for i in range(2)]
+    workers = [app.worker(f"w{i}", concurrency=2) for i in range(2)]
     threads = [threading.Thread(target=w.run, daemon=True) for w in workers]
     for t in threads:
         t.start()
