@@ -14,6 +14,7 @@ from typing import Any
 
 from overture.clock import Clock
 from overture.engine import policies
+from overture.engine.approval_gates import ApprovalGates
 from overture.engine.checkpoint import Checkpointer, Commit
 from overture.engine.context import ContextLoader
 from overture.engine.expressions import Expressions
@@ -21,10 +22,8 @@ from overture.engine.followups import FollowupFlusher
 from overture.engine.ingest import budget_notice, budget_state
 from overture.engine.invoke import Invoker
 from overture.engine.model import (
-    ActionStatus,
     Job,
     JobStatus,
-    PendingAction,
     StepRecord,
     StepStatus,
 )
@@ -33,8 +32,6 @@ from overture.engine.sequences import Sequence, Step, StepKind
 from overture.engine.state import JobState
 from overture.engine.step_context import StepContext
 from overture.errors import PolicyViolation, RateLimited
-from overture.ids import new_id
-from overture.storage import approvals as actionq
 from overture.storage import jobs as jobq
 from overture.storage.hotpath import ClaimRequest, HotPath
 from overture.storage.store import Store
@@ -76,6 +73,7 @@ class Runner:
         self.invoker = Invoker()
         self.stopping = threading.Event()
         self.checkpoint = Checkpointer(store, followups, clock, worker_id)
+        self.gates = ApprovalGates(store, registry, self.expressions, self.checkpoint, self._record)
         self.handoff: Job | None = None
 
     def close(self) -> None:
@@ -180,7 +178,9 @@ class Runner:
             )
 
         if step.approval is not None:
-            gate = self._gate(job, step, state, scope, now)
+            gate = self.gates.at(
+                job, step, state, scope, now, lambda exc: self._failure(job, step, state, 1, now, exc)
+            )
             if isinstance(gate, Commit):
                 return gate
             inputs = gate
@@ -255,121 +255,6 @@ class Runner:
         if handler is None:
             raise LookupError(f"no {step.kind.value} named {step.target!r} is registered")
         return self.invoker.call(handler, ctx, inputs, step.timeout)
-
-    # -- approval gates -------------------------------------------------------------------
-
-    def _gate(
-        self, job: Job, step: Step, state: JobState, scope: dict[str, Any], now: datetime
-    ) -> Commit | dict[str, Any]:
-        """Pause at a gate, or return the inputs a human approved (with their edits)."""
-        assert step.approval is not None
-        with self.store.read() as conn:
-            action = actionq.action_for_step(conn, job.id, step.index)
-        if action is None:
-            try:
-                draft = self.expressions.render(dict(step.inputs), scope)
-                title = self.expressions.render(step.approval.title or step.name, scope)
-            except Exception as exc:
-                return self._failure(job, step, state, 1, now, exc)
-            state.bump("approval_gates_hit")
-            if self._auto_approves(step, scope):
-                return self._auto_approve(job, step, draft, str(title), now)
-            pending = PendingAction(
-                id=new_id(),
-                org_id=job.org_id,
-                user_id=job.user_id,
-                job_id=job.id,
-                step_index=step.index,
-                step_name=step.name,
-                pattern=step.approval.pattern,
-                title=str(title),
-                draft=draft,
-                status=ActionStatus.PENDING,
-                expires_at=now + step.approval.expires,
-                created_at=now,
-            )
-            return Commit(
-                next_step=step.index,
-                status=JobStatus.AWAITING_APPROVAL,
-                action=pending,
-                step=self._record(
-                    step,
-                    1,
-                    StepStatus.AWAITING_APPROVAL,
-                    now,
-                    output={"pending_action_id": pending.id},
-                ),
-                reason=f"waiting for a decision on {step.name}",
-                notifications=[policies.approval_notice(pending, now)],
-                audits=[
-                    self.checkpoint.audit(
-                        job,
-                        "approval_requested",
-                        step.approval.pattern,
-                        step=step.name,
-                        pending_action_id=pending.id,
-                    )
-                ],
-            )
-        if action.status in (ActionStatus.APPROVED, ActionStatus.EDITED):
-            return action.effective_draft()
-        if action.status == ActionStatus.SKIPPED:
-            state.bump("steps_skipped")
-            return Commit(
-                next_step=step.index + 1,
-                step=self._record(step, 1, StepStatus.SKIPPED, now, error="skipped by a human"),
-                audits=[
-                    self.checkpoint.audit(
-                        job,
-                        "step_skipped",
-                        "approval_skipped",
-                        step=step.name,
-                        decided_by=action.decided_by,
-                    )
-                ],
-            )
-        final = {
-            ActionStatus.CANCELLED: JobStatus.CANCELLED,
-            ActionStatus.EXPIRED: JobStatus.EXPIRED,
-        }
-        status = final.get(action.status, JobStatus.AWAITING_APPROVAL)
-        return Commit(next_step=step.index, status=status, reason=f"approval {action.status.value}")
-
-    def _auto_approves(self, step: Step, scope: dict[str, Any]) -> bool:
-        """A user's auto-approve preference covers ordinary gates, never the policy-gated ones."""
-        if (step.kind, step.target) in self.registry.gated:
-            return False
-        prefs = scope["context"].get("tier1", {}).get("user", {}).get("preferences", {}) or {}
-        return bool(prefs.get("auto_approve"))
-
-    def _auto_approve(
-        self, job: Job, step: Step, draft: dict[str, Any], title: str, now: datetime
-    ) -> dict[str, Any]:
-        """Record the preference's decision durably before the step runs, then run it."""
-        assert step.approval is not None
-        action = PendingAction(
-            id=new_id(),
-            org_id=job.org_id,
-            user_id=job.user_id,
-            job_id=job.id,
-            step_index=step.index,
-            step_name=step.name,
-            pattern=step.approval.pattern,
-            title=title,
-            draft=draft,
-            status=ActionStatus.APPROVED,
-            expires_at=now + step.approval.expires,
-            created_at=now,
-            decided_by=job.user_id,
-            decided_via="auto_approve_preference",
-            decided_at=now,
-        )
-        with self.store.write() as conn:
-            actionq.insert_action(conn, action)
-            jobq.insert_audit(
-                conn, [self.checkpoint.audit(job, "approval_auto", "user_preference", step=step.name)]
-            )
-        return draft
 
     # -- failures, deferrals, budget -------------------------------------------------------
 
