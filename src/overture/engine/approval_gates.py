@@ -61,20 +61,7 @@ class ApprovalGates:
             state.bump("approval_gates_hit")
             if self._auto_approves(step, scope):
                 return self._auto_approve(job, step, draft, str(title), now)
-            pending = PendingAction(
-                id=new_id(),
-                org_id=job.org_id,
-                user_id=job.user_id,
-                job_id=job.id,
-                step_index=step.index,
-                step_name=step.name,
-                pattern=step.approval.pattern,
-                title=str(title),
-                draft=draft,
-                status=ActionStatus.PENDING,
-                expires_at=now + step.approval.expires,
-                created_at=now,
-            )
+            pending = _action(job, step, str(title), draft, now, ActionStatus.PENDING)
             return Commit(
                 next_step=step.index,
                 status=JobStatus.AWAITING_APPROVAL,
@@ -133,20 +120,13 @@ class ApprovalGates:
         self, job: Job, step: Step, draft: dict[str, Any], title: str, now: datetime
     ) -> dict[str, Any]:
         """Record the preference's decision durably before the step runs, then run it."""
-        assert step.approval is not None
-        action = PendingAction(
-            id=new_id(),
-            org_id=job.org_id,
-            user_id=job.user_id,
-            job_id=job.id,
-            step_index=step.index,
-            step_name=step.name,
-            pattern=step.approval.pattern,
-            title=title,
-            draft=draft,
-            status=ActionStatus.APPROVED,
-            expires_at=now + step.approval.expires,
-            created_at=now,
+        action = _action(
+            job,
+            step,
+            title,
+            draft,
+            now,
+            ActionStatus.APPROVED,
             decided_by=job.user_id,
             decided_via="auto_approve_preference",
             decided_at=now,
@@ -157,3 +137,31 @@ class ApprovalGates:
                 conn, [self.checkpoint.audit(job, "approval_auto", "user_preference", step=step.name)]
             )
         return draft
+
+
+def _action(
+    job: Job,
+    step: Step,
+    title: str,
+    draft: dict[str, Any],
+    now: datetime,
+    status: ActionStatus,
+    **decision: Any,
+) -> PendingAction:
+    """The gate's action for this job and step: pending, or already decided (``decision``)."""
+    assert step.approval is not None
+    return PendingAction(
+        id=new_id(),
+        org_id=job.org_id,
+        user_id=job.user_id,
+        job_id=job.id,
+        step_index=step.index,
+        step_name=step.name,
+        pattern=step.approval.pattern,
+        title=title,
+        draft=draft,
+        status=status,
+        expires_at=now + step.approval.expires,
+        created_at=now,
+        **decision,
+    )
