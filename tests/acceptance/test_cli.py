@@ -183,3 +183,21 @@ def test_bench_reports_ratios(tmp_path: Path) -> None:
     assert (report["events"], report["steps"], report["concurrency"]) == (40, 200, 4)
     assert report["writes_per_commit"] >= 1
     assert set(report["us_per_step_by_length"]) == {"5", "10"}
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "fragment"),
+    [
+        ("nonsense", 2, "not a database URL we can use"),
+        ("mysql://ana:s3cret-pw@db.example/x", 2, "not a database URL we can use"),
+        ("postgresql://ana:s3cret-pw@127.0.0.1:1/x", 1, "the database cannot be reached"),
+    ],
+)
+def test_a_bad_database_url_is_one_clear_line_without_the_password(
+    url: str, code: int, fragment: str
+) -> None:
+    """An unusable or unreachable database is named in one line on stderr, never with its password."""
+    result = CliRunner().invoke(cli, ["--db", url, "jobs", "list"])
+    assert result.exit_code == code
+    assert fragment in result.output
+    assert "s3cret-pw" not in result.output and "Traceback" not in result.output

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import click
+import sqlalchemy as sa
 
 from overture.app import App
 from overture.errors import NotFound, OvertureError, ValidationFailed
@@ -78,6 +79,11 @@ def handle_errors(fn: F) -> F:
             sys.exit(2)
         except OvertureError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except sa.exc.OperationalError as exc:
+            # The driver's own first line says which host or file; it never holds the password.
+            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "unavailable"
+            click.echo(f"error: the database cannot be reached: {reason}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
+from overture.errors import ValidationFailed
 from overture.storage import migrate
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
@@ -40,11 +41,23 @@ class Store:
         self._writer_lock = threading.Lock()
         self._wake_seq = 0
         self._held: list[HeldWriter] = []
+        try:
+            if not (self.is_sqlite or self.url.startswith("postgresql+psycopg://")):
+                raise sa.exc.ArgumentError("unsupported backend")
+            if self.is_sqlite:
+                self.engine = sa.create_engine(
+                    self.url, connect_args={"check_same_thread": False, "timeout": 30}
+                )
+            else:
+                self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10)
+        except sa.exc.ArgumentError:
+            # The URL is not repeated: it may hold a password.
+            raise ValidationFailed(
+                "database_url: not a database URL we can use "
+                "(expected sqlite:///PATH or postgresql://USER@HOST/DB)"
+            ) from None
         if self.is_sqlite:
-            self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
             self._setup_sqlite(sqlite_synchronous)
-        else:
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10)
 
     def _setup_sqlite(self, synchronous: str) -> None:
         @sa_event.listens_for(self.engine, "connect")
