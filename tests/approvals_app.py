@@ -9,14 +9,14 @@ from typing import Any
 
 from overture.app import App
 from overture.clock import Clock
-from overture.engine.model import PendingAction
+from overture.core.records import PendingAction
+from overture.core.step_context import StepContext
 from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
-from overture.engine.step_context import StepContext
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
-from overture.storage import approvals as actionq
-from overture.storage import jobs as jobq
-from overture.storage import notifications as noteq
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
 from tests.fake_slack import TOKEN
 from tests.integration.test_webhooks_accounts import connect
 

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from overture.app import App
 from overture.clock import FakeClock
 from overture.settings import Settings
-from overture.storage.schema import metadata
 from overture.storage.store import Store
+from overture.storage.tables import metadata
 
 MECHANICS = str(Path(__file__).parent / "packs" / "mechanics")
 PG_ADMIN_URL = os.environ.get("OVERTURE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

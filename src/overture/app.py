@@ -6,21 +6,21 @@ import logging
 from typing import Any
 
 from overture.clock import Clock, SystemClock
-from overture.engine.admin import Admin
-from overture.engine.approvals import Approvals
-from overture.engine.context import ContextLoader
-from overture.engine.delivery import Delivery
-from overture.engine.events import parse_event
-from overture.engine.followups import FollowupFlusher
-from overture.engine.ingest import Ingestor
-from overture.engine.model import IngestResult
-from overture.engine.outbox import OutboxDispatcher
+from overture.core.events import parse_event
+from overture.core.records import Event, IngestResult
+from overture.engine.admin.tenancy import Admin
+from overture.engine.admin.tokens import Tokens
+from overture.engine.humans.approvals import Approvals
+from overture.engine.humans.delivery import Delivery
+from overture.engine.intake.followups import FollowupFlusher
+from overture.engine.intake.ingest import Ingestor
+from overture.engine.intake.scheduler import Scheduler
 from overture.engine.packs import load_packs
 from overture.engine.registry import Registry
-from overture.engine.runner import Runner, RunnerConfig
-from overture.engine.scheduler import Scheduler
-from overture.engine.tokens import Tokens
-from overture.engine.worker import Worker, worker_name
+from overture.engine.run.context import ContextLoader
+from overture.engine.run.outbox import OutboxDispatcher
+from overture.engine.run.runner import Runner, RunnerConfig
+from overture.engine.run.worker import Worker, worker_name
 from overture.integrations.slack_api import SlackApi
 from overture.integrations.slack_channel import SlackChannel
 from overture.settings import Settings
@@ -65,7 +65,11 @@ class App:
 
     def emit(self, data: dict[str, Any]) -> IngestResult:
         """Validate and ingest one event given as a JSON-like dict."""
-        return self.ingestor.ingest(parse_event(data, self.clock.now()), self.clock.now())
+        return self.ingest(parse_event(data, self.clock.now()))
+
+    def ingest(self, event: Event) -> IngestResult:
+        """Gate and record an event already validated (``parse_event``): it is not checked again."""
+        return self.ingestor.ingest(event, self.clock.now())
 
     def runner_config(self) -> RunnerConfig:
         s = self.settings

@@ -14,9 +14,9 @@ from typing import Any
 import click
 
 from overture.app import App
+from overture.core.step_context import StepContext
 from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
-from overture.engine.step_context import StepContext
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
 
 

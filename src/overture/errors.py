@@ -64,3 +64,7 @@ class BudgetExceeded(OvertureError):
 
 class LeaseLost(OvertureError):
     """Another worker owns this job now; this worker must let go of it."""
+
+
+class SourceUnavailable(OvertureError):
+    """A context source is unavailable."""

@@ -20,9 +20,9 @@ import pytest
 
 from overture.app import App
 from overture.clock import SystemClock
-from overture.engine.model import PendingAction
-from overture.engine.tokens import Tokens
-from overture.storage import approvals as actionq
+from overture.core.records import PendingAction
+from overture.engine.admin.tokens import Tokens
+from overture.storage.queries import approvals as actionq
 from tests.acceptance.test_http_server import served, wait_for
 from tests.approvals_app import action_now, make
 

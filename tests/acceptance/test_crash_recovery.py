@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from overture.storage import jobs as jobq
+from overture.storage.queries import jobs as jobq
 from tests.conftest import MECHANICS, event, make_app
 
 

@@ -21,10 +21,10 @@ import pytest
 import uvicorn
 
 from overture.app import App
-from overture.engine.tokens import Tokens
+from overture.engine.admin.tokens import Tokens
 from overture.http import create_app
-from overture.storage import jobs as jobq
-from overture.storage.schema import events
+from overture.storage.queries import jobs as jobq
+from overture.storage.tables.orchestrator import events
 from tests.conftest import MECHANICS, event, make_app
 from tests.integration.test_http_api import add_globex, count, issue
 

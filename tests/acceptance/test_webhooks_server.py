@@ -14,8 +14,8 @@ import pytest
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.model import ActionStatus
-from overture.storage import approvals as actionq
+from overture.core.records import ActionStatus
+from overture.storage.queries import approvals as actionq
 from tests.acceptance.test_http_server import served, wait_for
 from tests.integration.test_webhooks_accounts import (
     connect,

@@ -11,10 +11,10 @@ import pytest
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.model import Decision, PendingAction
+from overture.core.records import Decision, PendingAction
 from overture.errors import Forbidden, NotFound, ValidationFailed
-from overture.storage import approvals as aq
-from overture.storage import jobs as jobq
+from overture.storage.queries import approvals as aq
+from overture.storage.queries import jobs as jobq
 from tests.conftest import event, make_app
 from tests.integration.test_runner import job_of, steps_of
 

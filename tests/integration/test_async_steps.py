@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 from overture.app import App
+from overture.core.step_context import StepContext
 from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
-from overture.engine.step_context import StepContext
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
-from overture.storage import jobs as jobq
+from overture.storage.queries import jobs as jobq
 
 
 def registry() -> Registry:

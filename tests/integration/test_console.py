@@ -12,10 +12,10 @@ import pytest
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.model import ActionStatus
-from overture.engine.tokens import Tokens
-from overture.http.console_session import csrf_for
-from overture.storage import jobs as jobq
+from overture.core.records import ActionStatus
+from overture.engine.admin.tokens import Tokens
+from overture.http.console.session import csrf_for
+from overture.storage.queries import jobs as jobq
 from tests.approvals_app import action_now, job_status, make, start
 from tests.integration.test_http_api import Client, in_process
 

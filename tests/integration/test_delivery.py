@@ -7,12 +7,12 @@ from typing import Any
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.delivery import DeliveryFailed, Outgoing
+from overture.engine.humans.delivery import DeliveryFailed, Outgoing
 from overture.errors import RateLimited
-from overture.storage import approvals as aq
-from overture.storage import jobs as jobq
-from overture.storage import notifications as noteq
-from overture.storage import tenancy
+from overture.storage.queries import approvals as aq
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
+from overture.storage.queries import tenancy
 from tests.conftest import event
 
 
@@ -138,7 +138,7 @@ def test_two_workers_delivering_at_once_send_each_message_once(
     """Two delivery rounds racing (two worker processes) claim disjoint messages: nothing goes out twice."""
     import threading
 
-    from overture.engine.delivery import Delivery
+    from overture.engine.humans.delivery import Delivery
     from tests.conftest import make_app
 
     app.admin.add_user(

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from overture.app import App
 from overture.cli.main import cli
 from overture.clock import FakeClock
-from overture.storage import jobs as jobq
+from overture.storage.queries import jobs as jobq
 from tests.conftest import MECHANICS, event
 from tests.integration.test_runner import job_of
 

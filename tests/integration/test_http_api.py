@@ -17,9 +17,9 @@ from anyio.from_thread import start_blocking_portal
 from fastapi import FastAPI
 
 from overture.app import App
-from overture.engine.tokens import Tokens
+from overture.engine.admin.tokens import Tokens
 from overture.http import create_app
-from overture.storage.schema import events, pending_actions, sequence_jobs
+from overture.storage.tables.orchestrator import events, pending_actions, sequence_jobs
 from tests.conftest import event
 
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner, Result
 from overture.app import App
 from overture.cli import serve
 from overture.cli.common import CliState
-from overture.engine.tokens import InvalidToken, Tokens
+from overture.engine.admin.tokens import InvalidToken, Tokens
 from overture.errors import NotFound, ValidationFailed
-from overture.storage.schema import api_tokens, events, sequence_jobs
+from overture.storage.tables.orchestrator import api_tokens, events, sequence_jobs
 from tests.conftest import MECHANICS, event
 from tests.integration.test_http_api import Client, add_globex, count, in_process, is_problem, issue, paused
 

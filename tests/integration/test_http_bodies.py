@@ -10,7 +10,7 @@ import pytest
 
 from overture.app import App
 from overture.http import create_app
-from overture.storage.schema import audit_log, events, sequence_jobs
+from overture.storage.tables.orchestrator import audit_log, events, sequence_jobs
 from tests.conftest import event
 from tests.integration.test_http_api import Client, count, in_process, is_problem, issue
 

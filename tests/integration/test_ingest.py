@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from overture.app import App
 from overture.clock import FakeClock
 from overture.errors import ValidationFailed
-from overture.storage import jobs as jobq
-from overture.storage import notifications as noteq
-from overture.storage.schema import audit_log, events, sequence_jobs
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
+from overture.storage.tables.orchestrator import audit_log, events, sequence_jobs
 from tests.conftest import event
 
 

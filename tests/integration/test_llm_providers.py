@@ -15,16 +15,16 @@ from pydantic import BaseModel
 
 from overture.app import App
 from overture.clock import FakeClock
+from overture.core.step_context import StepContext
 from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
-from overture.engine.step_context import StepContext
 from overture.llm.anthropic_provider import AnthropicProvider
 from overture.llm.base import LLMProvider, LLMRequest
 from overture.llm.factory import ask
 from overture.llm.openai_compat import OpenAICompatibleProvider
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
-from overture.storage import jobs as jobq
-from overture.storage.schema import cost_ledger
+from overture.storage.queries import jobs as jobq
+from overture.storage.tables.orchestrator import cost_ledger
 from tests.unit.test_integrations_apis import FakeApi, Reply
 from tests.unit.test_llm_anthropic import message
 from tests.unit.test_llm_openai import Script, chat_completion

@@ -8,7 +8,7 @@ import pytest
 
 from overture.app import App
 from overture.engine.packs import PackInvalid, load_packs
-from overture.storage import approvals as aq
+from overture.storage.queries import approvals as aq
 from tests.conftest import MECHANICS, event
 from tests.integration.test_runner import job_of
 

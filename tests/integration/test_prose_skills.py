@@ -13,13 +13,13 @@ import pytest
 from overture.app import App
 from overture.clock import FakeClock
 from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
+from overture.skills.context.needs import NeedRegistry, NeedType
 from overture.skills.environment import ENV_CALENDAR, ENV_TIMEZONE, ENV_VAULT
-from overture.skills.needs import NeedRegistry, NeedType
 from overture.skills.providers.calendar import CalendarEvent, CallableCalendar
 from overture.skills.step import VAULT_WRITE, register_prose_skills
-from overture.storage import jobs as jobq
+from overture.storage.queries import jobs as jobq
 from tests.unit.test_skill_orchestrate import copy_vault
 
 CAPTIVE = "00_Brain/Captive"
@@ -167,7 +167,7 @@ def test_a_registry_built_by_hand_runs_a_prose_skill_with_a_pack_need_type(
 
 def test_the_crm_calendar_beats_the_vault_calendar_in_a_step(app: App) -> None:
     """When the CRM holds the user's meetings, the planning step reads them instead of the .ics files."""
-    from overture.storage.crm_schema import calendar_events
+    from overture.storage.tables.crm import calendar_events
 
     with app.store.write() as conn:
         conn.execute(

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from overture.app import App
 from overture.clock import FakeClock
 from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
 from overture.packs.planner import SKILLS
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
 from overture.skills.environment import ENV_CALENDAR, ENV_TIMEZONE, ENV_VAULT
 from overture.skills.step import register_prose_skills
-from overture.storage import jobs as jobq
-from overture.storage.schema import cost_ledger
+from overture.storage.queries import jobs as jobq
+from overture.storage.tables.orchestrator import cost_ledger
 from tests.unit.test_integrations_apis import FakeApi
 from tests.unit.test_skill_model import PLAN, PROSE, TODAY, Answers, answer
 from tests.unit.test_skill_orchestrate import copy_vault

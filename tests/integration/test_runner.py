@@ -7,9 +7,9 @@ from pathlib import Path
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.model import Job, StepRecord
-from overture.storage import jobs as jobq
-from overture.storage import notifications as noteq
+from overture.core.records import Job, StepRecord
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
 from tests.conftest import event, make_app
 
 
@@ -189,12 +189,12 @@ def test_resumed_job_replays_recorded_outputs(app: App, clock: FakeClock) -> Non
     result = app.emit(event("gated", {"ref": "r"}))
     app.run_until_idle()
     with app.store.read() as conn:
-        from overture.storage import approvals as aq
+        from overture.storage.queries import approvals as aq
 
         action = aq.list_actions(conn)[0]
     app.approvals.decide(
         action.id,
-        __import__("overture.engine.model", fromlist=["Decision"]).Decision.APPROVE,
+        __import__("overture.core.records", fromlist=["Decision"]).Decision.APPROVE,
         "ana",
     )
     app.run_until_idle()

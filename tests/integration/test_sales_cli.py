@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from overture.cli import sales
 from overture.cli.main import cli
-from overture.packs.sales import story
+from overture.packs.sales.seed import story
 
 if "seed" not in cli.commands:
     sales.register(cli)

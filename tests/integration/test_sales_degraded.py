@@ -13,7 +13,7 @@ import pytest
 from overture.app import App
 from overture.clock import FakeClock
 from overture.packs.sales import testing as t
-from overture.storage import jobs as jobq
+from overture.storage.queries import jobs as jobq
 from tests.unit.test_sales_clients import Fake
 
 MONDAY = date(2026, 11, 23)

@@ -12,10 +12,10 @@ import pytest
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.model import Decision
+from overture.core.records import Decision
 from overture.packs.sales import testing as t
-from overture.packs.sales.crm import Crm
-from overture.packs.sales.seed import SeedSummary
+from overture.packs.sales.crm.queries import Crm
+from overture.packs.sales.seed.builder import SeedSummary
 
 MONDAY = date(2026, 11, 23)
 

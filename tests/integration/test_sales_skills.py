@@ -11,17 +11,17 @@ import pytest
 
 from overture.app import App
 from overture.clock import FakeClock
+from overture.core.step_context import EffectRequest
 from overture.engine.registry import Registry
-from overture.engine.sequences import StepKind
-from overture.engine.step_context import EffectRequest
 from overture.errors import ValidationFailed
 from overture.llm.base import LLMResult, Usage
-from overture.packs.sales import skills_meeting
 from overture.packs.sales import testing as t
 from overture.packs.sales.config import SalesConfig
-from overture.packs.sales.crm import Crm
+from overture.packs.sales.crm.queries import Crm
 from overture.packs.sales.kit import Kit
-from overture.packs.sales.seed import SeedSummary
+from overture.packs.sales.seed.builder import SeedSummary
+from overture.packs.sales.skills import meeting as skills_meeting
+from overture.sequences import StepKind
 
 MONDAY = date(2026, 11, 23)
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.storage import jobs as jobq
-from overture.storage import schedules as schedq
-from overture.storage.schema import events
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import schedules as schedq
+from overture.storage.tables.orchestrator import events
 from tests.conftest import make_app
 
 

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from overture.app import App
 from overture.cli.main import cli
 from overture.clock import FakeClock
-from overture.engine.model import ActionStatus
-from overture.engine.tokens import Tokens
-from overture.http.console_session import csrf_for
-from overture.storage import jobs as jobq
+from overture.core.records import ActionStatus
+from overture.engine.admin.tokens import Tokens
+from overture.http.console.session import csrf_for
+from overture.storage.queries import jobs as jobq
 from tests.approvals_app import action_now, buttons, job_status, make, notes, start, text_of
 from tests.fake_slack import FakeSlack
 from tests.integration.test_http_api import Client, in_process

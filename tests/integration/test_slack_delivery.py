@@ -11,8 +11,8 @@ import pytest
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.model import Decision
-from overture.storage import jobs as jobq
+from overture.core.records import Decision
+from overture.storage.queries import jobs as jobq
 from tests.approvals_app import (
     TASKS,
     action_now,

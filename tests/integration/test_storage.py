@@ -11,8 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from overture.app import App
 from overture.clock import FakeClock
 from overture.errors import LeaseLost
-from overture.storage import jobs as jobq
-from overture.storage.schema import metadata
+from overture.storage.queries import jobs as jobq
+from overture.storage.tables import metadata
 from tests.conftest import event
 
 

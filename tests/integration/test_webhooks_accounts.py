@@ -20,11 +20,9 @@ from overture.app import App
 from overture.cli import integrations as integrations_cli
 from overture.cli.common import CliState
 from overture.clock import FakeClock
-from overture.engine.model import Decision, Job
-from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
-from overture.engine.step_context import StepContext
-from overture.engine.webhooks import (
+from overture.core.records import Decision, Job
+from overture.core.step_context import StepContext
+from overture.core.webhooks import (
     Provider,
     calendar_id_from_uri,
     decision_for,
@@ -33,13 +31,15 @@ from overture.engine.webhooks import (
     secret_hash,
     secret_matches,
 )
+from overture.engine.registry import Registry
 from overture.ids import new_id
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
-from overture.storage import integrations as store
-from overture.storage import jobs as jobq
-from overture.storage.integration_schema import integration_accounts, webhook_receipts
-from overture.storage.integrations import Account, Receipt
-from overture.storage.schema import events, sequence_jobs
+from overture.storage.queries import integrations as store
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries.integrations import Account, Receipt
+from overture.storage.tables.integrations import integration_accounts, webhook_receipts
+from overture.storage.tables.orchestrator import events, sequence_jobs
 
 SEQUENCES = {
     "meeting_ended": "  - name: read\n    uses: skill:note\n"

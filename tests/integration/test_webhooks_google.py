@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.http.webhook_intake import Intake
-from overture.http.webhook_work import WebhookWork
-from overture.storage.crm_schema import calendar_events
-from overture.storage.schema import events
+from overture.http.webhooks.intake import Intake
+from overture.http.webhooks.work import WebhookWork
+from overture.storage.tables.crm import calendar_events
+from overture.storage.tables.orchestrator import events
 from tests.integration.test_http_api import Client, in_process, is_problem
 from tests.integration.test_webhooks_accounts import (
     account_state,
@@ -338,7 +338,7 @@ def test_first_push_sets_the_baseline_and_an_old_one_resets_it(
     assert receipts(hooks)[0].reason == "baseline_set" and gmail.seen == []
     assert account_state(hooks, account)["history_id"] == "9876543210"
     with hooks.store.write() as conn:
-        from overture.storage import integrations as store
+        from overture.storage.queries import integrations as store
 
         store.update_state(conn, account.id, {"history_id": "1"}, hooks.clock.now())
     second = {**PUSH, "message": {**PUSH["message"], "messageId": "m-2", "message_id": "m-2"}}

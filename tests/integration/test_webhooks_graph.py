@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.storage.crm_schema import calendar_events
+from overture.storage.tables.crm import calendar_events
 from tests.integration.test_http_api import Client, in_process, is_problem
 from tests.integration.test_webhooks_accounts import (
     account_state,

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.storage.crm_schema import meetings, transcripts
-from overture.storage.schema import events
+from overture.storage.tables.crm import meetings, transcripts
+from overture.storage.tables.orchestrator import events
 from tests.integration.test_http_api import Client, in_process, is_problem
 from tests.integration.test_webhooks_accounts import (
     connect,

@@ -15,8 +15,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from overture.app import App
 from overture.clock import FakeClock
-from overture.engine.model import ActionStatus, PendingAction
-from overture.storage import approvals as actionq
+from overture.core.records import ActionStatus, PendingAction
+from overture.storage.queries import approvals as actionq
 from tests.integration.test_http_api import Client, in_process, is_problem
 from tests.integration.test_webhooks_accounts import (
     connect,

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from overture.app import App
-from overture.engine.model import JobStatus, StepRecord, StepStatus
+from overture.core.records import JobStatus, StepRecord, StepStatus
+from overture.core.step_context import StepContext
 from overture.engine.registry import Registry
-from overture.engine.sequences import load_sequence_text
-from overture.engine.step_context import StepContext
 from overture.errors import LeaseLost
+from overture.sequences import load_sequence_text
 from overture.settings import Settings
-from overture.storage import jobs as jobq
 from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.queries import jobs as jobq
 
 ORG, USER = "lanes", "lu"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from overture.engine.drafts import changed, check_edits, editable_fields, is_address
+from overture.core.drafts import changed, check_edits, editable_fields, is_address
 
 DRAFT = {"to": "dana@example.com", "subject": "Hi", "body": "Text", "contact_id": "c1", "n": 3}
 

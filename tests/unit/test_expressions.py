@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from overture.engine.expressions import MAX_RENDERED_CHARS, ExpressionError, Expressions
+from overture.sequences.expressions import MAX_RENDERED_CHARS, ExpressionError, Expressions
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from overture.engine.gates import GateDecision, GateFacts, Outcome, Reason, UserFacts, decide
-from overture.engine.hours import ActiveHours
+from overture.core.gates import GateDecision, GateFacts, Outcome, Reason, UserFacts, decide
+from overture.core.hours import ActiveHours
 
 OFFICE = ActiveHours.parse("08:00-18:00", "mon-fri")
 USER = UserFacts(user_id="u-1", timezone="America/New_York", active_hours=OFFICE)

@@ -8,13 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from overture.engine.hours import (
-    ActiveHours,
-    format_workdays,
-    is_active,
-    next_active_start,
-    parse_workdays,
-)
+from overture.core.hours import ActiveHours, format_workdays, is_active, next_active_start, parse_workdays
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from overture.engine.events import parse_event
+from overture.core.events import parse_event
 from overture.errors import RateLimited
 from overture.integrations.apis import (
     ApiError,

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
-from overture.engine.events import parse_event
+from overture.core.events import parse_event
 from overture.errors import RateLimited
 from overture.integrations.apis import WebhookRejected, make_client
 from overture.integrations.gmail import (

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from overture.engine.events import parse_event
+from overture.core.events import parse_event
 from overture.errors import RateLimited
 from overture.integrations.apis import ApiError, WebhookRejected, make_client
 from overture.integrations.google_calendar import (

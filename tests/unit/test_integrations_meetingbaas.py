@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from overture.engine.events import parse_event
+from overture.core.events import parse_event
 from overture.integrations.apis import ApiError, WebhookRejected, make_client
 from overture.integrations.meetingbaas import (
     Credential,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from overture.engine.step_context import StepContext
+from overture.core.step_context import StepContext
 from overture.errors import ValidationFailed
 from overture.llm.anthropic_provider import AnthropicProvider
 from overture.llm.base import LLMRequest, LLMResult, T, Usage

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from overture.packs.sales.commitments import find_commitments
-from overture.packs.sales.text import sentences
+from overture.packs.sales.rules.commitments import find_commitments
+from overture.packs.sales.rules.text import sentences
 
 DATA = yaml.safe_load((Path(__file__).parents[1] / "data" / "transcript_snippets.yaml").read_text())
 

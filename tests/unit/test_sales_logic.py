@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from overture.packs.sales import brief
-from overture.packs.sales.campaigns import report
-from overture.packs.sales.coaching import call_metrics, summarise
-from overture.packs.sales.pipeline import analyse
-from overture.packs.sales.slots import Person, free_slots, label
+from overture.packs.sales.rules.pipeline import analyse
+from overture.packs.sales.skills.campaigns import report
+from overture.packs.sales.skills.coaching import call_metrics, summarise
+from overture.packs.sales.skills.slots import Person, free_slots, label
+from overture.packs.sales.writers import brief
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 23)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from overture.core.schedules import Per
 from overture.engine.packs import load_packs
 from overture.engine.registry import Registry
-from overture.engine.schedules import Per
-from overture.engine.sequences import StepKind
+from overture.sequences import StepKind
 from overture.settings import Settings
 
 DESIGN_SEQUENCES = {

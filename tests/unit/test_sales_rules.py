@@ -6,13 +6,13 @@ from datetime import date
 
 import pytest
 
-from overture.packs.sales.copywriting import fill
-from overture.packs.sales.dates import resolve_due
-from overture.packs.sales.email_rules import classify_email
-from overture.packs.sales.intents import classify_clause
-from overture.packs.sales.rules import detect_intents, extract_action_items
-from overture.packs.sales.signals import objections
-from overture.packs.sales.text import sentences, side_of
+from overture.packs.sales.rules.dates import resolve_due
+from overture.packs.sales.rules.email import classify_email
+from overture.packs.sales.rules.intents import classify_clause
+from overture.packs.sales.rules.offline import detect_intents, extract_action_items
+from overture.packs.sales.rules.signals import objections
+from overture.packs.sales.rules.text import sentences, side_of
+from overture.packs.sales.writers.copywriting import fill
 
 WEDNESDAY = date(2026, 11, 18)
 

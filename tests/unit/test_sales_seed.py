@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime
 
-from overture.packs.sales.crm import STAGES
-from overture.packs.sales.seed import build
-from overture.storage import crm_schema as t
+from overture.packs.sales.crm.queries import STAGES
+from overture.packs.sales.seed.generate import build
+from overture.storage.tables import crm as t
 
 DAY = date(2026, 11, 20)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from overture.engine.expressions import Expressions
-from overture.engine.sequences import (
+from overture.errors import SequenceFileError, ValidationFailed
+from overture.sequences import (
     ApprovalSpec,
     DedupeSpec,
     FailurePolicy,
@@ -20,7 +20,7 @@ from overture.engine.sequences import (
     load_sequence_file,
     load_sequence_text,
 )
-from overture.errors import SequenceFileError, ValidationFailed
+from overture.sequences.expressions import Expressions
 
 PATH = "packs/demo/sequences/meeting_ended.yaml"
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from overture.errors import SourceUnavailable
 from overture.packs.planner import SAMPLE_VAULT
-from overture.skills.providers.base import SourceUnavailable
 from overture.skills.providers.calendar import Attendee, CalendarEvent, CallableCalendar, IcsCalendar
 
 SAMPLE_ICS = SAMPLE_VAULT / "00_Brain" / "Systemic" / "Calendars" / "work.ics"

@@ -8,7 +8,7 @@ import pytest
 
 from overture.clock import FakeClock
 from overture.errors import ValidationFailed
-from overture.skills.dates import DateExpressionError, Scope, resolve_date
+from overture.skills.context.dates import DateExpressionError, Scope, resolve_date
 
 # Wednesday 18 February 2026, 10:00 UTC.
 NOW = FakeClock(datetime(2026, 2, 18, 10, 0, tzinfo=UTC)).now()

@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from overture.skills.dates import resolve_date, zone
-from overture.skills.fulfil import as_result, fulfil
-from overture.skills.needs import Need, NeedRegistry
-from overture.skills.providers.base import Availability, FulfilEnv, SourceUnavailable
+from overture.errors import SourceUnavailable
+from overture.skills.context.dates import resolve_date, zone
+from overture.skills.context.fulfil import as_result, fulfil
+from overture.skills.context.needs import Need, NeedRegistry
+from overture.skills.providers.base import Availability, FulfilEnv
 from overture.skills.providers.builtin import BUILTIN_PROVIDERS
 from overture.skills.providers.calendar import CalendarEvent, CallableCalendar
 from overture.skills.providers.vault import Vault

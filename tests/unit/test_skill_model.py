@@ -20,12 +20,12 @@ from pydantic import SecretStr
 from overture.cli.skills import register
 from overture.packs.planner import SAMPLE_VAULT, SKILLS
 from overture.settings import Settings
-from overture.skills.classifier import ModelNeedClassifier
+from overture.skills.context.classifier import ModelNeedClassifier
+from overture.skills.context.needs import NeedRegistry, NeedType
 from overture.skills.environment import ENV_CALENDAR, ENV_TIMEZONE, ENV_VAULT, build_environment
-from overture.skills.llm import OfflineProseModel
-from overture.skills.needs import NeedRegistry, NeedType
 from overture.skills.orchestrate import SkillRun, run_skill
-from overture.skills.prose_model import ModelProseModel
+from overture.skills.prose.llm import OfflineProseModel
+from overture.skills.prose.model import ModelProseModel
 from overture.skills.skillfile import SkillFile, load_skill, parse_skill
 from overture.skills.summary import RunStatus
 from tests.unit.test_integrations_apis import FakeApi, Reply, Seen

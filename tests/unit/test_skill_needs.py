@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from overture.skills.context.needs import NeedRegistry, NeedType
 from overture.skills.environment import build_environment
-from overture.skills.needs import NeedRegistry, NeedType
 from overture.skills.orchestrate import run_skill
 from overture.skills.providers.base import FulfilEnv
 from overture.skills.skillfile import Bullet, parse_skill

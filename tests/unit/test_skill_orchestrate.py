@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from overture.packs.planner import SAMPLE_VAULT, SKILLS
-from overture.skills.dates import DateExpressionError
+from overture.skills.context.dates import DateExpressionError
 from overture.skills.environment import (
     ENV_CALENDAR,
     ENV_TIMEZONE,
@@ -22,12 +22,12 @@ from overture.skills.environment import (
     SkillEnvironment,
     build_environment,
 )
-from overture.skills.llm import LoadedContext, ProseResult
 from overture.skills.orchestrate import SkillRun, run_skill
+from overture.skills.prose.llm import LoadedContext, ProseResult
+from overture.skills.prose.vault_tools import VaultTools
 from overture.skills.providers.calendar import CalendarEvent, CallableCalendar, IcsCalendar
 from overture.skills.skillfile import load_skill, parse_skill
 from overture.skills.summary import RunStatus, Summary, render_summary
-from overture.skills.vault_tools import VaultTools
 
 MONDAY_MORNING = datetime(2026, 2, 16, 7, 0, tzinfo=UTC)
 CAPTIVE = "00_Brain/Captive"

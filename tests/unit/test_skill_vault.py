@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from overture.engine.step_context import EffectRequest
+from overture.core.step_context import EffectRequest
 from overture.packs.planner import SAMPLE_VAULT
+from overture.skills.prose.vault_tools import VaultEscape, VaultTools, WriteMode, apply_write, confine
 from overture.skills.providers.vault import Vault
 from overture.skills.step import VaultWriteEffect
-from overture.skills.vault_tools import VaultEscape, VaultTools, WriteMode, apply_write, confine
 
 
 @pytest.fixture

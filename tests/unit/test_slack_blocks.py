@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from overture.engine.model import ActionStatus, PendingAction
+from overture.core.records import ActionStatus, PendingAction
 from overture.integrations import slack_blocks as blocks
 from overture.integrations.slack_modal import edit_modal
 

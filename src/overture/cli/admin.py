@@ -38,7 +38,7 @@ def orgs_add(org_id: str, name: str, profile: str | None, as_json: bool) -> None
 @handle_errors
 def orgs_list(as_json: bool) -> None:
     """List organisations."""
-    from overture.storage import tenancy
+    from overture.storage.queries import tenancy
 
     with state().app().store.read() as conn:
         rows = tenancy.list_orgs(conn)

@@ -12,11 +12,11 @@ import click
 from overture.app import App
 from overture.cli.common import handle_errors
 from overture.cli.jobs import render_job
-from overture.engine.model import Decision
-from overture.engine.views import job_detail
+from overture.core.records import Decision
+from overture.engine.admin.views import job_detail
 from overture.settings import Settings
-from overture.storage import approvals as actionq
-from overture.storage import jobs as jobq
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
 
 NOTES = (
     "Thanks for walking us through the rollout. Globex wants the pilot live before March. "
@@ -47,7 +47,7 @@ def demo(workdir: Path | None, engine: bool) -> None:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="overture-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     if not engine:
-        from overture.packs.sales import story
+        from overture.packs.sales.seed import story
 
         # Sources the demo leaves unconfigured are reported in the story, not as log warnings.
         logging.getLogger("overture").setLevel(max(logging.ERROR, logging.getLogger().level))

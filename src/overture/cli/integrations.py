@@ -9,18 +9,12 @@ from typing import Any
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
-from overture.engine.webhooks import (
-    EXTERNAL_IDS,
-    Provider,
-    check_account,
-    normalise_external_id,
-    secret_hash,
-)
+from overture.core.webhooks import EXTERNAL_IDS, Provider, check_account, normalise_external_id, secret_hash
 from overture.errors import Conflict, NotFound, ValidationFailed
 from overture.ids import new_id
-from overture.storage import integrations as store
-from overture.storage import tenancy
-from overture.storage.integrations import Account
+from overture.storage.queries import integrations as store
+from overture.storage.queries import tenancy
+from overture.storage.queries.integrations import Account
 
 _PROVIDERS = "\n".join(f"  {p.value}: external id = {EXTERNAL_IDS[p]}" for p in Provider)
 
@@ -139,7 +133,7 @@ def integrations_list(org_id: str | None, as_json: bool) -> None:
 def integrations_resume(older_than_s: float, as_json: bool) -> None:
     """Do again the after-answer work of webhook receipts left unfinished (a crash after the
     answer) or failed (the API was down): fetch, store, ingest."""
-    from overture.http.webhook_work import WebhookWork
+    from overture.http.webhooks.work import WebhookWork
 
     app = state().app()
     count = WebhookWork(app).resume(older_than_s=older_than_s)

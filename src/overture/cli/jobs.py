@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
-from overture.engine.model import Decision
-from overture.engine.views import action_view, job_detail, job_summary
+from overture.core.records import Decision
+from overture.engine.admin.views import action_view, job_detail, job_summary
 from overture.errors import NotFound, ValidationFailed
-from overture.storage import approvals as actionq
-from overture.storage import jobs as jobq
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
 
 
 @click.command()

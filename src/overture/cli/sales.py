@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, state
-from overture.packs.sales import seed as sales_seed
+from overture.packs.sales.seed import generate as sales_seed
 
 
 @click.command()

@@ -14,13 +14,13 @@ import uvicorn
 
 from overture.app import App
 from overture.cli.common import emit_json, handle_errors, json_option, state
-from overture.engine.scheduler import Scheduler
-from overture.engine.tokens import Tokens
-from overture.engine.worker import Worker
+from overture.engine.admin.tokens import Tokens
+from overture.engine.intake.scheduler import Scheduler
+from overture.engine.run.worker import Worker
 from overture.http import create_app
 from overture.http.factory import DEFAULT_MAX_BODY_BYTES
-from overture.http.webhook_intake import Intake
-from overture.storage.tokens import TokenRow
+from overture.http.webhooks.intake import Intake
+from overture.storage.queries.tokens import TokenRow
 
 log = logging.getLogger("overture.serve")
 
@@ -299,8 +299,8 @@ DEMO_ORG = "northwind"
 
 def prepare_demo(app: App, host: str, port: int) -> None:
     """Seed the demo org once, end its discovery call so approvals are waiting, and say where to look."""
-    from overture.packs.sales import seed as sales_seed
-    from overture.storage import tenancy
+    from overture.packs.sales.seed import generate as sales_seed
+    from overture.storage.queries import tenancy
 
     with app.store.read() as conn:
         seeded = tenancy.get_org(conn, DEMO_ORG) is not None

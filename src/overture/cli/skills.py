@@ -20,7 +20,7 @@ from overture.engine.packs import BUILTIN
 from overture.errors import NotFound, ValidationFailed
 from overture.packs.planner import working_vault
 from overture.settings import Settings
-from overture.skills.dates import zone
+from overture.skills.context.dates import zone
 from overture.skills.environment import ENV_TIMEZONE, build_environment
 from overture.skills.orchestrate import run_skill
 from overture.skills.skillfile import SkillFile, load_skill_dir

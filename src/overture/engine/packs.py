@@ -14,11 +14,11 @@ from types import ModuleType
 
 import yaml
 
-from overture.engine.expressions import Expressions
+from overture.core.schedules import ScheduleSpec, parse_schedule
 from overture.engine.registry import Registry
-from overture.engine.schedules import ScheduleSpec, parse_schedule
-from overture.engine.sequences import load_sequence_dir
 from overture.errors import SequenceFileError, ValidationFailed
+from overture.sequences import load_sequence_dir
+from overture.sequences.expressions import Expressions
 from overture.settings import Settings
 
 BUILTIN = Path(__file__).resolve().parent.parent / "packs"

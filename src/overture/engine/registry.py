@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from overture.engine.schedules import ScheduleSpec
-from overture.engine.sequences import Sequence, StepKind
+from overture.core.schedules import ScheduleSpec
 from overture.errors import SequenceFileError
+from overture.sequences import Sequence, StepKind
 
 if TYPE_CHECKING:
-    from overture.engine.context import ProviderRequest
-    from overture.engine.step_context import EffectRequest, StepContext
+    from overture.core.step_context import EffectRequest, StepContext
+    from overture.storage.store import Store
 
 StepFn = Callable[["StepContext", dict[str, Any]], Any]
 EffectFn = Callable[["EffectRequest"], Any]
@@ -21,6 +22,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 GATE_PATTERNS = ("draft", "confirm", "select")
 _KIND_LABEL = {StepKind.SKILL: "skill", StepKind.FUNCTION: "function", StepKind.CRM: "CRM action"}
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """What a context provider is given: who, what the event said, and the database."""
+
+    store: Store
+    org_id: str
+    user_id: str
+    payload: dict[str, Any]
+    context: dict[str, Any]
+    now: datetime | None = None
 
 
 @dataclass

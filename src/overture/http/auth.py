@@ -1,7 +1,7 @@
 """Bearer-token authentication and the request's view of the App.
 
 ``Authorization: Bearer ov_...`` is hashed and looked up; the token's scope becomes the
-request's :class:`~overture.engine.tokens.Principal`. Every /v1 route depends on it.
+request's :class:`~overture.engine.admin.tokens.Principal`. Every /v1 route depends on it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from overture.app import App
-from overture.engine.tokens import InvalidToken, Principal, Tokens
+from overture.engine.admin.tokens import InvalidToken, Principal, Tokens
 
 _bearer = HTTPBearer(
     auto_error=False,

@@ -6,10 +6,14 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import admin, api_v1, console, health, problem, webhooks
+from overture.http import health, problem
+from overture.http.api import admin
+from overture.http.api import v1 as api_v1
+from overture.http.console import routes as console
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
+from overture.http.webhooks import routes as webhooks
 from overture.storage import migrate
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576

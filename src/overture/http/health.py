@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from overture.http.api.models import Health, Ready
 from overture.http.auth import AppDep
 from overture.http.metrics import render
-from overture.http.models import Health, Ready
 from overture.http.problem import ProblemError, problems
 
 log = logging.getLogger("overture.http")

@@ -16,10 +16,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from overture.app import App
-from overture.engine.model import JobStatus
-from overture.storage import approvals as actionq
-from overture.storage import jobs as jobq
-from overture.storage.schema import events, job_steps, sequence_jobs
+from overture.core.records import JobStatus
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+from overture.storage.tables.orchestrator import events, job_steps, sequence_jobs
 
 STEP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 150.0)
 _RUNNABLE = (JobStatus.PENDING.value, JobStatus.DEFERRED.value)

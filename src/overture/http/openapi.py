@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from overture.engine.events import EventIn
+from overture.core.events import EventIn
 from overture.http.problem import MEDIA_TYPE, Problem, problems
 
 _REF_TEMPLATE = "#/components/schemas/{model}"

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from overture.engine.tokens import InvalidToken
+from overture.engine.admin.tokens import InvalidToken
 from overture.errors import Conflict, Forbidden, NotFound, OvertureError, ValidationFailed
 
 log = logging.getLogger("overture.http")

@@ -78,7 +78,7 @@ class EventDraft(BaseModel):
     occurred_at: datetime | None = None
 
     def for_user(self, org_id: str, user_id: str) -> dict[str, Any]:
-        """The event's wire shape, as ``overture.engine.events.parse_event`` takes it."""
+        """The event's wire shape, as ``overture.core.events.parse_event`` takes it."""
         data = self.model_dump(mode="json", exclude_none=True)
         return {**data, "org_id": org_id, "user_id": user_id}
 

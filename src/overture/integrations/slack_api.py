@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from overture.engine.delivery import DeliveryFailed
+from overture.engine.humans.delivery import DeliveryFailed
 from overture.errors import RateLimited
 from overture.integrations.slack_blocks import SlackMessage
 

@@ -31,8 +31,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from overture.engine.drafts import editable_fields, label
-from overture.engine.model import ActionStatus, PendingAction
+from overture.core.drafts import editable_fields, label
+from overture.core.records import ActionStatus, PendingAction
 
 APPROVE = "approve"
 EDIT = "edit"

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from overture.engine.delivery import DeliveryFailed, Outgoing
-from overture.engine.model import ActionStatus, PendingAction
+from overture.core.records import ActionStatus, PendingAction
+from overture.engine.humans.delivery import DeliveryFailed, Outgoing
 from overture.ids import new_id
 from overture.integrations import slack_blocks as blocks
 from overture.integrations.slack_api import SlackApi
-from overture.storage import approval_messages as messageq
-from overture.storage import approvals as actionq
-from overture.storage import jobs as jobq
-from overture.storage import tenancy
+from overture.storage.queries import approval_messages as messageq
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import tenancy
 from overture.storage.store import Store
 
 #: How long after an action's expiry a decision's outcome is still looked for (a sweep that

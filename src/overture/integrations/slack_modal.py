@@ -14,8 +14,8 @@ from typing import Any
 from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from overture.engine.drafts import MAX_CHARS, editable_fields, label
-from overture.engine.model import PendingAction
+from overture.core.drafts import MAX_CHARS, editable_fields, label
+from overture.core.records import PendingAction
 from overture.integrations.slack_blocks import clip, escape, section
 
 #: The modal's callback id (``decision_for`` reads it as an edit).

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from overture.engine.step_context import StepContext
+from overture.core.step_context import StepContext
 from overture.errors import ValidationFailed
 from overture.llm.anthropic_provider import AnthropicProvider
 from overture.llm.base import LLMProvider, LLMRequest, LLMResult, T

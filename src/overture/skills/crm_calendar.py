@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from overture.engine.context import ProviderRequest
-from overture.storage.crm_schema import calendar_events
+from overture.engine.registry import ProviderRequest
+from overture.storage.tables.crm import calendar_events
 
 WINDOW_BEFORE = timedelta(days=7)
 WINDOW_AFTER = timedelta(days=42)

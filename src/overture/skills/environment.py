@@ -18,12 +18,12 @@ from pathlib import Path
 
 from overture.llm.factory import provider_from_settings
 from overture.settings import Settings
-from overture.skills.classifier import ModelNeedClassifier
-from overture.skills.dates import MON_FRI, zone
-from overture.skills.fulfil import DEFAULT_TIMEOUT_S
-from overture.skills.llm import NeedClassifier, OfflineProseModel, ProseModel
-from overture.skills.needs import NeedRegistry
-from overture.skills.prose_model import ModelProseModel
+from overture.skills.context.classifier import ModelNeedClassifier
+from overture.skills.context.dates import MON_FRI, zone
+from overture.skills.context.fulfil import DEFAULT_TIMEOUT_S
+from overture.skills.context.needs import NeedRegistry
+from overture.skills.prose.llm import NeedClassifier, OfflineProseModel, ProseModel
+from overture.skills.prose.model import ModelProseModel
 from overture.skills.providers.base import Provider
 from overture.skills.providers.builtin import BUILTIN_PROVIDERS
 from overture.skills.providers.calendar import CalendarSource, IcsCalendar

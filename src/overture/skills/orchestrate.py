@@ -23,10 +23,12 @@ from datetime import datetime
 from typing import Any
 
 from overture.llm.base import LLMResult
-from overture.skills.dates import ResolvedDate, resolve_date, zone
+from overture.skills.context.dates import ResolvedDate, resolve_date, zone
+from overture.skills.context.fulfil import fulfil
+from overture.skills.context.loading import render_loading
+from overture.skills.context.needs import Need, NeedRegistry
 from overture.skills.environment import SkillEnvironment
-from overture.skills.fulfil import fulfil
-from overture.skills.llm import (
+from overture.skills.prose.llm import (
     BulletClassifier,
     Classification,
     LoadedContext,
@@ -34,13 +36,11 @@ from overture.skills.llm import (
     ProseModel,
     ProseResult,
 )
-from overture.skills.loading import render_loading
-from overture.skills.metering import CallMeter, ModelUsage, bound, failure
-from overture.skills.needs import Need, NeedRegistry
+from overture.skills.prose.metering import CallMeter, ModelUsage, bound, failure
+from overture.skills.prose.vault_tools import StagedWrite, VaultTools
 from overture.skills.providers.base import FulfilEnv, NeedResult, Provider
 from overture.skills.skillfile import Bullet, SkillFile
 from overture.skills.summary import RunStatus, Summary, render_summary, summarise
-from overture.skills.vault_tools import StagedWrite, VaultTools
 
 
 @dataclass(frozen=True)

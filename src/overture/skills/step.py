@@ -15,19 +15,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from overture.core.step_context import EffectRequest, StepContext
 from overture.engine.registry import Registry, StepFn
-from overture.engine.step_context import EffectRequest, StepContext
 from overture.settings import Settings
+from overture.skills.context.fulfil import DEFAULT_TIMEOUT_S
+from overture.skills.context.needs import NeedRegistry
 from overture.skills.crm_calendar import events_between
 from overture.skills.environment import SkillEnvironment, build_environment
-from overture.skills.fulfil import DEFAULT_TIMEOUT_S
-from overture.skills.llm import NeedClassifier, ProseModel
-from overture.skills.metering import CallMeter
-from overture.skills.needs import NeedRegistry
 from overture.skills.orchestrate import run_skill
+from overture.skills.prose.llm import NeedClassifier, ProseModel
+from overture.skills.prose.metering import CallMeter
+from overture.skills.prose.vault_tools import VaultEscape, apply_write
 from overture.skills.providers.calendar import CalendarSource, CallableCalendar
 from overture.skills.skillfile import SkillFile, load_skill_dir
-from overture.skills.vault_tools import VaultEscape, apply_write
 
 VAULT_WRITE = "skills.vault_write"
 

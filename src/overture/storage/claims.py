@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from overture.engine.model import Job, JobStatus
+from overture.core.records import Job, JobStatus
 from overture.storage.driver import Driver
-from overture.storage.jobs import job_from_row
-from overture.storage.schema import LEASED_SQL, RUNNABLE_SQL, audit_log, sequence_jobs
+from overture.storage.queries.jobs import job_from_row
+from overture.storage.tables.orchestrator import LEASED_SQL, RUNNABLE_SQL, audit_log, sequence_jobs
 
 _COLUMNS = tuple(c.name for c in sequence_jobs.columns)
 _PICK_EXPIRED = (

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from overture.storage.types import UTCDateTime
+from overture.storage.tables.types import UTCDateTime
 
 Codec = Callable[[Any], Any]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from overture.engine.model import Job, StepRecord
+from overture.core.records import Job, StepRecord
 from overture.errors import LeaseLost
 from overture.ids import new_id
 from overture.storage import claims

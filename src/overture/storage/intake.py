@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from overture.storage.driver import Driver
-from overture.storage.schema import audit_log, events, sequence_jobs
 from overture.storage.store import WAKE_CHANNEL
+from overture.storage.tables.orchestrator import audit_log, events, sequence_jobs
 
 # One row whatever exists: the seed row keeps the LEFT JOINs answering when the org, the user,
 # the switch or an earlier event is missing.

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from overture.core.step_context import EffectRequest, StepContext
 from overture.engine.registry import Registry
-from overture.engine.step_context import EffectRequest, StepContext
 from overture.errors import RateLimited
 from overture.settings import Settings
 

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from overture.core.step_context import EffectRequest, StepContext
 from overture.engine.registry import Registry
-from overture.engine.step_context import EffectRequest, StepContext
 from overture.settings import Settings
 
 _PROMISE = re.compile(r"\bI(?:'ll| will) (send|share|book|schedule) ([^.?!]+)", re.IGNORECASE)

@@ -16,21 +16,17 @@ from __future__ import annotations
 from overture.engine.registry import Registry
 from overture.llm.factory import provider_from_settings
 from overture.llm.offline import OfflineProvider
-from overture.packs.sales import (
-    brief_sources,
-    campaigns,
-    coaching,
-    crm_actions,
-    skills_deals,
-    skills_email,
-    skills_meeting,
-    slots,
-)
 from overture.packs.sales.config import SalesConfig
+from overture.packs.sales.crm import actions as crm_actions
+from overture.packs.sales.crm.providers import register_providers
 from overture.packs.sales.kit import Kit
-from overture.packs.sales.mailer import EFFECT, make_sender
-from overture.packs.sales.providers import register_providers
-from overture.packs.sales.rules import register_rules
+from overture.packs.sales.rules.offline import register_rules
+from overture.packs.sales.skills import brief as brief_sources
+from overture.packs.sales.skills import campaigns, coaching, slots
+from overture.packs.sales.skills import deals as skills_deals
+from overture.packs.sales.skills import email as skills_email
+from overture.packs.sales.skills import meeting as skills_meeting
+from overture.packs.sales.skills.mailer import EFFECT, make_sender
 from overture.settings import Settings
 
 

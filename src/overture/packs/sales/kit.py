@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from overture.engine.step_context import StepContext
+from overture.core.step_context import StepContext
 from overture.errors import StepError
 from overture.llm.base import LLMProvider, LLMRequest
 from overture.llm.factory import ask
 from overture.packs.sales.config import SalesConfig
-from overture.packs.sales.crm import Crm
+from overture.packs.sales.crm.queries import Crm
 
 T = TypeVar("T", bound=BaseModel)
 

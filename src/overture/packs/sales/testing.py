@@ -11,16 +11,18 @@ from zoneinfo import ZoneInfo
 
 from overture.app import App
 from overture.clock import Clock
-from overture.engine.context import TIER2_KEYS, ProviderRequest
-from overture.engine.model import Job, PendingAction, StepRecord
-from overture.engine.sequences import StepKind
-from overture.engine.step_context import StepContext
-from overture.packs.sales import seed
+from overture.core.records import Job, PendingAction, StepRecord
+from overture.core.step_context import StepContext
+from overture.engine.registry import ProviderRequest
+from overture.engine.run.context import TIER2_KEYS
+from overture.packs.sales.seed import generate as seed
+from overture.packs.sales.seed.builder import SeedSummary
+from overture.sequences import StepKind
 from overture.settings import Settings
-from overture.storage import approvals as actionq
-from overture.storage import jobs as jobq
-from overture.storage import notifications as noteq
-from overture.storage import tenancy
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
+from overture.storage.queries import tenancy
 
 ORG = "northwind"
 STORY_DAY = date(2026, 11, 20)
@@ -40,7 +42,7 @@ def sales_app(database_url: str, clock: Clock, outbox_dir: Path, **overrides: An
     return app
 
 
-def load_seed(app: App, day: date = STORY_DAY, number: int = 1, org: str = ORG) -> seed.SeedSummary:
+def load_seed(app: App, day: date = STORY_DAY, number: int = 1, org: str = ORG) -> SeedSummary:
     """The seed org on the app's database, its week around ``day``."""
     return seed.load(app.store, app.admin, org, number, day)
 

@@ -1,12 +1,12 @@
 """Context providers: the calendar, the vault's notes, people and projects, directives."""
 
+from overture.errors import SourceUnavailable
 from overture.skills.providers.base import (
     Availability,
     Block,
     FulfilEnv,
     NeedResult,
     Provider,
-    SourceUnavailable,
     unavailable,
 )
 from overture.skills.providers.calendar import CalendarEvent, CalendarSource, CallableCalendar, IcsCalendar

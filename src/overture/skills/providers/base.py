@@ -2,7 +2,7 @@
 
 A provider turns one need into a :class:`NeedResult`: blocks of text for the "Loading context"
 message, a line for the summary, the sources it read, and structured data the offline model
-can draft from. It never raises past :func:`overture.skills.fulfil.fulfil`: a failure becomes
+can draft from. It never raises past :func:`overture.skills.context.fulfil.fulfil`: a failure becomes
 an unavailable need, because a missing source degrades a run, it never aborts it.
 """
 
@@ -15,17 +15,13 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from overture.errors import OvertureError
-from overture.skills.dates import ResolvedDate
-from overture.skills.needs import Need
+from overture.errors import SourceUnavailable
+from overture.skills.context.dates import ResolvedDate
+from overture.skills.context.needs import Need
 
 if TYPE_CHECKING:
     from overture.skills.providers.calendar import CalendarEvent, CalendarSource
     from overture.skills.providers.vault import Vault
-
-
-class SourceUnavailable(OvertureError):
-    """A context source is unavailable."""
 
 
 class Availability(StrEnum):

@@ -11,15 +11,15 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from overture.skills.dates import Scope
-from overture.skills.needs import CALENDAR, DIRECTIVES, PEOPLE, PROJECTS, VAULT_FILE, Need
+from overture.errors import SourceUnavailable
+from overture.skills.context.dates import Scope
+from overture.skills.context.needs import CALENDAR, DIRECTIVES, PEOPLE, PROJECTS, VAULT_FILE, Need
 from overture.skills.providers.base import (
     Availability,
     Block,
     FulfilEnv,
     NeedResult,
     Provider,
-    SourceUnavailable,
     describe,
     unavailable,
 )

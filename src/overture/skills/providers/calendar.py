@@ -17,7 +17,7 @@ import httpx
 import icalendar
 import recurring_ical_events
 
-from overture.skills.providers.base import SourceUnavailable
+from overture.errors import SourceUnavailable
 
 _TAG = r"(?:1\s*[:-]\s*1|1-on-1|one[- ]on[- ]one|1on1)"
 _ONE_ON_ONE = re.compile(rf"\b{_TAG}\b", re.IGNORECASE)

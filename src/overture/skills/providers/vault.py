@@ -6,7 +6,7 @@
     01_Projects/                 one note per project (front matter ``status``)
     02_Areas/People/             one note per person (file name, or ``aliases``/``email``)
 
-Lookups only read; writing goes through :mod:`overture.skills.vault_tools`, which keeps every
+Lookups only read; writing goes through :mod:`overture.skills.prose.vault_tools`, which keeps every
 write inside the vault.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from overture.storage.schema import metadata
+from overture.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

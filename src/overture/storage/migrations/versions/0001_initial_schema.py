@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import overture.storage.types
+import overture.storage.tables.types
 
 revision = "0001"
 down_revision = None
@@ -35,7 +35,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("input_tokens", sa.Integer(), nullable=False),
         sa.Column("output_tokens", sa.Integer(), nullable=False),
         sa.Column("cost_micros", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_ledger")),
     )
     with op.batch_alter_table("cost_ledger", schema=None) as batch_op:
@@ -75,8 +75,8 @@ def upgrade() -> None:
         sa.Column("parent_job_id", sa.String(length=64), nullable=True),
         sa.Column("idempotency_key", sa.String(length=255), nullable=True),
         sa.Column("dedupe_key", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("received_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=64), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
@@ -108,9 +108,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("job_id", sa.String(length=64), nullable=True),
-        sa.Column("send_after", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("send_after", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_notifications_dedupe_key")),
     )
@@ -130,7 +130,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orgs")),
     )
     op.create_table(
@@ -149,9 +149,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("claimed_until", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_idempotency_key")),
     )
@@ -164,7 +164,7 @@ def upgrade() -> None:
         sa.Column("org_id", sa.String(length=64), nullable=False),
         sa.Column("period", sa.String(length=8), nullable=False),
         sa.Column("limit_micros", sa.BigInteger(), nullable=False),
-        sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_budgets_org_id_orgs")),
         sa.PrimaryKeyConstraint("org_id", "period", name=op.f("pk_budgets")),
     )
@@ -173,7 +173,7 @@ def upgrade() -> None:
         sa.Column("org_id", sa.String(length=64), nullable=False),
         sa.Column("event_type", sa.String(length=64), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_feature_settings_org_id_orgs")),
         sa.PrimaryKeyConstraint("org_id", "event_type", name=op.f("pk_feature_settings")),
     )
@@ -194,7 +194,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_users_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
@@ -209,8 +209,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("token_hash", sa.String(length=128), nullable=False),
         sa.Column("is_admin", sa.Boolean(), nullable=False),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_api_tokens_org_id_orgs")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
@@ -243,10 +243,12 @@ def upgrade() -> None:
         sa.Column("current_step", sa.Integer(), nullable=False),
         sa.Column("chain_depth", sa.Integer(), nullable=False),
         sa.Column("parent_job_id", sa.String(length=64), nullable=True),
-        sa.Column("run_after", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("run_after", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("lease_owner", sa.String(length=128), nullable=True),
         sa.Column("lease_token", sa.String(length=64), nullable=True),
-        sa.Column("lease_expires_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "lease_expires_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("continuations", sa.Integer(), nullable=False),
         sa.Column("claims", sa.Integer(), nullable=False),
         sa.Column("status_reason", sa.Text(), nullable=True),
@@ -255,9 +257,9 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_sequence_jobs_org_id_orgs")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sequence_jobs_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sequence_jobs")),
@@ -297,8 +299,8 @@ def upgrade() -> None:
         ),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("cost_micros", sa.BigInteger(), nullable=False),
-        sa.Column("started_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("duration_ms", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["job_id"], ["sequence_jobs.id"], name=op.f("fk_job_steps_job_id_sequence_jobs")
@@ -338,9 +340,9 @@ def upgrade() -> None:
         ),
         sa.Column("decided_by", sa.String(length=64), nullable=True),
         sa.Column("decided_via", sa.String(length=32), nullable=True),
-        sa.Column("decided_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("expires_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["job_id"], ["sequence_jobs.id"], name=op.f("fk_pending_actions_job_id_sequence_jobs")
         ),

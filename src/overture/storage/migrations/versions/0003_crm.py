@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import overture.storage.types
+import overture.storage.tables.types
 
 revision = "0003"
 down_revision = "0002"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.String(length=64), nullable=True),
         sa.Column("deal_id", sa.String(length=64), nullable=True),
         sa.Column("user_id", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_activities_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_activities")),
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_campaigns_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_campaigns")),
     )
@@ -70,7 +70,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_companies_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_companies")),
     )
@@ -83,7 +83,7 @@ def upgrade() -> None:
         sa.Column("org_id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_proposal_templates_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_proposal_templates")),
     )
@@ -97,8 +97,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=64), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=True),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("starts_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("all_day", sa.Boolean(), nullable=False),
         sa.Column("location", sa.String(length=300), nullable=True),
         sa.Column(
@@ -107,7 +107,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_calendar_events_org_id_orgs")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_crm_calendar_events_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_calendar_events")),
@@ -133,7 +133,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=64), nullable=True),
         sa.Column("linkedin_url", sa.String(length=500), nullable=True),
         sa.Column("owner_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"], ["crm_companies.id"], name=op.f("fk_crm_contacts_company_id_crm_companies")
         ),
@@ -155,7 +155,9 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=500), nullable=False),
         sa.Column("contact_id", sa.String(length=64), nullable=True),
         sa.Column("needs_reply", sa.Boolean(), nullable=False),
-        sa.Column("last_message_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "last_message_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_email_threads_org_id_orgs")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_crm_email_threads_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_email_threads")),
@@ -177,7 +179,7 @@ def upgrade() -> None:
         sa.Column("deal_id", sa.String(length=64), nullable=True),
         sa.Column("meeting_id", sa.String(length=64), nullable=True),
         sa.Column("source_key", sa.String(length=255), nullable=True),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_tasks_org_id_orgs")),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_crm_tasks_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_tasks")),
@@ -198,9 +200,11 @@ def upgrade() -> None:
         sa.Column("value_cents", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("close_date", sa.Date(), nullable=True),
-        sa.Column("last_activity_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "last_activity_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"], ["crm_companies.id"], name=op.f("fk_crm_deals_company_id_crm_companies")
         ),
@@ -231,7 +235,7 @@ def upgrade() -> None:
         ),
         sa.Column("subject", sa.String(length=500), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("sent_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_crm_email_messages_org_id_orgs")),
         sa.ForeignKeyConstraint(
             ["thread_id"],
@@ -256,10 +260,10 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=200), nullable=True),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("starts_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=24), nullable=False),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["crm_contacts.id"], name=op.f("fk_crm_meetings_contact_id_crm_contacts")
         ),
@@ -286,8 +290,8 @@ def upgrade() -> None:
         sa.Column("value_cents", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("source_key", sa.String(length=255), nullable=True),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["deal_id"], ["crm_deals.id"], name=op.f("fk_crm_proposals_deal_id_crm_deals")
         ),
@@ -311,7 +315,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["crm_meetings.id"], name=op.f("fk_crm_transcripts_meeting_id_crm_meetings")
         ),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import overture.storage.types
+import overture.storage.tables.types
 
 revision = "0004"
 down_revision = "0003"
@@ -44,8 +44,8 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("received_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", overture.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("received_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_receipts")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_webhook_receipts_dedupe_key")),
     )
@@ -73,8 +73,8 @@ def upgrade() -> None:
         ),
         sa.Column("base_url", sa.String(length=500), nullable=True),
         sa.Column("token_ref", sa.String(length=255), nullable=True),
-        sa.Column("created_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", overture.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", overture.storage.tables.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_integration_accounts_org_id_orgs")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_integration_accounts_user_id_users")

@@ -1,0 +1,194 @@
+"""Deciding and expiring pending actions: idempotent, authorised, recorded, and resumable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from overture.clock import Clock
+from overture.core.records import ActionStatus, Decision, JobStatus, PendingAction
+from overture.core.state import closing_values
+from overture.core.storable import check_storable
+from overture.engine.audit import audit_row
+from overture.errors import Forbidden, NotFound, ValidationFailed
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import tenancy
+from overture.storage.store import Store
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """The outcome of a decision; ``applied`` is False when someone had already decided."""
+
+    action: PendingAction
+    applied: bool
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        a = self.action
+        return {
+            "pending_action_id": a.id,
+            "applied": self.applied,
+            "status": a.status.value,
+            "decided_by": a.decided_by,
+            "decided_via": a.decided_via,
+            "decided_at": a.decided_at.isoformat() if a.decided_at else None,
+            "job_id": a.job_id,
+            "message": self.message,
+        }
+
+
+def _check_modifications(action: PendingAction, modifications: Any) -> dict[str, Any]:
+    if not isinstance(modifications, dict) or not modifications:
+        raise ValidationFailed("modifications: edit needs a non-empty JSON object of draft fields")
+    check_storable(modifications, "modifications")
+    unknown = sorted(set(modifications) - set(action.draft))
+    if unknown:
+        raise ValidationFailed(
+            f"modifications: unknown draft field(s) {', '.join(unknown)}; "
+            f"the draft has {', '.join(sorted(action.draft)) or 'no fields'}"
+        )
+    return modifications
+
+
+@dataclass
+class Approvals:
+    """The one way a human decision reaches a paused job, whatever the channel."""
+
+    store: Store
+    clock: Clock
+
+    def decide(
+        self,
+        action_id: str,
+        decision: Decision,
+        by: str,
+        via: str = "api",
+        modifications: Any = None,
+        org_id: str | None = None,
+    ) -> DecisionResult:
+        """Record a decision and make the job runnable again (or end it, for cancel).
+
+        A second decision changes nothing and says who decided first and when.
+        """
+        now = self.clock.now()
+        with self.store.write() as conn:
+            action = actionq.get_action(conn, action_id, org_id)
+            if action is None:
+                raise NotFound(f"no pending action {action_id!r}")
+            if action.status != ActionStatus.PENDING:
+                return DecisionResult(action, False, self._already(action))
+            decider = tenancy.get_user(conn, by, action.org_id)
+            if decider is None or (decider.id != action.user_id and decider.role != "admin"):
+                raise Forbidden(f"user {by!r} may not decide this action: only its owner or an org admin can")
+            mods = _check_modifications(action, modifications) if decision == Decision.EDIT else None
+            status = decision.resulting_status
+            if not actionq.record_decision(conn, action.id, status, by, via, now, mods):
+                fresh = actionq.get_action(conn, action.id)
+                assert fresh is not None
+                return DecisionResult(fresh, False, self._already(fresh))
+            if decision == Decision.CANCEL:
+                job = jobq.get_job(conn, action.job_id)
+                assert job is not None
+                job_values: dict[str, Any] = {
+                    "status": JobStatus.CANCELLED.value,
+                    "status_reason": f"cancelled by {by} at {action.step_name}",
+                    **closing_values(job, now),
+                }
+            else:
+                job_values = {
+                    "status": JobStatus.PENDING.value,
+                    "run_after": now,
+                    "status_reason": None,
+                }
+            jobq.update_job(conn, action.job_id, None, now, **job_values)
+            jobq.insert_audit(
+                conn,
+                [
+                    audit_row(
+                        now,
+                        f"approval_{status.value}",
+                        via,
+                        org_id=action.org_id,
+                        job_id=action.job_id,
+                        actor=by,
+                        pending_action_id=action.id,
+                        step=action.step_name,
+                    ),
+                ],
+            )
+            if decision == Decision.CANCEL:
+                jobq.insert_audit(
+                    conn,
+                    [
+                        audit_row(
+                            now,
+                            "job_cancelled",
+                            "approval_cancelled",
+                            org_id=action.org_id,
+                            job_id=action.job_id,
+                            actor=by,
+                        )
+                    ],
+                )
+            else:
+                self.store.notify_work(conn)
+            decided = actionq.get_action(conn, action.id)
+        assert decided is not None
+        return DecisionResult(decided, True, f"{status.value} by {by} via {via}")
+
+    @staticmethod
+    def _already(action: PendingAction) -> str:
+        when = action.decided_at.isoformat() if action.decided_at else "earlier"
+        if action.status == ActionStatus.EXPIRED:
+            return f"this action expired at {action.expires_at.isoformat()}; nothing changed"
+        who = f"{action.decided_by} via {action.decided_via}"
+        return f"already {action.status.value} by {who} at {when}; nothing changed"
+
+    def expire_due(self, limit: int = 200) -> int:
+        """End every pending action past its expiry, and its job as ``expired``."""
+        now = self.clock.now()
+        done = 0
+        with self.store.read() as conn:
+            due = actionq.due_for_expiry(conn, now, limit)
+        for action in due:
+            with self.store.write() as conn:
+                if not actionq.record_decision(
+                    conn, action.id, ActionStatus.EXPIRED, None, "expiry", now, None
+                ):
+                    continue
+                job = jobq.get_job(conn, action.job_id)
+                assert job is not None
+                jobq.update_job(
+                    conn,
+                    action.job_id,
+                    None,
+                    now,
+                    **closing_values(job, now),
+                    status=JobStatus.EXPIRED.value,
+                    status_reason=f"approval for {action.step_name} expired unanswered",
+                )
+                jobq.insert_audit(
+                    conn,
+                    [
+                        audit_row(
+                            now,
+                            "approval_expired",
+                            "expired",
+                            org_id=action.org_id,
+                            job_id=action.job_id,
+                            pending_action_id=action.id,
+                            step=action.step_name,
+                        ),
+                        audit_row(
+                            now,
+                            "job_expired",
+                            "approval_expired",
+                            org_id=action.org_id,
+                            job_id=action.job_id,
+                        ),
+                    ],
+                )
+                done += 1
+        return done

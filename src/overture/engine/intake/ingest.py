@@ -1,0 +1,241 @@
+"""Ingest: validate an event, pass it through the five gates, record the outcome, queue its job."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from overture.core import budget as budgets
+from overture.core.dedupe import dedupe_key, dedupe_window
+from overture.core.gates import GateDecision, GateFacts, Outcome, Reason, UserFacts, decide
+from overture.core.hours import ActiveHours
+from overture.core.records import Event, IngestResult, JobStatus
+from overture.engine.audit import audit_row
+from overture.engine.registry import Registry
+from overture.errors import ValidationFailed
+from overture.ids import new_id
+from overture.storage import intake
+from overture.storage.driver import Driver
+from overture.storage.held import HeldWriter
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries.budgets import budget_state
+from overture.storage.store import Store
+
+log = logging.getLogger("overture.ingest")
+
+ROOT_DEPTH = 1
+
+
+def budget_notice(org_id: str, user_id: str, period: str, now: datetime) -> dict[str, Any]:
+    """The once-per-period message that the AI budget is spent."""
+    start = budgets.period_start(period, now)
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "user_id": user_id,
+        "channel": "inbox",
+        "kind": "budget_exceeded",
+        "dedupe_key": f"budget_exceeded:{org_id}:{user_id}:{period}:{start.date().isoformat()}",
+        "status": "pending",
+        "body": {"text": "AI budget limit reached. Pausing proactive workflows until next billing period."},
+        "job_id": None,
+        "send_after": now,
+        "sent_at": None,
+        "created_at": now,
+    }
+
+
+def _user_facts(user: intake.UserHours) -> UserFacts:
+    hours = ActiveHours.parse(user.active_hours, user.workdays) if user.active_hours else None
+    return UserFacts(user_id=user.id, timezone=user.timezone, active_hours=hours)
+
+
+@dataclass
+class Ingestor:
+    """Turns events into recorded outcomes and queued jobs."""
+
+    store: Store
+    registry: Registry
+    max_chain_depth: int = 3
+
+    def __post_init__(self) -> None:
+        self._writer: HeldWriter | None = None
+        self._writer_lock = threading.Lock()
+
+    def ingest(self, event: Event, now: datetime) -> IngestResult:
+        """Gate and record one event, committed before this returns. Events ingested at the
+        same moment from other threads (API requests) share the commit; an invalid one fails
+        alone."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = self.store.held_writer(isolated=(ValidationFailed,))
+        result = self._writer.run(lambda conn: self.ingest_in(conn, event, now))
+        if result.status == Outcome.ACCEPTED:
+            self.store.notify_work()
+        return result
+
+    def ingest_in(
+        self, conn: sa.Connection, event: Event, now: datetime, depth: int | None = None
+    ) -> IngestResult:
+        """Gate and record one event inside the caller's transaction."""
+        sequence = self.registry.sequences.get(event.type)
+        if sequence is None:
+            known = ", ".join(sorted(self.registry.sequences)) or "none"
+            raise ValidationFailed(f"type: unknown event type {event.type!r} (known: {known})")
+        if depth is None:
+            depth = self._depth_of(conn, event)
+        key = dedupe_key(event, sequence.dedupe)
+        self.store.lock_key(conn, f"dedupe:{event.org_id}:{key}")
+
+        since = now - dedupe_window(event, sequence.dedupe)
+        found = intake.lookup(Driver.under(conn), event.org_id, event.user_id, event.type, key, since)
+        state = budget_state(conn, event.org_id, now) if found.org_exists and sequence.uses_ai else None
+        duplicate = found.duplicate
+        facts = GateFacts(
+            org_exists=found.org_exists,
+            user=_user_facts(found.user) if found.user else None,
+            feature_enabled=found.feature_enabled,
+            respects_active_hours=sequence.active_hours == "defer",
+            sequence_uses_ai=sequence.uses_ai,
+            budget_spent=bool(state and state.exceeded),
+            duplicate_of=duplicate[0] if duplicate else None,
+        )
+        # A follow-up scheduled for later meets the active-hours gate at the time it will run.
+        decision = decide(facts, max(now, event.not_before) if event.not_before else now)
+        reason = decision.reason.value
+        if depth > self.max_chain_depth:
+            reason = "chain_depth_exceeded"
+            decision = GateDecision(
+                Outcome.REJECTED,
+                Reason.PASSED,
+                f"chain depth {depth} exceeds the limit of {self.max_chain_depth}",
+            )
+        return self._record(conn, event, now, key, decision, reason, depth, duplicate, state)
+
+    def _depth_of(self, conn: sa.Connection, event: Event) -> int:
+        if not event.parent_job_id:
+            return ROOT_DEPTH
+        parent = jobq.get_job(conn, event.parent_job_id, event.org_id)
+        if parent is None:
+            raise ValidationFailed(f"parent_job_id: no job {event.parent_job_id!r} in org {event.org_id!r}")
+        return parent.chain_depth + 1
+
+    def _record(
+        self,
+        conn: sa.Connection,
+        event: Event,
+        now: datetime,
+        key: str,
+        decision: GateDecision,
+        reason: str,
+        depth: int,
+        duplicate: tuple[str, str | None] | None,
+        state: budgets.BudgetState | None,
+    ) -> IngestResult:
+        event_id = new_id()
+        job_id: str | None = None
+        if decision.outcome in (Outcome.ACCEPTED, Outcome.DEFERRED):
+            job_id = new_id()
+        elif decision.outcome == Outcome.DUPLICATE and duplicate:
+            job_id = duplicate[1]
+        event_row = {
+            "id": event_id,
+            "org_id": event.org_id,
+            "user_id": event.user_id,
+            "type": event.type,
+            "source": event.source,
+            "payload": event.payload,
+            "parent_job_id": event.parent_job_id,
+            "idempotency_key": event.idempotency_key,
+            "dedupe_key": key,
+            "occurred_at": event.occurred_at,
+            "received_at": now,
+            "outcome": decision.outcome.value,
+            "reason": reason,
+            "detail": decision.detail,
+            "job_id": job_id,
+        }
+        job = None
+        if job_id and decision.outcome != Outcome.DUPLICATE:
+            deferred = decision.outcome == Outcome.DEFERRED
+            job = self._job_row(job_id, event_id, event, now, depth, decision, deferred)
+        audit = audit_row(
+            now,
+            f"event_{decision.outcome.value}",
+            reason,
+            org_id=event.org_id,
+            job_id=job_id,
+            event_id=event_id,
+            detail=decision.detail,
+            event_type=event.type,
+            source=event.source,
+        )
+        accepted = decision.outcome == Outcome.ACCEPTED
+        intake.record(Driver.under(conn), event_row, job, [audit], wake=accepted)
+        if decision.reason == Reason.BUDGET_EXCEEDED and state and state.exceeded_period:
+            jobq.insert_notifications(
+                conn, [budget_notice(event.org_id, event.user_id, state.exceeded_period, now)]
+            )
+        if accepted:
+            self.store.notify_work()  # this process's workers; others hear the record's NOTIFY
+        return IngestResult(
+            event_id=event_id,
+            status=decision.outcome.value,
+            job_id=job_id,
+            reason=reason,
+            detail=decision.detail,
+            run_after=decision.run_after,
+            duplicate_of=duplicate[0] if decision.outcome == Outcome.DUPLICATE and duplicate else None,
+        )
+
+    @staticmethod
+    def _job_row(
+        job_id: str,
+        event_id: str,
+        event: Event,
+        now: datetime,
+        depth: int,
+        decision: GateDecision,
+        deferred: bool,
+    ) -> dict[str, Any]:
+        return {
+            "id": job_id,
+            "org_id": event.org_id,
+            "user_id": event.user_id,
+            "event_id": event_id,
+            "event_type": event.type,
+            "event_source": event.source,
+            "status": (JobStatus.DEFERRED if deferred else JobStatus.PENDING).value,
+            "context": {"event": event.as_dict(), "counters": {}, "queued_followups": []},
+            "event_chain": {"parent": event.parent_job_id, "children": []},
+            "trigger_payload": event.payload,
+            "current_step": 0,
+            "chain_depth": depth,
+            "parent_job_id": event.parent_job_id,
+            "run_after": _run_after(event, now, decision, deferred),
+            "continuations": 0,
+            "claims": 0,
+            "status_reason": _status_reason(event, now, decision, deferred),
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+def _run_after(event: Event, now: datetime, decision: GateDecision, deferred: bool) -> datetime:
+    """When the job may first run: its window's start if deferred, else its not-before time, else now."""
+    if deferred and decision.run_after:
+        return decision.run_after
+    return max(now, event.not_before) if event.not_before else now
+
+
+def _status_reason(event: Event, now: datetime, decision: GateDecision, deferred: bool) -> str | None:
+    if deferred:
+        return decision.detail
+    if event.not_before and event.not_before > now:
+        return f"scheduled for {event.not_before.isoformat()}"
+    return None

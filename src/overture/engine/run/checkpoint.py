@@ -1,0 +1,202 @@
+"""Writing what a step did: one transaction per commit, fenced by the worker's lease.
+
+Plain advances take the hot path (a prepared UPDATE + INSERT on the claim's connection);
+everything else (pauses, failures, effects, follow-ups, completion with side work) goes through
+the named storage operations in a single transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from overture.clock import Clock
+from overture.core import policies
+from overture.core.records import Job, JobStatus, PendingAction, StepRecord
+from overture.core.state import JobState, execution_metadata
+from overture.core.step_context import StepContext
+from overture.engine.audit import audit_row
+from overture.engine.intake.followups import FollowupFlusher
+from overture.sequences import Sequence
+from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+from overture.storage.store import Store
+
+
+@dataclass
+class Commit:
+    """Everything one step (or one pause) writes, applied in a single transaction."""
+
+    next_step: int
+    status: JobStatus = JobStatus.IN_PROGRESS
+    step: StepRecord | None = None
+    ctx: StepContext | None = None
+    run_after: datetime | None = None
+    reason: str | None = None
+    action: PendingAction | None = None
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    continuation: bool = False
+    spent: StepContext | None = None  # a failed step's AI spend: recorded, its effects are not
+
+
+class Checkpointer:
+    """Applies a runner's commits; holds the claim's hot-path writer and start time."""
+
+    def __init__(self, store: Store, followups: FollowupFlusher, clock: Clock, worker_id: str) -> None:
+        self.store = store
+        self.followups = followups
+        self.clock = clock
+        self.worker_id = worker_id
+        self.writer: HotPath | None = None
+        self.claim_perf = 0.0
+        # Set by the worker for one run: take the next job in the completing commit.
+        self.then_claim: ClaimRequest | None = None
+        self.handoff: Job | None = None
+
+    def audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
+        return audit_row(
+            self.clock.now(),
+            action,
+            reason,
+            org_id=job.org_id,
+            job_id=job.id,
+            actor=self.worker_id,
+            **detail,
+        )
+
+    def _plain(self, commit: Commit, status: JobStatus, state: JobState) -> bool:
+        """A step that only advances (or completes) the job: the hot path, one small transaction."""
+        ctx = commit.ctx
+        return (
+            (
+                status == JobStatus.IN_PROGRESS
+                or (status == JobStatus.COMPLETED and not state.queued_followups)
+            )
+            and not commit.continuation
+            and self.writer is not None
+            and commit.step is not None
+            and commit.action is None
+            and not commit.audits
+            and not commit.notifications
+            and (ctx is None or not (ctx.effects or ctx.costs or ctx.notes))
+            and (commit.spent is None or not commit.spent.costs)
+        )
+
+    @staticmethod
+    def _metadata(job: Job, state: JobState, continuations: int, now: datetime) -> dict[str, Any]:
+        return execution_metadata(
+            job_id=job.id,
+            event_type=job.event_type,
+            event_source=job.event_source,
+            chain_depth=job.chain_depth,
+            state=state,
+            continuations=continuations,
+            created_at=job.created_at,
+            now=now,
+        )
+
+    def apply(
+        self,
+        job: Job,
+        state: JobState,
+        commit: Commit,
+        sequence: Sequence | None = None,
+    ) -> JobStatus:
+        """Write one commit atomically, fenced by this worker's lease."""
+        now = self.clock.now()
+        status = commit.status
+        if (
+            status == JobStatus.IN_PROGRESS
+            and sequence is not None
+            and commit.next_step >= len(sequence.steps)
+        ):
+            status = JobStatus.COMPLETED
+        values: dict[str, Any] = {"current_step": commit.next_step, "status": status.value}
+        releasing = status != JobStatus.IN_PROGRESS
+        if releasing:
+            state.bump("active_ms", (time.perf_counter() - self.claim_perf) * 1000)
+            values.update(
+                lease_owner=None,
+                lease_token=None,
+                lease_expires_at=None,
+                status_reason=commit.reason,
+            )
+            values["run_after"] = commit.run_after or now
+        if self._plain(commit, status, state):
+            assert self.writer is not None and job.lease_token and commit.step
+            if status == JobStatus.COMPLETED:
+                final_meta = self._metadata(job, state, job.continuations, now)
+                self.handoff = self.writer.finish(
+                    job.id,
+                    job.org_id,
+                    job.lease_token,
+                    now,
+                    commit.next_step,
+                    state.to_context(final_meta),
+                    final_meta,
+                    commit.step,
+                    self.worker_id,
+                    then=self.then_claim,
+                )
+                job.status, job.lease_token = status, None
+            else:
+                self.writer.advance(
+                    job.id,
+                    job.lease_token,
+                    now,
+                    commit.next_step,
+                    status.value,
+                    state.to_context(),
+                    commit.step,
+                )
+            job.current_step = commit.next_step
+            return status
+        if commit.continuation:
+            values["continuations"] = job.continuations + 1
+            commit.audits.append(
+                self.audit(
+                    job,
+                    "continuation",
+                    "time_budget",
+                    source="orchestrator:continuation",
+                    step_index=commit.next_step,
+                )
+            )
+        with self.store.write() as conn:
+            if status in (JobStatus.COMPLETED, JobStatus.AWAITING_APPROVAL) and state.queued_followups:
+                self.followups.flush(conn, job, state, now)
+            metadata = None
+            if releasing:
+                metadata = self._metadata(job, state, values.get("continuations", job.continuations), now)
+            values["context"] = state.to_context(metadata)
+            if metadata is not None:
+                values["execution_metadata"] = metadata
+                if status.final:
+                    values["finished_at"] = now
+            jobq.update_job(conn, job.id, job.lease_token, now, **values)
+            if commit.step is not None:
+                jobq.insert_step(conn, job.id, commit.step)
+            if commit.action is not None:
+                actionq.insert_action(conn, commit.action)
+            if commit.ctx is not None:
+                jobq.insert_outbox(conn, policies.outbox_rows(commit.ctx, now))
+                jobq.insert_costs(conn, policies.cost_rows(commit.ctx, now))
+                commit.notifications.extend(policies.notification_rows(commit.ctx, now))
+            if commit.spent is not None:
+                jobq.insert_costs(conn, policies.cost_rows(commit.spent, now))
+            jobq.insert_notifications(conn, commit.notifications)
+            final_action = f"job_{status.value}"
+            if status.final and not any(a["action"] == final_action for a in commit.audits):
+                commit.audits.append(self.audit(job, final_action, status.value, why=commit.reason))
+            jobq.insert_audit(conn, commit.audits)
+            if releasing and status in (JobStatus.PENDING, JobStatus.DEFERRED):
+                self.store.notify_work(conn)
+        job.current_step = commit.next_step
+        job.status = status
+        if releasing:
+            job.lease_token = None
+        return status

@@ -1,0 +1,296 @@
+"""The worker: claim a job, run it, repeat; expire approvals and dispatch effects in between.
+The only loop that sleeps."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from overture.clock import Clock
+from overture.core.records import Job, JobStatus
+from overture.engine.audit import audit_row
+from overture.engine.humans.approvals import Approvals
+from overture.engine.humans.delivery import Delivery
+from overture.engine.run.outbox import OutboxDispatcher
+from overture.engine.run.runner import Runner
+from overture.errors import LeaseLost
+from overture.ids import new_id
+from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.queries import jobs as jobq
+from overture.storage.store import Store
+
+log = logging.getLogger("overture.worker")
+
+CHAIN_MARGIN_S = 0.1
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+
+
+@dataclass
+class Lane:
+    """One thread's share of a worker: its runner and the job its last completion took."""
+
+    runner: Runner
+    handoff: tuple[Job, float] | None = None  # the job, and when (monotonic) its lease began
+
+
+@dataclass
+class Worker:
+    """Claims jobs under a lease equal to the time budget and runs them to a stopping point.
+
+    With ``concurrency`` above 1 it runs that many jobs at once, one lane (thread and runner)
+    each; their step commits share transactions and flushes (group commit) on one connection.
+    """
+
+    store: Store
+    runner: Runner
+    approvals: Approvals
+    outbox: OutboxDispatcher
+    clock: Clock
+    lease_s: float
+    poll_interval_s: float = 0.5
+    delivery: Delivery | None = None
+    idle_horizon_s: float = 30.0
+    housekeeping_interval_s: float = 1.0
+    name: str = field(default_factory=worker_name)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    jobs_run: int = 0
+    commits: int = 0  # hot-path transactions, and the writes they carried (group commit)
+    writes: int = 0
+    concurrency: int = 1
+    make_runner: Callable[[], Runner] | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency > 1 and self.make_runner is None:
+            raise ValueError("a worker with concurrency above 1 needs make_runner for its lanes")
+        self._hot: HotPath | None = None
+        self._lock = threading.Lock()
+        self._lanes = [Lane(self.runner)]
+        self._request = ClaimRequest(self.name, self.lease_s, self._reclaimed)
+        self._max_jobs: int | None = None
+        self._reserved = 0
+        self._last_housekeeping = -1e9
+        self._lane_error: Exception | None = None
+        self._running = False
+
+    def _audit(self, job: Job, now: datetime, action: str, reason: str, **detail: Any) -> dict[str, Any]:
+        """An audit row of this worker's about a job it holds, at the job's step."""
+        return audit_row(
+            now,
+            action,
+            reason,
+            org_id=job.org_id,
+            job_id=job.id,
+            actor=self.name,
+            step_index=job.current_step,
+            **detail,
+        )
+
+    def _reclaimed(self, job: Job, previous_owner: str, now: datetime) -> dict[str, Any]:
+        return self._audit(job, now, "lease_reclaimed", "lease_expired", previous_owner=previous_owner)
+
+    # -- the connection and the job count ------------------------------------------------
+
+    def _connection(self) -> HotPath:
+        """The driver connection held while busy (a fresh, checked one after each idle spell)."""
+        with self._lock:
+            if self._hot is None:
+                self._hot = HotPath(self.store)
+            return self._hot
+
+    def _let_go_of_connection(self) -> None:
+        with self._lock:
+            if self._hot is not None:
+                self.commits += self._hot.group.batches
+                self.writes += self._hot.group.writes
+                self._hot.close()
+                self._hot = None
+
+    def _reserve(self) -> bool:
+        """Count a job run before claiming it, so ``max_jobs`` holds across lanes."""
+        with self._lock:
+            if self._max_jobs is not None and self._reserved >= self._max_jobs:
+                return False
+            self._reserved += 1
+            return True
+
+    def _unreserve(self) -> None:
+        with self._lock:
+            self._reserved -= 1
+
+    def _limit_reached(self) -> bool:
+        with self._lock:
+            return self._max_jobs is not None and self._reserved >= self._max_jobs
+
+    # -- claiming and running --------------------------------------------------------------
+
+    def claim(self) -> Job | None:
+        """Take the next runnable job (or one whose lease ran out) under a new lease."""
+        if not self._running:  # a claim on its own (tools, tests) holds no connection afterwards
+            hot = HotPath(self.store)
+            try:
+                return hot.claim(self._request, self.clock.now())
+            finally:
+                hot.close()
+        return self._connection().claim(self._request, self.clock.now())
+
+    def run_one(self, chain: bool = False, lane: Lane | None = None) -> bool:
+        """Run one job: the one handed over by the lane's last completion, or a newly claimed
+        one. With ``chain``, a plain completion takes the next job in its own commit."""
+        lane = lane or self._lanes[0]
+        if lane.handoff is not None:
+            job, claimed_at = lane.handoff
+            lane.handoff = None
+        else:
+            if not self._reserve():
+                return False
+            claimed = self.claim()
+            if claimed is None:
+                self._unreserve()
+                return False
+            job, claimed_at = claimed, self.clock.monotonic()
+        then = self._request if chain and self._reserve() else None
+        try:
+            lane.runner.run(job, self._connection(), claimed_at, then)
+        except LeaseLost:
+            log.warning("job %s: lease lost; another worker has it", job.id)
+        if lane.runner.handoff is not None:
+            lane.handoff = (lane.runner.handoff, self.clock.monotonic())
+        elif then is not None:
+            self._unreserve()
+        with self._lock:
+            self.jobs_run += 1
+        return True
+
+    def _hand_back(self, lane: Lane) -> None:
+        """A job taken by the last completion but not started goes back to the queue now,
+        rather than waiting out its lease."""
+        if lane.handoff is None:
+            return
+        job, _ = lane.handoff
+        lane.handoff = None
+        self._unreserve()
+        now = self.clock.now()
+        with self.store.write() as conn:
+            jobq.update_job(
+                conn,
+                job.id,
+                job.lease_token,
+                now,
+                status=JobStatus.PENDING.value,
+                lease_owner=None,
+                lease_token=None,
+                lease_expires_at=None,
+                run_after=now,
+                status_reason="handed back: the worker is stopping",
+            )
+            jobq.insert_audit(conn, [self._audit(job, now, "job_released", "worker_stopping")])
+            self.store.notify_work(conn)
+
+    def housekeeping(self) -> None:
+        """Expire approvals past their deadline and carry out committed effects."""
+        self.approvals.expire_due()
+        self.outbox.dispatch()
+        if self.delivery is not None:
+            self.delivery.deliver_due()
+        self._last_housekeeping = time.monotonic()
+
+    # -- the loops -----------------------------------------------------------------------
+
+    def run(self, until_idle: bool = False, max_jobs: int | None = None) -> int:
+        """Work until stopped (or, with ``until_idle``, until nothing is runnable now)."""
+        self.store.start_listening()
+        log.info("worker %s started with %d lane(s)", self.name, self.concurrency)
+        self._max_jobs, self._reserved, self.jobs_run = max_jobs, 0, 0
+        self._running = True
+        while len(self._lanes) < self.concurrency:
+            assert self.make_runner is not None
+            self._lanes.append(Lane(self.make_runner()))
+        threads = [
+            threading.Thread(
+                target=self._side_lane, args=(lane, until_idle), name=f"{self.name}:{i}", daemon=True
+            )
+            for i, lane in enumerate(self._lanes[1:], start=1)
+        ]
+        try:
+            for thread in threads:
+                thread.start()
+            self._lane(self._lanes[0], until_idle)
+            for thread in threads:
+                thread.join()
+            if self._lane_error is not None:
+                raise self._lane_error
+            self.housekeeping()
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            for thread in threads:
+                thread.join()
+            self._running = False
+            self._let_go_of_connection()
+            for lane in self._lanes:
+                lane.runner.close()
+        log.info("worker %s stopped after %d job runs", self.name, self.jobs_run)
+        return self.jobs_run
+
+    def _side_lane(self, lane: Lane, until_idle: bool) -> None:
+        """A lane in a thread of its own: an error stops the whole worker, as it would with one lane."""
+        try:
+            self._lane(lane, until_idle)
+        except Exception as exc:
+            log.exception("worker %s: a lane stopped on an error; stopping the worker", self.name)
+            self._lane_error = self._lane_error or exc
+            self.stop()
+
+    def _lane(self, lane: Lane, until_idle: bool) -> None:
+        """One lane's loop; the first lane also keeps house between its jobs."""
+        keeper = lane is self._lanes[0]
+        while not self.stopping.is_set():
+            if keeper and time.monotonic() - self._last_housekeeping >= self.housekeeping_interval_s:
+                self.housekeeping()
+            # The housekeeping lane does not chain a claim when housekeeping is about to fall
+            # due: a job it took would wait behind it.
+            due_in = self._last_housekeeping + self.housekeeping_interval_s - time.monotonic()
+            if self.run_one(not keeper or due_in > CHAIN_MARGIN_S, lane):
+                continue
+            if self._limit_reached():
+                break
+            if keeper:
+                self.housekeeping()
+            if self.concurrency == 1:
+                self._let_go_of_connection()
+            if until_idle and self._idle():
+                break
+            self.store.wait_for_work(self._sleep_time())
+        self._hand_back(lane)
+
+    def _idle(self) -> bool:
+        """Nothing runnable now or within the idle horizon (a short retry backoff, or the
+        lease of a worker that died, is work still to wait for; a deferral to tomorrow is not)."""
+        with self.store.read() as conn:
+            nxt = jobq.next_run_after(conn)
+        return nxt is None or nxt > self.clock.now() + timedelta(seconds=self.idle_horizon_s)
+
+    def _sleep_time(self) -> float:
+        with self.store.read() as conn:
+            nxt = jobq.next_run_after(conn)
+        if nxt is None:
+            return self.poll_interval_s
+        return max(0.01, min(self.poll_interval_s, (nxt - self.clock.now()).total_seconds()))
+
+    def stop(self) -> None:
+        """Stop claiming; jobs in hand are handed back after their current step is recorded."""
+        self.stopping.set()
+        for lane in self._lanes:
+            lane.runner.stopping.set()
+        self.store.notify_work()

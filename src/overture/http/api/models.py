@@ -1,0 +1,220 @@
+"""The /v1 wire shapes: what the API accepts and answers, as documented in /openapi.json.
+
+They mirror the read models of :mod:`overture.engine.admin.views`, so the API, the CLI's
+``--json`` and the console show the same fields.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from overture.core.gates import Outcome
+from overture.core.records import ActionStatus, Decision, JobStatus, StepStatus
+from overture.core.storable import check_storable
+from overture.errors import ValidationFailed
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
+
+
+class Incoming(BaseModel):
+    """A request body: unknown fields refused, and only values both databases can store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        try:
+            check_storable(data)
+        except ValidationFailed as exc:
+            raise ValueError(str(exc)) from None
+        return data
+
+
+class EventResult(BaseModel):
+    """What became of an event (202 Accepted: recorded, whatever the gates decided)."""
+
+    event_id: str
+    status: Outcome = Field(description="accepted, duplicate, deferred, skipped or rejected.")
+    job_id: str | None = Field(description="The job run for it; for a duplicate, the original's job.")
+    reason: str = Field(description="Which gate decided: passed, duplicate, org_not_found, ...")
+    detail: str
+    run_after: datetime | None = Field(description="When a deferred event's job becomes runnable.")
+
+
+class JobSummary(BaseModel):
+    """One job, without its steps."""
+
+    id: str
+    org_id: str
+    user_id: str
+    event_type: str
+    event_source: str
+    status: JobStatus
+    status_reason: str | None
+    current_step: int
+    chain_depth: int
+    parent_job_id: str | None
+    run_after: datetime | None
+    created_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobList(BaseModel):
+    items: list[JobSummary] = Field(description="Newest first.")
+
+
+class Step(BaseModel):
+    """One attempt at one step."""
+
+    index: int
+    name: str
+    attempt: int
+    status: StepStatus
+    output: Any = None
+    error: str | None
+    cost_usd: float
+    started_at: datetime | None
+    duration_ms: float
+
+
+class Effect(BaseModel):
+    """A side effect the job queued, by idempotency key."""
+
+    idempotency_key: str
+    kind: str
+    status: str
+
+
+class ChainNode(JobSummary):
+    """A job in a chain, with the follow-up jobs it started."""
+
+    children: list[ChainNode]
+
+
+class Chain(BaseModel):
+    """A job's chain: its ancestors from the root down, and its tree of descendants."""
+
+    ancestors: list[JobSummary]
+    job: ChainNode
+
+
+class JobDetail(JobSummary):
+    """Everything about one job: steps with outputs, metadata, effects and chain."""
+
+    continuations: int
+    claims: int
+    trigger_payload: dict[str, Any]
+    event_chain: dict[str, Any]
+    steps: list[Step]
+    execution_metadata: dict[str, Any] | None
+    outbox: list[Effect]
+    chain: Chain
+
+
+class Approval(BaseModel):
+    """A pending action: a paused step waiting for a human, or the decision made on it."""
+
+    id: str
+    org_id: str
+    user_id: str
+    job_id: str
+    step: str
+    pattern: str
+    title: str
+    draft: dict[str, Any]
+    status: ActionStatus
+    modifications: dict[str, Any] | None
+    decided_by: str | None
+    decided_via: str | None
+    decided_at: datetime | None
+    expires_at: datetime | None
+    created_at: datetime | None
+
+
+class ApprovalList(BaseModel):
+    items: list[Approval] = Field(description="Oldest first.")
+
+
+class DecisionIn(Incoming):
+    """A human's decision on a pending action."""
+
+    action: Decision
+    modifications: dict[str, Any] | None = Field(
+        default=None, description="For `edit` only: the draft fields to change."
+    )
+    decided_by: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="The deciding user; required when the token is not tied to a user.",
+    )
+
+
+class DecisionOut(BaseModel):
+    """The outcome of a decision; ``applied`` is false when someone had decided first."""
+
+    pending_action_id: str
+    applied: bool
+    status: ActionStatus
+    decided_by: str | None
+    decided_via: str | None
+    decided_at: datetime | None
+    job_id: str
+    message: str
+
+
+class OrgIn(Incoming):
+    """A new organisation."""
+
+    id: str | None = Field(default=None, pattern=ID_PATTERN, description="Generated when absent.")
+    name: str = Field(min_length=1, max_length=200)
+    profile: dict[str, Any] | None = None
+
+
+class Org(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class OrgList(BaseModel):
+    items: list[Org]
+
+
+class UserIn(Incoming):
+    """A new user of an organisation."""
+
+    id: str | None = Field(default=None, pattern=ID_PATTERN, description="Generated when absent.")
+    name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="UTC", max_length=64, description="An IANA time zone.")
+    active_hours: str | None = Field(
+        default="08:00-18:00", max_length=32, description="HH:MM-HH:MM; null means always reachable."
+    )
+    workdays: str = Field(default="mon-fri", max_length=64)
+    max_notifications_per_hour: int = Field(default=10, ge=0, le=1_000_000)
+    email: str | None = Field(default=None, max_length=320)
+    slack_user_id: str | None = Field(default=None, max_length=64)
+    role: str = Field(default="member", pattern="^(member|admin)$")
+
+
+class User(BaseModel):
+    id: str
+    org_id: str
+    name: str
+    timezone: str
+    active_hours: str | None
+    workdays: str
+    role: str
+    created_at: datetime
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok`: the process is up.")
+
+
+class Ready(BaseModel):
+    status: str = Field(description="`ready`: the database answers and its schema is current.")
+    schema_revision: str

@@ -1,0 +1,199 @@
+"""The /v1 API: events in; jobs, chains and approvals out; decisions in (DESIGN.md section 5).
+
+Every route needs a bearer token and sees only its token's org: another org's id is
+answered exactly like an id that does not exist. Handlers that touch the database are
+sync functions, so FastAPI runs them in its thread pool and the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from overture.app import App
+from overture.core.events import parse_event
+from overture.core.records import Decision, JobStatus
+from overture.engine.admin.tokens import Principal
+from overture.engine.admin.views import action_view, chain_of, job_detail, job_summary
+from overture.errors import NotFound, ValidationFailed
+from overture.http.api.models import (
+    ID_PATTERN,
+    Approval,
+    ApprovalList,
+    Chain,
+    DecisionIn,
+    DecisionOut,
+    EventResult,
+    JobDetail,
+    JobList,
+)
+from overture.http.auth import AppDep, Auth
+from overture.http.bodies import read_json, require_json
+from overture.http.problem import problems
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+
+router = APIRouter(prefix="/v1")
+
+EVENT_SCHEMA_REF = "#/components/schemas/EventIn"
+_ACTION_STATUSES = "pending|approved|edited|skipped|cancelled|expired|all"
+_IDEMPOTENCY_KEY = r"^[\x21-\x7e][\x20-\x7e]{0,254}$"
+
+JobId = Annotated[str, Path(pattern=ID_PATTERN, description="A job id.")]
+ActionId = Annotated[str, Path(pattern=ID_PATTERN, description="A pending action id.")]
+OrgFilter = Annotated[
+    str | None,
+    Query(pattern=ID_PATTERN, description="Admin tokens: limit to one org. Others may only name their own."),
+]
+Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items.")]
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+def _emit(app: App, principal: Principal, data: Any) -> dict[str, Any]:
+    """Validate once, authorise, then ingest that one event: nothing is written for an invalid or
+    foreign event."""
+    event = parse_event(data, app.clock.now())
+    principal.check_emit(event.org_id, event.user_id)
+    return app.ingest(event).as_dict()
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=EventResult,
+    tags=["events"],
+    summary="Send an event",
+    responses=problems(400, 401, 403, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": EVENT_SCHEMA_REF}}},
+        }
+    },
+)
+async def post_event(
+    request: Request,
+    principal: Auth,
+    app: AppDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=_IDEMPOTENCY_KEY,
+            description="A repeat with the same key (same type and user) within 24 h is answered as a "
+            "duplicate of the first, with the first's job_id, and runs nothing.",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """Gate and record an event. 202 whatever the gates decided: `status` and `reason` say what."""
+    data = await read_json(request)
+    if idempotency_key is not None and isinstance(data, dict):
+        in_body = data.get("idempotency_key")
+        if in_body is not None and in_body != idempotency_key:
+            raise ValidationFailed(
+                f"Idempotency-Key: the header {idempotency_key!r} differs from the body's "
+                f"idempotency_key {str(in_body)[:64]!r}"
+            )
+        data = {**data, "idempotency_key": idempotency_key}
+    return await run_in_threadpool(_emit, app, principal, data)
+
+
+# -- jobs --------------------------------------------------------------------------------
+
+
+@router.get("/jobs", response_model=JobList, tags=["jobs"], responses=problems(401, 403, 422))
+def list_jobs(
+    principal: Auth,
+    app: AppDep,
+    status: JobStatus | None = None,
+    org_id: OrgFilter = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    """The token's org's jobs, newest first."""
+    org = principal.org_filter(org_id)
+    with app.store.read() as conn:
+        rows = jobq.list_jobs(conn, org_id=org, status=status.value if status else None, limit=limit)
+    return {"items": [job_summary(j) for j in rows]}
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail, tags=["jobs"], responses=problems(401, 404, 422))
+def get_job(job_id: JobId, principal: Auth, app: AppDep) -> dict[str, Any]:
+    """One job: steps with outputs, execution metadata, effects and chain."""
+    with app.store.read() as conn:
+        job = jobq.get_job(conn, job_id, principal.org_filter(None))
+        if job is None:
+            raise NotFound(f"no job {job_id!r}")
+        return job_detail(conn, job)
+
+
+@router.get("/jobs/{job_id}/chain", response_model=Chain, tags=["jobs"], responses=problems(401, 404, 422))
+def get_chain(job_id: JobId, principal: Auth, app: AppDep) -> dict[str, Any]:
+    """The job's ancestors and the tree of follow-up jobs below it."""
+    with app.store.read() as conn:
+        job = jobq.get_job(conn, job_id, principal.org_filter(None))
+        if job is None:
+            raise NotFound(f"no job {job_id!r}")
+        return chain_of(conn, job)
+
+
+# -- approvals ---------------------------------------------------------------------------
+
+
+@router.get("/approvals", response_model=ApprovalList, tags=["approvals"], responses=problems(401, 403, 422))
+def list_approvals(
+    principal: Auth,
+    app: AppDep,
+    status: Annotated[
+        str, Query(pattern=f"^({_ACTION_STATUSES})$", description="A status, or `all`.")
+    ] = "pending",
+    user_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this user's.")] = None,
+    org_id: OrgFilter = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """The token's org's pending actions (or decided ones, by status), oldest first."""
+    org = principal.org_filter(org_id)
+    with app.store.read() as conn:
+        rows = actionq.list_actions(
+            conn, org_id=org, status=None if status == "all" else status, user_id=user_id, limit=limit
+        )
+    return {"items": [action_view(a) for a in rows]}
+
+
+@router.get(
+    "/approvals/{action_id}", response_model=Approval, tags=["approvals"], responses=problems(401, 404, 422)
+)
+def get_approval(action_id: ActionId, principal: Auth, app: AppDep) -> dict[str, Any]:
+    """One pending action, with its draft and, once decided, who decided and when."""
+    with app.store.read() as conn:
+        action = actionq.get_action(conn, action_id, principal.org_filter(None))
+    if action is None:
+        raise NotFound(f"no pending action {action_id!r}")
+    return action_view(action)
+
+
+@router.post(
+    "/approvals/{action_id}/decision",
+    response_model=DecisionOut,
+    tags=["approvals"],
+    responses=problems(400, 401, 403, 404, 413, 415, 422),
+)
+def decide(
+    action_id: ActionId,
+    body: DecisionIn,
+    principal: Auth,
+    _json: Annotated[None, Depends(require_json)],
+    app: AppDep,
+) -> dict[str, Any]:
+    """Approve, edit, skip or cancel. A second decision changes nothing: `applied` is false and
+    `decided_by`/`decided_at` say who decided first and when."""
+    by = principal.decider(body.decided_by)
+    if body.action != Decision.EDIT and body.modifications is not None:
+        raise ValidationFailed("modifications: only used with action edit")
+    result = app.approvals.decide(
+        action_id, body.action, by, "api", body.modifications, org_id=principal.org_filter(None)
+    )
+    return result.as_dict()

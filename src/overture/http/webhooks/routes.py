@@ -1,0 +1,250 @@
+"""The webhook receivers, in their senders' wire formats (DESIGN.md section 5, INTEGRATIONS.md).
+
+Each route reads the raw body (signatures are over the bytes as sent), hands it to the
+``Intake`` in the thread pool, and answers what its sender expects: Slack a 200 within its
+3 seconds, Graph a 202 (or its validation token in plain text), Pub/Sub and Google Calendar a
+2xx that acknowledges, MeetingBaaS a 200 once the transcript is stored. Work that would keep
+the sender waiting runs after the answer. A forged, stale or malformed request is answered with
+a 4xx problem and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.background import BackgroundTask
+
+from overture.app import App
+from overture.core.webhooks import Outcome
+from overture.http.problem import problem_response, problems
+from overture.http.webhooks.intake import Intake
+from overture.http.webhooks.receipts import Taken, WebhookAck
+from overture.integrations import graph
+from overture.integrations.apis import WebhookRejected, unauthenticated
+from overture.integrations.slack_signing import SlackVerifier, parse_interaction
+
+log = logging.getLogger("overture.webhooks")
+
+router = APIRouter(tags=["webhooks"])
+
+_JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_ACK = {
+    "description": "Taken: what became of the receipt (or of the first one, for a retry).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookAck"}}},
+}
+_WHY = {
+    400: "The request cannot be read (body or headers); nothing was recorded.",
+    401: "The request does not prove it comes from the sender (signature, secret or token); "
+    "nothing was recorded.",
+    404: "No account watches this mailbox (and the push was not authenticated); nothing was recorded.",
+    413: "The request body is larger than the configured limit; it was not read.",
+    503: "A resource needed to take the request could not be fetched; send it again.",
+}
+_ACKS = {
+    "content": {
+        "application/json": {
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookAck"}}
+        }
+    }
+}
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``problems(...)`` with what each status means for a webhook."""
+    return {s: {**entry, "description": _WHY[int(s)]} for s, entry in problems(*statuses).items()}
+
+
+def _intake(request: Request) -> Intake:
+    """The service's ``Intake``, made on first use (on the event loop, so only once)."""
+    state = request.app.state
+    intake: Intake | None = getattr(state, "webhook_intake", None)
+    if intake is None:
+        app: App = state.overture
+        intake = Intake(app)
+        state.webhook_intake = intake
+    return intake
+
+
+def _refused(request: Request, provider: str, exc: WebhookRejected) -> Response:
+    log.info("refused a %s webhook: %s", provider, exc.reason)
+    return problem_response(exc.status, exc.detail, request.url.path)
+
+
+async def _take(request: Request, provider: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` in the thread pool; a ``WebhookRejected`` becomes the problem to answer."""
+    try:
+        return await run_in_threadpool(fn, *args)
+    except WebhookRejected as exc:
+        return _refused(request, provider, exc)
+
+
+def _after(intake: Intake, taken: list[Taken]) -> BackgroundTask | None:
+    """The work to do once the answer is sent: each newly accepted receipt's."""
+    todo = [t.receipt.id for t in taken if not t.duplicate and t.receipt.outcome == Outcome.ACCEPTED]
+    if not todo:
+        return None
+
+    def run() -> None:
+        for receipt_id in todo:
+            intake.work.run(receipt_id)
+
+    return BackgroundTask(run)
+
+
+def _ack(taken: Taken, intake: Intake) -> JSONResponse:
+    return JSONResponse(taken.ack(), background=_after(intake, [taken]))
+
+
+@router.post(
+    "/webhooks/meetingbaas",
+    summary="MeetingBaaS bot webhooks (API v1 and v2)",
+    response_model=WebhookAck,
+    responses={200: _ACK, **_problems(400, 401, 413, 503)},
+    openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
+)
+async def meetingbaas_webhook(request: Request) -> Response:
+    """Authenticated by `x-meeting-baas-api-key`, `x-mb-secret` or a Svix signature. A finished
+    meeting's transcript is stored once and a `meeting_ended` event refers to it by id; failures
+    and status changes are recorded, not run. 503 if a v2 transcript could not be fetched."""
+    intake = _intake(request)
+    taken = await _take(request, "meetingbaas", intake.meetingbaas, await request.body(), request.headers)
+    return taken if isinstance(taken, Response) else _ack(taken, intake)
+
+
+_GOOGLE_HEADERS = [
+    {"name": f"X-Goog-{name}", "in": "header", "required": required, "schema": {"type": "string"}}
+    for name, required in (
+        ("Channel-ID", True),
+        ("Channel-Token", True),
+        ("Resource-ID", True),
+        ("Resource-State", True),
+        ("Message-Number", True),
+        ("Resource-URI", False),
+        ("Channel-Expiration", False),
+    )
+]
+
+
+@router.post(
+    "/webhooks/google-calendar",
+    summary="Google Calendar push notifications",
+    response_model=WebhookAck,
+    responses={200: _ACK, **_problems(400, 401, 413)},
+    openapi_extra={"parameters": _GOOGLE_HEADERS},
+)
+async def google_calendar_webhook(request: Request) -> Response:
+    """Header-only. The channel token is checked against the channel's stored hash; the `sync`
+    handshake is recorded; a change is fetched with the channel's sync token after the answer
+    and new events become `calendar_event_created`."""
+    intake = _intake(request)
+    taken = await _take(request, "google calendar", intake.calendar, request.headers)
+    return taken if isinstance(taken, Response) else _ack(taken, intake)
+
+
+@router.post(
+    "/webhooks/gmail",
+    summary="Gmail changes through a Pub/Sub push subscription",
+    response_model=WebhookAck,
+    responses={200: _ACK, **_problems(400, 401, 404, 413, 503)},
+    openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
+)
+async def gmail_webhook(request: Request) -> Response:
+    """The push's OIDC token is verified when an audience is configured. A 200 acknowledges;
+    new messages are read from the mailbox's history afterwards and become `email_received`."""
+    intake = _intake(request)
+    authorization = request.headers.get("authorization")
+    taken = await _take(request, "gmail", intake.gmail, await request.body(), authorization)
+    return taken if isinstance(taken, Response) else _ack(taken, intake)
+
+
+@router.post(
+    "/webhooks/microsoft-graph",
+    summary="Microsoft Graph change and lifecycle notifications",
+    status_code=202,
+    responses={
+        200: {
+            "description": "The subscription validation handshake: the token, verbatim.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        202: {"description": "Recorded; each change is fetched after this answer.", **_ACKS},
+        **_problems(400, 401, 413),
+    },
+    openapi_extra={
+        "parameters": [
+            {"name": "validationToken", "in": "query", "required": False, "schema": {"type": "string"}}
+        ],
+        "requestBody": {"required": False, **_JSON_BODY},
+    },
+)
+async def graph_webhook(request: Request) -> Response:
+    """`?validationToken=` is answered in plain text. Items whose `clientState` does not match
+    their subscription's are discarded (401 if none does); lifecycle events are handled."""
+    try:
+        token = graph.validation_token(request.query_params)
+    except WebhookRejected as exc:
+        return _refused(request, "microsoft graph", exc)
+    if token is not None:
+        return PlainTextResponse(token, media_type="text/plain")
+    intake = _intake(request)
+    taken = await _take(request, "microsoft graph", intake.graph, await request.body())
+    if isinstance(taken, Response):
+        return taken
+    body = [t.ack() for t in taken]
+    return JSONResponse(body, status_code=202, background=_after(intake, taken))
+
+
+@router.post(
+    "/slack/interactions",
+    summary="Slack interactivity: approval buttons and edit modals",
+    responses={
+        200: {
+            "description": "Acknowledged; a message for the person who clicked, or a modal answer.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_problems(400, 401, 413),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"payload": {"type": "string"}},
+                        "required": ["payload"],
+                    }
+                }
+            },
+        }
+    },
+)
+async def slack_interactions(request: Request) -> Response:
+    """Signed with the app's signing secret (v0, five-minute window); forged, stale and unsigned
+    requests get 401. The decision is made through the approvals path after the answer."""
+    intake = _intake(request)
+    body = await request.body()
+    secrets = intake.secrets()
+    try:
+        if secrets.slack_signing_secret is None:
+            raise unauthenticated("not_configured", "no Slack signing secret is configured")
+        SlackVerifier(secrets.slack_signing_secret).verify(body, request.headers, intake.app.clock.now())
+        interaction = parse_interaction(body)
+    except WebhookRejected as exc:
+        return _refused(request, "slack", exc)
+    answer = await run_in_threadpool(intake.slack.take, interaction)
+    task = None
+    if answer.receipt_id is not None:
+        task = BackgroundTask(
+            intake.slack.finish,
+            answer.receipt_id,
+            interaction.response_url,
+            secrets.slack_response_url_prefix,
+        )
+    if answer.body is None:
+        return Response(status_code=200, background=task)
+    return JSONResponse(answer.body, background=task)

@@ -1,0 +1,73 @@
+"""Sending email as the rep, after commit, exactly once per idempotency key (the ``sales.email``
+outbox effect).
+
+With SMTP configured the message goes out through the rep's server; otherwise it is written as
+an ``.eml`` file named by the key into the outbox folder (DESIGN.md section 10). Either way the
+Message-ID is derived from the key, so a retried send is recognisable as the same message, and
+a file already written is never written again.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+
+from overture.core.step_context import EffectRequest
+from overture.packs.sales.config import SalesConfig
+
+log = logging.getLogger("overture.sales.mailer")
+EFFECT = "sales.email"
+
+
+def file_name(key: str) -> str:
+    """The outbox file for an idempotency key (``job:3:send-follow-up`` -> ``job_3_send-follow-up.eml``)."""
+    return key.replace(":", "_").replace("#", "_").replace("/", "_") + ".eml"
+
+
+def build_message(key: str, payload: dict[str, Any]) -> EmailMessage:
+    """The RFC 5322 message for a queued email."""
+    msg = EmailMessage()
+    msg["From"] = formataddr((str(payload.get("from_name") or ""), str(payload["from"])))
+    msg["To"] = ", ".join(payload["to"]) if isinstance(payload["to"], list) else str(payload["to"])
+    if payload.get("cc"):
+        msg["Cc"] = ", ".join(payload["cc"])
+    msg["Subject"] = str(payload["subject"])
+    if payload.get("date"):
+        msg["Date"] = format_datetime(datetime.fromisoformat(str(payload["date"])))
+    msg["Message-ID"] = f"<{key.replace(':', '.').replace('#', '.')}@overture>"
+    if payload.get("in_reply_to"):
+        msg["In-Reply-To"] = str(payload["in_reply_to"])
+    msg.set_content(str(payload["body"]))
+    return msg
+
+
+def make_sender(config: SalesConfig, outbox_dir: Path) -> Any:
+    """The effect handler, bound to the SMTP settings and the outbox folder."""
+
+    def send(effect: EffectRequest) -> None:
+        """Send the rep's email by SMTP when configured, else write it to the outbox folder."""
+        message = build_message(effect.idempotency_key, effect.payload)
+        if config.smtp_host:
+            with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.source_timeout_s) as smtp:
+                if config.smtp_starttls:
+                    smtp.starttls()
+                if config.smtp_username and config.smtp_password:
+                    smtp.login(config.smtp_username, config.smtp_password)
+                smtp.send_message(message)
+            log.info("email %s sent by SMTP", effect.idempotency_key)
+            return
+        outbox_dir.mkdir(parents=True, exist_ok=True)
+        path = outbox_dir / file_name(effect.idempotency_key)
+        if path.exists():
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(bytes(message))
+        tmp.replace(path)
+        log.info("email %s written to the outbox folder", effect.idempotency_key)
+
+    return send

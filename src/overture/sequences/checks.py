@@ -1,0 +1,360 @@
+"""Checking composed sequence data field by field, collecting every problem with its line."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, cast
+
+from overture.durations import parse_duration
+from overture.errors import SequenceFileError
+from overture.sequences.expressions import ExpressionError, Expressions
+from overture.sequences.model import (
+    ActiveHours,
+    ApprovalPattern,
+    ApprovalSpec,
+    DedupeSpec,
+    FailurePolicy,
+    Loc,
+    RetryPolicy,
+    Sequence,
+    Step,
+    StepKind,
+)
+from overture.sequences.source import _dotted, _freeze, _kind, _suggest
+
+_TOP_KEYS = ("event_type", "description", "active_hours", "dedupe", "steps")
+_STEP_KEYS = (
+    "name", "uses", "with", "when", "ai", "on_failure", "retry", "timeout",
+    "requires_context", "effect", "approval",
+)  # fmt: skip
+_RETRY_KEYS = ("attempts", "backoff", "factor", "max_backoff")
+_APPROVAL_KEYS = ("pattern", "expires", "title")
+_DEDUPE_KEYS = ("fields", "window")
+_Rule = tuple[re.Pattern[str], str]
+_EVENT_TYPE: _Rule = (
+    re.compile(r"[a-z][a-z0-9_]*"),
+    "event type (lowercase letters, digits and _, starting with a letter)",
+)
+_STEP_NAME: _Rule = (re.compile(r"[a-z0-9][a-z0-9_-]*"), "step name (a-z, 0-9, - and _)")
+_FIELD_PATH: _Rule = (
+    re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*"),
+    "field path such as thread.id",
+)
+_SOURCE_NAME: _Rule = (
+    re.compile(r"[a-z0-9][a-z0-9_-]*"),
+    "context source name (a-z, 0-9, - and _)",
+)
+_TARGET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*")
+_USES_HELP = "expected skill:KEY, function:NAME, crm:ACTION, notify or followup"
+_MISSING: Any = object()
+
+
+class _Checker:
+    """Checks plain data against the sequence format, collecting every problem."""
+
+    def __init__(self, path: str, lines: dict[Loc, int], expressions: Expressions) -> None:
+        self.path = path
+        self.lines = lines
+        self.expressions = expressions
+        self.errors: list[SequenceFileError] = []
+
+    def line(self, loc: Loc) -> int | None:
+        for end in range(len(loc), -1, -1):
+            found = self.lines.get(loc[:end])
+            if found is not None:
+                return found
+        return None
+
+    def fail(self, loc: Loc, problem: str) -> None:
+        self.errors.append(SequenceFileError(self.path, self.line(loc), _dotted(loc), problem))
+
+    # -- typed readers: each returns None (after reporting) when the value is wrong --
+
+    def need(self, data: dict[str, Any], loc: Loc, key: str) -> Any:
+        if key not in data:
+            self.fail((*loc, key), "required key is missing")
+            return _MISSING
+        return data[key]
+
+    def mapping(self, loc: Loc, value: Any, keys: tuple[str, ...]) -> dict[str, Any] | None:
+        if value is _MISSING:
+            return None
+        if not isinstance(value, dict):
+            self.fail(loc, f"expected a mapping, got {_kind(value)}")
+            return None
+        for key in value:
+            if key not in keys:
+                name = str(key)
+                hint = _suggest(name, keys)
+                self.fail((*loc, name), f"unknown key {name!r}{hint}; valid keys: {', '.join(keys)}")
+        return value
+
+    def string(self, loc: Loc, value: Any, rule: _Rule | None = None) -> str | None:
+        if value is _MISSING:
+            return None
+        if not isinstance(value, str):
+            self.fail(loc, f"expected a string, got {_kind(value)}")
+            return None
+        if rule is not None and not rule[0].fullmatch(value):
+            self.fail(loc, f"{value!r} is not a valid {rule[1]}")
+            return None
+        return value
+
+    def flag(self, loc: Loc, value: Any) -> bool | None:
+        if not isinstance(value, bool):
+            self.fail(loc, f"expected true or false, got {_kind(value)}")
+            return None
+        return value
+
+    def number(self, loc: Loc, value: Any, low: float, high: float, whole: bool) -> float | None:
+        wanted = "an integer" if whole else "a number"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (whole and not isinstance(value, int))
+        ):
+            self.fail(loc, f"expected {wanted}, got {_kind(value)}")
+            return None
+        if not low <= value <= high:
+            self.fail(loc, f"must be between {low:g} and {high:g}, got {value}")
+            return None
+        return float(value)
+
+    def duration(self, loc: Loc, value: Any, allow_zero: bool = False) -> timedelta | None:
+        if isinstance(value, timedelta):
+            return value
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.fail(loc, f"expected a duration such as 30s, 5m or 48h, got {_kind(value)}")
+            return None
+        try:
+            parsed = parse_duration(value)
+        except (ValueError, OverflowError) as exc:
+            self.fail(loc, f"not a usable duration: {exc}")
+            return None
+        if not allow_zero and parsed <= timedelta(0):
+            self.fail(loc, "duration must be greater than zero")
+            return None
+        return parsed
+
+    def strings(self, loc: Loc, value: Any, rule: _Rule) -> tuple[str, ...] | None:
+        if value is _MISSING:
+            return None
+        if not isinstance(value, list):
+            self.fail(loc, f"expected a list of strings, got {_kind(value)}")
+            return None
+        items = [self.string((*loc, i), item, rule) for i, item in enumerate(value)]
+        return None if None in items else tuple(cast(list[str], items))
+
+    def choice(self, loc: Loc, value: Any, choices: tuple[str, ...]) -> str | None:
+        if value is _MISSING:
+            return None
+        if not isinstance(value, str) or value not in choices:
+            got = repr(value) if isinstance(value, str) else _kind(value)
+            hint = _suggest(value, choices) if isinstance(value, str) else ""
+            self.fail(loc, f"expected one of {', '.join(choices)}, got {got}{hint}")
+            return None
+        return value
+
+    def templates(self, loc: Loc, value: Any) -> None:
+        if isinstance(value, str):
+            try:
+                self.expressions.check_template(value)
+            except ExpressionError as exc:
+                self.fail(loc, f"bad template: {exc.problem}")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    self.fail((*loc, str(key)), f"keys must be strings, got {_kind(key)}")
+                self.templates((*loc, str(key)), item)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.templates((*loc, i), item)
+
+    # -- the format itself --
+
+    def sequence(self, data: Any) -> Sequence | None:
+        if not isinstance(data, dict):
+            got = "an empty file" if data is None else _kind(data)
+            self.fail((), f"expected a mapping with event_type and steps, got {got}")
+            return None
+        top = self.mapping((), data, _TOP_KEYS) or {}
+        event_type = self.string(("event_type",), self.need(top, (), "event_type"), _EVENT_TYPE)
+        stem = Path(self.path).stem
+        if event_type is not None and event_type != stem:
+            problem = f"{event_type!r} must equal the file name's stem {stem!r}"
+            self.fail(("event_type",), problem)
+        description = self.string(("description",), top.get("description") or "") or ""
+        hours = self.choice(("active_hours",), top.get("active_hours", "defer"), ("defer", "ignore"))
+        dedupe = self.dedupe(top.get("dedupe"))
+        steps: list[Step] = []
+        raw_steps = self.need(top, (), "steps")
+        if raw_steps is not _MISSING and not isinstance(raw_steps, list):
+            self.fail(("steps",), f"expected a list of steps, got {_kind(raw_steps)}")
+        elif raw_steps == []:
+            self.fail(("steps",), "a sequence needs at least one step")
+        elif isinstance(raw_steps, list):
+            names: dict[str, int] = {}
+            for index, raw in enumerate(raw_steps):
+                step = self.step(index, raw, names)
+                if step is not None:
+                    steps.append(step)
+        if self.errors:
+            return None
+        return Sequence(
+            event_type=cast(str, event_type),
+            description=description,
+            active_hours=cast(ActiveHours, hours),
+            dedupe=dedupe,
+            steps=tuple(steps),
+            path=self.path,
+            lines=MappingProxyType(dict(self.lines)),
+        )
+
+    def dedupe(self, value: Any) -> DedupeSpec | None:
+        data = self.mapping(("dedupe",), value, _DEDUPE_KEYS) if value is not None else None
+        if data is None:
+            return None
+        where = ("dedupe", "fields")
+        fields = self.strings(where, self.need(data, ("dedupe",), "fields"), _FIELD_PATH)
+        if fields == ():
+            self.fail(where, "list at least one payload field")
+        window = self.duration(("dedupe", "window"), data.get("window", timedelta(hours=1)))
+        return DedupeSpec(fields or (), window or timedelta(hours=1))
+
+    def step(self, index: int, raw: Any, names: dict[str, int]) -> Step | None:
+        loc: Loc = ("steps", index)
+        data = self.mapping(loc, raw, _STEP_KEYS)
+        if data is None:
+            return None
+        name = self.string((*loc, "name"), self.need(data, loc, "name"), _STEP_NAME)
+        if name is not None and name in names:
+            problem = f"duplicate step name {name!r} (first used on line {names[name]})"
+            self.fail((*loc, "name"), problem)
+        elif name is not None:
+            names[name] = self.line((*loc, "name")) or 0
+        uses = self.string((*loc, "uses"), self.need(data, loc, "uses"))
+        kind, target = self.uses((*loc, "uses"), uses) if uses is not None else (None, "")
+        inputs = self.inputs((*loc, "with"), kind, data.get("with"))
+        when = data.get("when")
+        if when is not None and self.string((*loc, "when"), when) is not None:
+            try:
+                self.expressions.check(when)
+            except ExpressionError as exc:
+                self.fail((*loc, "when"), f"bad condition: {exc.problem}")
+        ai = self.flag((*loc, "ai"), data.get("ai", False))
+        policy = self.choice(
+            (*loc, "on_failure"),
+            data.get("on_failure", "stop"),
+            tuple(p.value for p in FailurePolicy),
+        )
+        on_failure = FailurePolicy(policy or "stop")
+        retry = self.retry((*loc, "retry"), data.get("retry"), on_failure)
+        timeout = data.get("timeout")
+        timeout = self.duration((*loc, "timeout"), timeout) if timeout is not None else None
+        sources = data.get("requires_context", [])
+        requires = self.strings((*loc, "requires_context"), sources, _SOURCE_NAME)
+        effect = self.flag((*loc, "effect"), data.get("effect", kind in (StepKind.CRM, StepKind.NOTIFY)))
+        approval = self.approval((*loc, "approval"), kind, data.get("approval"))
+        return Step(
+            index=index,
+            name=name or "",
+            uses=uses or "",
+            kind=kind or StepKind.SKILL,
+            target=target,
+            inputs=_freeze(inputs),
+            when=when if isinstance(when, str) else None,
+            ai=bool(ai),
+            on_failure=on_failure,
+            retry=retry,
+            timeout=timeout,
+            requires_context=requires or (),
+            effect=bool(effect),
+            approval=approval,
+            line=self.line(loc) or 0,
+        )
+
+    def uses(self, loc: Loc, text: str) -> tuple[StepKind | None, str]:
+        prefix, colon, target = text.partition(":")
+        try:
+            kind = StepKind(prefix)
+        except ValueError:
+            self.fail(loc, f"{_USES_HELP}, got {text!r}{_suggest(prefix, [k.value for k in StepKind])}")
+            return None, ""
+        if kind in (StepKind.NOTIFY, StepKind.FOLLOWUP):
+            if colon:
+                self.fail(loc, f"{kind} takes no target: write just {kind.value!r}")
+            return kind, ""
+        if not _TARGET.fullmatch(target):
+            self.fail(loc, f"{kind} needs a target, as in {kind}:NAME, got {text!r}")
+        return kind, target
+
+    def inputs(self, loc: Loc, kind: StepKind | None, raw: Any) -> dict[str, Any]:
+        if raw is not None and not isinstance(raw, dict):
+            self.fail(loc, f"expected a mapping, got {_kind(raw)}")
+            return {}
+        value: dict[str, Any] = raw or {}
+        self.templates(loc, value)
+        if kind is StepKind.NOTIFY:
+            self.required_input(loc, value, "text", "notify")
+        elif kind is StepKind.FOLLOWUP:
+            self.required_input(loc, value, "type", "followup")
+            payload = value.get("payload")
+            if payload is not None and not isinstance(payload, dict):
+                self.fail((*loc, "payload"), f"expected a mapping, got {_kind(payload)}")
+        return value
+
+    def required_input(self, loc: Loc, value: dict[str, Any], key: str, kind: str) -> None:
+        if key not in value:
+            self.fail((*loc, key), f"{kind} steps need with.{key} (a string)")
+        else:
+            self.string((*loc, key), value[key])
+
+    def retry(self, loc: Loc, value: Any, policy: FailurePolicy) -> RetryPolicy:
+        default = RetryPolicy()
+        if value is None:
+            return default
+        if policy is not FailurePolicy.RETRY:
+            self.fail(loc, f"retry only applies with on_failure: retry (this step has {policy})")
+        data = self.mapping(loc, value, _RETRY_KEYS)
+        if data is None:
+            return default
+        attempts = self.number((*loc, "attempts"), data.get("attempts", 1), 0, 10, whole=True)
+        backoff = self.duration((*loc, "backoff"), data.get("backoff", default.backoff), True)
+        factor = self.number((*loc, "factor"), data.get("factor", default.factor), 1, 10, False)
+        cap = data.get("max_backoff", default.max_backoff)
+        max_backoff = self.duration((*loc, "max_backoff"), cap)
+        if backoff is not None and max_backoff is not None and max_backoff < backoff:
+            self.fail((*loc, "max_backoff"), "max_backoff must not be shorter than backoff")
+        return RetryPolicy(
+            attempts=int(attempts if attempts is not None else default.attempts),
+            backoff=backoff or default.backoff,
+            factor=factor or default.factor,
+            max_backoff=max_backoff or default.max_backoff,
+        )
+
+    def approval(self, loc: Loc, kind: StepKind | None, value: Any) -> ApprovalSpec | None:
+        if value is None:
+            return None
+        if kind in (StepKind.NOTIFY, StepKind.FOLLOWUP):
+            self.fail(loc, f"{kind} steps cannot need approval; gate the step that acts instead")
+        data = self.mapping(loc, value, _APPROVAL_KEYS)
+        if data is None:
+            return None
+        raw = self.need(data, loc, "pattern")
+        if raw == "inform":
+            self.fail((*loc, "pattern"), "'inform' is not an approval: use a notify step")
+            pattern = None
+        else:
+            pattern = self.choice((*loc, "pattern"), raw, ("draft", "confirm", "select"))
+        expires = self.duration((*loc, "expires"), data.get("expires", timedelta(hours=48)))
+        title = data.get("title")
+        if title is not None and self.string((*loc, "title"), title) is not None:
+            self.templates((*loc, "title"), title)
+        return ApprovalSpec(
+            pattern=cast(ApprovalPattern, pattern or "draft"),
+            expires=expires or timedelta(hours=48),
+            title=title if isinstance(title, str) else None,
+        )

@@ -1,0 +1,303 @@
+"""Named operations on events, jobs, steps, costs and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from overture.core.records import Job, JobStatus, StepRecord, StepStatus
+from overture.errors import LeaseLost
+from overture.storage.tables.orchestrator import (
+    LEASED_SQL,
+    RUNNABLE_SQL,
+    audit_log,
+    cost_ledger,
+    events,
+    job_steps,
+    notifications,
+    outbox,
+    sequence_jobs,
+)
+
+_RUNNABLE = (JobStatus.PENDING.value, JobStatus.DEFERRED.value)
+
+
+def insert_ignore(
+    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: str | list[str]
+) -> int:
+    """Insert rows, keeping the existing row when the unique ``key`` is already taken."""
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=[key] if isinstance(key, str) else key)
+    # RETURNING says which rows went in on both backends (rowcount is -1 on psycopg here).
+    stmt = stmt.returning(*table.primary_key.columns)
+    return sum(len(conn.execute(stmt, row).all()) for row in rows)
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+def get_event(conn: sa.Connection, event_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_events(conn: sa.Connection, org_id: str | None, limit: int) -> list[dict[str, Any]]:
+    q = sa.select(events).order_by(events.c.id.desc()).limit(limit)
+    if org_id:
+        q = q.where(events.c.org_id == org_id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+# -- jobs --------------------------------------------------------------------------------
+
+
+def job_from_row(row: Mapping[Any, Any]) -> Job:
+    return Job(
+        id=row["id"],
+        org_id=row["org_id"],
+        user_id=row["user_id"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        event_source=row["event_source"],
+        status=JobStatus(row["status"]),
+        context=row["context"] or {},
+        event_chain=row["event_chain"] or {},
+        trigger_payload=row["trigger_payload"] or {},
+        current_step=row["current_step"],
+        chain_depth=row["chain_depth"],
+        parent_job_id=row["parent_job_id"],
+        run_after=row["run_after"],
+        lease_token=row["lease_token"],
+        continuations=row["continuations"],
+        claims=row["claims"],
+        created_at=row["created_at"],
+        execution_metadata=row["execution_metadata"],
+        finished_at=row["finished_at"],
+        status_reason=row["status_reason"],
+    )
+
+
+def get_job(conn: sa.Connection, job_id: str, org_id: str | None = None) -> Job | None:
+    q = sa.select(sequence_jobs).where(sequence_jobs.c.id == job_id)
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    row = conn.execute(q).mappings().first()
+    return job_from_row(row) if row else None
+
+
+def list_jobs(
+    conn: sa.Connection,
+    org_id: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    parent_job_id: str | None = None,
+) -> list[Job]:
+    q = sa.select(sequence_jobs).order_by(sequence_jobs.c.created_at.desc(), sequence_jobs.c.id.desc())
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    if status is not None:
+        q = q.where(sequence_jobs.c.status == status)
+    if parent_job_id is not None:
+        q = q.where(sequence_jobs.c.parent_job_id == parent_job_id)
+    return [job_from_row(r) for r in conn.execute(q.limit(limit)).mappings()]
+
+
+def count_jobs_by_status(conn: sa.Connection, org_id: str | None = None) -> dict[str, int]:
+    q = sa.select(sequence_jobs.c.status, sa.func.count()).group_by(sequence_jobs.c.status)
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    return {r[0]: int(r[1]) for r in conn.execute(q)}
+
+
+def next_run_after(conn: sa.Connection) -> datetime | None:
+    """When the next queued job becomes runnable, or a held lease runs out (None: nothing queued)."""
+    runnable = sa.select(sa.func.min(sequence_jobs.c.run_after)).where(
+        sa.text(f"sequence_jobs.{RUNNABLE_SQL}")
+    )
+    leased = sa.select(sa.func.min(sequence_jobs.c.lease_expires_at)).where(
+        sa.text(f"sequence_jobs.{LEASED_SQL}")
+    )
+    times: list[datetime] = [
+        t for t in (conn.execute(runnable).scalar(), conn.execute(leased).scalar()) if t is not None
+    ]
+    return min(times) if times else None
+
+
+_UPDATES: dict[tuple[frozenset[str], bool], sa.Update] = {}
+
+
+def _update_statement(keys: frozenset[str], fenced: bool) -> sa.Update:
+    """One compiled-once UPDATE per shape, so the hot path skips statement building."""
+    stmt = _UPDATES.get((keys, fenced))
+    if stmt is None:
+        stmt = sa.update(sequence_jobs).where(sequence_jobs.c.id == sa.bindparam("w_id"))
+        if fenced:
+            stmt = stmt.where(sequence_jobs.c.lease_token == sa.bindparam("w_token"))
+        stmt = stmt.values({k: sa.bindparam(k) for k in keys})
+        _UPDATES[(keys, fenced)] = stmt
+    return stmt
+
+
+def update_job(conn: sa.Connection, job_id: str, token: str | None, now: datetime, **values: Any) -> None:
+    """Change a job; with a lease token, only while this worker still holds the lease."""
+    values["updated_at"] = now
+    stmt = _update_statement(frozenset(values), token is not None)
+    params = {**values, "w_id": job_id, "w_token": token}
+    if conn.execute(stmt, params).rowcount != 1:
+        if token is not None:
+            raise LeaseLost(f"job {job_id}: lease lost to another worker")
+        raise LookupError(f"job {job_id} not found")
+
+
+def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> None:
+    conn.execute(sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain))
+
+
+# -- steps -------------------------------------------------------------------------------
+
+
+def insert_step(conn: sa.Connection, job_id: str, step: StepRecord) -> None:
+    conn.execute(
+        _INSERT_STEP,
+        {
+            "job_id": job_id,
+            "step_index": step.step_index,
+            "step_name": step.step_name,
+            "attempt": step.attempt,
+            "status": step.status.value,
+            "output": step.output,
+            "error": step.error,
+            "cost_micros": step.cost_micros,
+            "started_at": step.started_at,
+            "finished_at": step.finished_at,
+            "duration_ms": step.duration_ms,
+        },
+    )
+
+
+_INSERT_STEP = sa.insert(job_steps)
+_INSERT_AUDIT = sa.insert(audit_log)
+
+
+def steps_of(conn: sa.Connection, job_id: str) -> list[StepRecord]:
+    q = sa.select(job_steps).where(job_steps.c.job_id == job_id).order_by(job_steps.c.id)
+    return [
+        StepRecord(
+            step_index=r["step_index"],
+            step_name=r["step_name"],
+            attempt=r["attempt"],
+            status=StepStatus(r["status"]),
+            started_at=r["started_at"],
+            finished_at=r["finished_at"],
+            output=r["output"],
+            error=r["error"],
+            cost_micros=r["cost_micros"],
+        )
+        for r in conn.execute(q).mappings()
+    ]
+
+
+def recorded_outputs(conn: sa.Connection, job_id: str) -> dict[str, Any]:
+    """Each finished step's output by step name: what a resumed job replays instead of re-running."""
+    q = (
+        sa.select(job_steps.c.step_name, job_steps.c.output)
+        .where(
+            job_steps.c.job_id == job_id,
+            job_steps.c.status.in_((StepStatus.COMPLETED.value, StepStatus.FAILED.value)),
+        )
+        .order_by(job_steps.c.id)
+    )
+    return {r.step_name: r.output for r in conn.execute(q)}
+
+
+# -- effects, costs, audit, notifications ------------------------------------------------
+
+
+def insert_outbox(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
+    return insert_ignore(conn, outbox, rows, "idempotency_key")
+
+
+def claim_outbox(conn: sa.Connection, now: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
+    """Take up to ``limit`` effects to carry out: pending ones, or ones a dead dispatcher held."""
+    pick = (
+        sa.select(outbox.c.id)
+        .where(
+            sa.or_(
+                outbox.c.status == "pending",
+                sa.and_(outbox.c.status == "sending", outbox.c.claimed_until < now),
+            )
+        )
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = [r.id for r in conn.execute(pick)]
+    if not ids:
+        return []
+    conn.execute(sa.update(outbox).where(outbox.c.id.in_(ids)).values(status="sending", claimed_until=until))
+    q = sa.select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def mark_outbox(conn: sa.Connection, row_id: int, status: str, now: datetime, error: str | None) -> None:
+    conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.id == row_id)
+        .values(
+            status=status,
+            attempts=outbox.c.attempts + 1,
+            last_error=error,
+            claimed_until=None,
+            sent_at=now if status == "sent" else None,
+        )
+    )
+
+
+def outbox_of(conn: sa.Connection, job_id: str) -> list[dict[str, Any]]:
+    q = sa.select(outbox).where(outbox.c.job_id == job_id).order_by(outbox.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def insert_costs(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(sa.insert(cost_ledger), rows)
+
+
+def cost_since(conn: sa.Connection, org_id: str, since: datetime) -> int:
+    q = sa.select(sa.func.coalesce(sa.func.sum(cost_ledger.c.cost_micros), 0)).where(
+        cost_ledger.c.org_id == org_id, cost_ledger.c.created_at >= since
+    )
+    return int(conn.execute(q).scalar() or 0)
+
+
+def insert_audit(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    rows = list(rows)
+    if rows:
+        conn.execute(_INSERT_AUDIT, rows)
+
+
+def audit_of(
+    conn: sa.Connection, *, job_id: str | None = None, org_id: str | None = None
+) -> list[dict[str, Any]]:
+    q = sa.select(audit_log).order_by(audit_log.c.id)
+    if job_id is not None:
+        q = q.where(audit_log.c.job_id == job_id)
+    if org_id is not None:
+        q = q.where(audit_log.c.org_id == org_id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def insert_notifications(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
+    """Queue messages to people; a row whose dedupe key was used before is not queued again."""
+    keyed = [r for r in rows if r.get("dedupe_key")]
+    plain = [r for r in rows if not r.get("dedupe_key")]
+    n = insert_ignore(conn, notifications, keyed, "dedupe_key") if keyed else 0
+    if plain:
+        conn.execute(sa.insert(notifications), plain)
+    return n + len(plain)
