@@ -56,15 +56,20 @@ def decide(app: App, job_id: str, decision: Decision, mods: dict[str, Any] | Non
 
 
 def test_meeting_ended_drafts_asks_sends_and_chains(app: App, seed: SeedSummary, outbox_dir: Path) -> None:
-    """The story: follow-up draft -> approved -> outbox; tasks selected; proposal and times chained."""
+    """The story: proposal and times chained as soon as they are detected, before any approval;
+    follow-up draft -> approved -> outbox; tasks selected."""
     job = run(app, "meeting_ended", {"meeting_id": seed.meetings["story"]}, source="webhook:meetingbaas")
     assert t.step_statuses(app, job) == [
         ("extract-action-items", "completed"),
         ("detect-intents", "completed"),
+        ("queue-proposal", "completed"),
+        ("queue-find-times", "completed"),
         ("suggest-next-actions", "completed"),
         ("draft-follow-up", "completed"),
         ("send-follow-up", "awaiting_approval"),
     ]
+    waiting = {j.event_type for j in t.jobs(app) if j.parent_job_id == job}
+    assert waiting == {"proposal_generation", "calendar_find_times"}
     follow_up = t.pending(app, job)
     assert (follow_up.pattern, follow_up.title) == (
         "draft",
@@ -80,7 +85,7 @@ def test_meeting_ended_drafts_asks_sends_and_chains(app: App, seed: SeedSummary,
         "sent",
         follow_up.draft["subject"],
     )
-    assert [p.name for p in outbox_dir.iterdir()] == [f"{job}_4_send-follow-up.eml"]
+    assert [p.name for p in outbox_dir.iterdir()] == [f"{job}_6_send-follow-up.eml"]
     tasks = t.pending(app, job)
     assert tasks.pattern == "select" and [o["id"] for o in tasks.draft["options"]] == [
         "a1",
@@ -92,11 +97,9 @@ def test_meeting_ended_drafts_asks_sends_and_chains(app: App, seed: SeedSummary,
     ]
 
     decide(app, job, Decision.EDIT, {"selected": ["a1", "a2"]})
-    assert t.step_statuses(app, job)[-4:] == [
+    assert t.step_statuses(app, job)[-2:] == [
         ("create-tasks", "completed"),
         ("post-meeting-summary", "completed"),
-        ("queue-proposal", "completed"),
-        ("queue-find-times", "completed"),
     ]
     titles = {
         x["title"] for x in Crm(app.store, t.ORG).tasks(t.MAYA) if x["meeting_id"] == seed.meetings["story"]

@@ -139,9 +139,11 @@ def test_detect_intents_reports_questions_objections_and_the_next_meeting() -> N
     assert [o["category"] for o in found["objections"]] == ["implementation"]
     assert found["next_meeting"] == {
         "agreed": True,
+        "fixed": False,
         "phrase": "Let's set up a call next week with your CFO.",
         "proposed_by": "rep",
         "due_date": "2026-11-23",
+        "segments": [1, 2],
     }
 
 

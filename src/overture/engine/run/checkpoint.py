@@ -72,10 +72,8 @@ class Checkpointer:
         """A step that only advances (or completes) the job: the hot path, one small transaction."""
         ctx = commit.ctx
         return (
-            (
-                status == JobStatus.IN_PROGRESS
-                or (status == JobStatus.COMPLETED and not state.queued_followups)
-            )
+            status in (JobStatus.IN_PROGRESS, JobStatus.COMPLETED)
+            and not state.queued_followups
             and not commit.continuation
             and self.writer is not None
             and commit.step is not None
@@ -167,7 +165,9 @@ class Checkpointer:
                 )
             )
         with self.store.write() as conn:
-            if status in (JobStatus.COMPLETED, JobStatus.AWAITING_APPROVAL) and state.queued_followups:
+            if state.queued_followups:
+                # Follow-ups become jobs in the commit of the step that queued them: a chain
+                # never waits on an unrelated approval later in the sequence.
                 self.followups.flush(conn, job, state, now)
             metadata = None
             if releasing:

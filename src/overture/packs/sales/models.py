@@ -20,6 +20,7 @@ Intent = Literal[
     "internal_review",
     "setup_trial",
 ]
+DocumentKind = Literal["proposal", "quote", "estimate", "pricing", "sow", "order_form", "agreement"]
 ObjectionKind = Literal["price", "timing", "competition", "security", "implementation", "authority", "other"]
 EmailCategory = Literal[
     "reply_needed", "meeting_request", "objection", "out_of_office", "unsubscribe", "no_reply_needed"
@@ -40,6 +41,13 @@ class CommitmentItem(Answer):
     confidence: float = Field(ge=0, le=1)
     due_date: date | None = None
     due_phrase: str | None = None
+    commercial: bool = Field(
+        default=False,
+        description="a firm commitment to send a tailored commercial document (proposal, quote, estimate, "
+        "pricing for their scope, SOW, order form, draft agreement, or a revised one): chains a proposal",
+    )
+    document: DocumentKind | None = Field(default=None, description="which commercial document, if any")
+    segments: list[int] = Field(default_factory=list, description="the transcript segments it rests on")
 
 
 class QuestionItem(Answer):
@@ -55,10 +63,14 @@ class ObjectionItem(Answer):
 
 
 class NextMeeting(Answer):
-    agreed: bool
+    agreed: bool = Field(description="both sides agreed to meet again")
+    fixed: bool = Field(
+        default=False, description="a day and clock time, or a standing slot, was settled on the call"
+    )
     phrase: str | None = None
     proposed_by: Side | None = None
     due_date: date | None = None
+    segments: list[int] = Field(default_factory=list, description="the transcript segments it rests on")
 
 
 class Intents(Answer):

@@ -10,9 +10,11 @@ from typing import Any
 
 from overture.llm.offline import OfflineProvider
 from overture.packs.sales.rules.commitments import Commitment, find_commitments
+from overture.packs.sales.rules.dates import resolve_due
+from overture.packs.sales.rules.detect import CallFindings, Meeting, detect_call
 from overture.packs.sales.rules.email import classify_email
-from overture.packs.sales.rules.signals import next_meeting, objections, questions
-from overture.packs.sales.rules.text import Sentence, first_name, sentences, speakers_by_side
+from overture.packs.sales.rules.signals import objections, questions
+from overture.packs.sales.rules.text import Sentence, first_name, sentences, side_of, speakers_by_side
 from overture.packs.sales.writers import advice as writers
 from overture.packs.sales.writers import copywriting
 
@@ -28,7 +30,19 @@ def _transcript(data: dict[str, Any]) -> tuple[list[Sentence], date, list[str]]:
     return list(sentences(data.get("segments") or [], reps)), spoken_on, reps
 
 
-def _commitment(c: Commitment) -> dict[str, Any]:
+COMMERCIAL_INTENTS = {"send_proposal", "send_pricing", "send_contract"}
+_INTENT_OF_DOCUMENT = {
+    "proposal": "send_proposal",
+    "sow": "send_proposal",
+    "quote": "send_pricing",
+    "estimate": "send_pricing",
+    "pricing": "send_pricing",
+    "order_form": "send_contract",
+    "agreement": "send_contract",
+}
+
+
+def _commitment(c: Commitment, document: str | None = None) -> dict[str, Any]:
     return {
         "speaker": c.speaker,
         "side": c.side,
@@ -37,19 +51,93 @@ def _commitment(c: Commitment) -> dict[str, Any]:
         "confidence": c.confidence,
         "due_date": c.due_date.isoformat() if c.due_date else None,
         "due_phrase": c.due_phrase,
+        "commercial": document is not None,
+        "document": document,
+        "segments": [c.segment],
     }
 
 
-def detect_intents(data: dict[str, Any]) -> dict[str, Any]:
-    """Commitments with speaker side, intent, phrase and confidence; questions; objections; and
-    whether a next meeting was agreed."""
-    said, spoken_on, _ = _transcript(data)
-    found = find_commitments(said, spoken_on)
+def sides_of(data: dict[str, Any]) -> dict[str, Any]:
+    """Each speaker's side: as participant resolution gave it, else by name against the org's reps."""
+    given = dict(data.get("sides") or {})
+    reps = [str(r) for r in data.get("reps") or []]
+    for segment in data.get("segments") or []:
+        speaker = str(segment.get("speaker") or "Unknown speaker")
+        given.setdefault(speaker, side_of(speaker, reps))
+    return given
+
+
+def _commercial(found: CallFindings, said: list[Sentence], spoken_on: date) -> dict[str, Any] | None:
+    """The commitment that chains a proposal, in the words the rules found it in."""
+    promise = found.proposal
+    if promise is None:
+        return None
+    due = resolve_due(promise.phrase, spoken_on)
     return {
-        "commitments": [_commitment(c) for c in found],
+        "speaker": promise.speaker,
+        "side": "rep",
+        "intent": _INTENT_OF_DOCUMENT[promise.kind],
+        "phrase": promise.phrase,
+        "confidence": promise.confidence,
+        "due_date": due.date.isoformat() if due else None,
+        "due_phrase": due.phrase if due else None,
+        "commercial": True,
+        "document": promise.kind,
+        "segments": [promise.segment],
+    }
+
+
+def _meeting(meeting: Meeting | None, sides: dict[str, Any], spoken_on: date) -> dict[str, Any]:
+    if meeting is None:
+        return {"agreed": False, "fixed": False, "phrase": None, "proposed_by": None, "due_date": None}
+    due = resolve_due(meeting.phrase, spoken_on)
+    return {
+        "agreed": True,
+        "fixed": meeting.fixed,
+        "phrase": meeting.phrase,
+        "proposed_by": meeting.side,
+        "due_date": due.date.isoformat() if due else None,
+        "segments": sorted(
+            {meeting.segment, meeting.agreed_at if meeting.agreed_at is not None else meeting.segment}
+        ),
+    }
+
+
+def call_commitments(data: dict[str, Any]) -> tuple[list[Commitment], CallFindings, dict[str, Any]]:
+    """The call's commitments with the commercial ones settled by the detector: a promise to
+    send a commercial document counts only if it still stands at the end of the call, firm."""
+    said, spoken_on, _ = _transcript(data)
+    sides = sides_of(data)
+    found = detect_call(data.get("segments") or [], sides)
+    kept = [
+        c
+        for c in find_commitments(said, spoken_on)
+        if c.intent not in COMMERCIAL_INTENTS
+        or (found.proposal is not None and c.segment == found.proposal.segment)
+    ]
+    return kept, found, sides
+
+
+def detect_intents(data: dict[str, Any]) -> dict[str, Any]:
+    """Commitments with speaker side, intent, phrase and confidence (the one that chains a proposal
+    marked commercial); questions; objections; and whether a next meeting was agreed and fixed."""
+    said, spoken_on, _ = _transcript(data)
+    kept, found, sides = call_commitments(data)
+    commitments = []
+    for c in kept:
+        promised = found.proposal is not None and c.intent in COMMERCIAL_INTENTS and c.side == "rep"
+        commitments.append(_commitment(c, found.proposal.kind if promised and found.proposal else None))
+    if found.proposal is not None and not any(c["commercial"] for c in commitments):
+        commercial = _commercial(found, said, spoken_on)
+        if commercial is not None:
+            commitments.append(commercial)
+            commitments.sort(key=lambda c: c["segments"][0])
+    meeting = found.schedule or found.fixed_meeting
+    return {
+        "commitments": commitments,
         "questions": questions(said),
         "objections": objections(said),
-        "next_meeting": next_meeting(found, said),
+        "next_meeting": _meeting(meeting, sides, spoken_on),
     }
 
 
@@ -65,10 +153,11 @@ def _personal(action: str, owner: str, counterpart: str | None) -> str:
 def extract_action_items(data: dict[str, Any]) -> dict[str, Any]:
     """Each commitment as an action item: an owner, the action in their own words made
     readable, and the due date resolved against the meeting date."""
-    said, spoken_on, reps = _transcript(data)
+    _, _, reps = _transcript(data)
     sides = speakers_by_side(data.get("segments") or [], reps)
     items = []
-    for c in find_commitments(said, spoken_on):
+    kept, _, _ = call_commitments(data)
+    for c in kept:
         others = sides["prospect" if c.side == "rep" else "rep"]
         items.append(
             {

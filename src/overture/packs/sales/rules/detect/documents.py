@@ -1,0 +1,216 @@
+"""Commitments to send a commercial document, read clause by clause with the speaker's side.
+
+A commitment counts when the rep's side undertakes, firmly and from now on, to get a document
+tailored to the prospect into their hands: said outright ("I'll put a quote together for the
+three depots"), said from the prospect's end ("you'll have the SOW by Friday"), or a request
+or offer the other side said yes to. It does not count when negated, hedged, hanging on a
+decision the prospect has not made, about something already sent or re-sent unchanged, about
+material that is not a tailored commercial document, or about the prospect's own paperwork.
+The end of the call decides: a later "let's hold off on the proposal" takes it back, a later
+"then I'll send it Friday" makes it again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from overture.packs.sales.rules.detect.lexicon import Lexicon
+from overture.packs.sales.rules.detect.turns import Turn
+
+# "it", "that", "them" standing for a document named a few turns back, in the places a document
+# goes: the object of a delivery ("send it", "have that with you"), or the thing on its way.
+_DEICTIC = re.compile(
+    r"\b(?:send|get|have|pop|shoot|forward|email|share|drop|do|draft|prepare|write|put|bring|attach)"
+    r"(?: (?:you|him|her|them|us|over|across|back))? (?:it|that|them|those|this|these|one)\b"
+    r"(?! (?:is|was|are|were|means)\b)"
+    r"|\b(?:a|an|the) (?:revised|updated|new|corrected|fresh|amended|final) (?:one|version|copy|draft)\b"
+    r"|\b(?:it|that|them|those|this) (?:will be|is|are|should be) "
+    r"(?:with you|coming|on (?:its|their) way|over)"
+    r"|\byou will (?:have|get|receive) (?:it|that|them|those|this|these)\b"
+    r"|\b(?:have|get) (?:it|that|them|those) (?:over|across|to you|with you)\b"
+)
+_CREATE = re.compile(
+    r"\b(?:put|pull|draw|work|firm|crunch|run|cost|build|prepare|draft|write|revise|update|rework|"
+    r"redo|break|split)\b"
+)
+_GENERIC = re.compile(r"\b(?:our|general|standard|current|usual|public|list)\s+$")
+_FUTURE_SELF = re.compile(r"\b(?:will|shall|going to|let me|let us|am \w+ing|are \w+ing)\b")
+_OUTCOME = re.compile(
+    r"\byou will (?:have|get|receive)\b|\bexpect\b|\bwith you\b|\byour way\b|\byour inbox\b"
+)
+_MEMORY = 5
+
+
+@dataclass(frozen=True)
+class DocumentCommitment:
+    """A promise to send a commercial document: who, which kind, in which words, and how it was
+    made (said outright, a request accepted, an offer accepted)."""
+
+    segment: int
+    speaker: str
+    kind: str
+    phrase: str
+    how: str
+    confidence: float
+
+
+@dataclass
+class DocumentFindings:
+    """What the call leaves promised at its end, and every step of the way there."""
+
+    active: list[DocumentCommitment] = field(default_factory=list)
+    trail: list[str] = field(default_factory=list)
+
+
+def document_kind(clause: str, lex: Lexicon, requested: bool = False) -> str | None:
+    """The kind of tailored commercial document a clause names, or None.
+
+    Words inside a non-commercial name ("price list", "SOW template") or the prospect's own
+    paperwork ("your contract") do not count; bare pricing words ("numbers", "pricing") count
+    only for the prospect's own scope, when made for them, or when they asked for them."""
+    blocked = [m.span() for m in lex.non_commercial.finditer(clause)]
+    blocked += [m.span() for m in lex.prospect_documents.finditer(clause)]
+    for kind, pattern in lex.documents:
+        for match in pattern.finditer(clause):
+            start, end = match.span()
+            if any(s <= start < e or s < end <= e for s, e in blocked):
+                continue
+            if (
+                kind == "pricing"
+                and _GENERIC.search(clause[max(0, start - 20) : start])
+                and not (requested or lex.tailored_scope.search(clause) or _CREATE.search(clause[:start]))
+            ):
+                continue
+            return kind
+    if lex.commercial_verbs.search(clause):
+        return "quote"
+    return None
+
+
+def blocked_because(clause: str, lex: Lexicon) -> str | None:
+    """Why a clause that names a document commits to nothing, or None when it is firm."""
+    if lex.negations.search(clause):
+        return "negated"
+    if lex.decision_conditions.search(clause) and not lex.information_conditions.search(clause):
+        return "hangs on a decision the prospect has not made"
+    if lex.unchanged_markers.search(clause):
+        return "re-sent unchanged"
+    if lex.past_markers.search(clause) and not _FUTURE_SELF.search(clause):
+        return "already sent"
+    if lex.hedges.search(clause):
+        return "hedged"
+    return None
+
+
+def _declines(text: str, lex: Lexicon) -> bool:
+    return bool(lex.negations.search(text) or lex.decision_conditions.search(text) or lex.hedges.search(text))
+
+
+class _Reader:
+    """Reads turns in order, keeping what was asked, offered and promised so far."""
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+        self.found = DocumentFindings()
+        self.request: tuple[str, int] | None = None
+        self.offer: tuple[str, int] | None = None
+        self.last_document: tuple[str, int] | None = None
+
+    def promise(self, turn: Turn, kind: str, how: str, confidence: float, sentence: int = -1) -> None:
+        phrase = turn.said(sentence)
+        self.found.active.append(DocumentCommitment(turn.index, turn.speaker, kind, phrase, how, confidence))
+        self.found.trail.append(f"{turn.index}: {how} {kind}")
+
+    def read(self, turn: Turn) -> None:
+        settled = False
+        for sentence, clause in turn.clauses():
+            kind = document_kind(clause, self.lex, requested=self.request is not None)
+            meant = kind or self._deictic(turn, clause)
+            if self._withdraws(clause, meant):
+                settled = True
+                continue
+            if turn.side == "prospect":
+                if kind and self.lex.request_frames.search(clause) and not self.lex.negations.search(clause):
+                    self.request = (kind, turn.index)
+            elif meant is not None:
+                settled |= self._rep_clause(turn, sentence, clause, kind, meant)
+            if kind is not None:
+                self.last_document = (kind, turn.index)
+        if turn.side == "prospect":
+            self._answer_to_offer(turn)
+        elif not settled:
+            self._answer_to_request(turn)
+
+    def _deictic(self, turn: Turn, clause: str) -> str | None:
+        """The document "it" or "that" stands for: the last one named a few turns back, unless the
+        clause names something else."""
+        if self.last_document is None or turn.index - self.last_document[1] > _MEMORY:
+            return None
+        if not _DEICTIC.search(clause) or self.lex.non_commercial.search(clause):
+            return None
+        return None if self.lex.prospect_documents.search(clause) else self.last_document[0]
+
+    def _withdraws(self, clause: str, meant: str | None) -> bool:
+        if not self.found.active or not self.lex.withdrawals.search(clause):
+            return False
+        if meant is None and not re.search(r"\b(?:it|that|them|everything|anything)\b", clause):
+            return False
+        if meant is None and self.lex.meeting_nouns.search(clause):
+            return False
+        self.found.trail.append(f"withdrawn: {clause}")
+        self.found.active.clear()
+        return True
+
+    def _rep_clause(self, turn: Turn, sentence: int, clause: str, kind: str | None, meant: str) -> bool:
+        """A rep-side clause naming a document: a promise, a refusal, or an offer. True when the
+        clause settles a pending request either way."""
+        lex = self.lex
+        if lex.commitment_frames.search(clause) and (
+            lex.delivery_verbs.search(clause) or _OUTCOME.search(clause)
+        ):
+            why = blocked_because(clause, lex)
+            if why is None:
+                self.promise(turn, meant, "stated", 0.9, sentence)
+                self.request = None
+                return True
+            self.found.trail.append(f"{turn.index}: {meant} not promised ({why})")
+            return why != "re-sent unchanged"
+        if _declines(clause, lex) and self.request is not None:
+            self.found.trail.append(f"{turn.index}: request for {self.request[0]} declined")
+            self.request = None
+            return True
+        if kind is not None and lex.offer_frames.search(clause) and not blocked_because(clause, lex):
+            self.offer = (kind, turn.index)
+        return False
+
+    def _answer_to_offer(self, turn: Turn) -> None:
+        if self.offer is None or turn.is_question:
+            return
+        kind, at = self.offer
+        text = turn.text
+        if turn.index - at <= 2 and self.lex.acceptances.search(text) and not self.lex.refusals.search(text):
+            self.promise(turn, kind, "offer accepted", 0.85)
+        self.offer = None
+
+    def _answer_to_request(self, turn: Turn) -> None:
+        if self.request is None:
+            return
+        kind, at = self.request
+        text, lex = turn.text, self.lex
+        if turn.index - at > 2:
+            self.request = None
+        elif _declines(text, lex) or lex.non_commercial.search(text):
+            self.found.trail.append(f"{turn.index}: request for {kind} declined or answered otherwise")
+            self.request = None
+        elif lex.acceptances.search(text):
+            self.promise(turn, kind, "request accepted", 0.85)
+            self.request = None
+
+
+def find_documents(turns: list[Turn], lex: Lexicon) -> DocumentFindings:
+    """Read the call in order; what is still promised at the end is what counts."""
+    reader = _Reader(lex)
+    for turn in turns:
+        reader.read(turn)
+    return reader.found

@@ -1,0 +1,173 @@
+"""Whether the two sides agreed to meet again without fixing when, read turn by turn.
+
+A next meeting is agreed when one side suggests one (a question, a "let's", "happy to do a
+session", "can we move Thursday's demo?") and the other side says yes, or answers with the
+scheduling itself ("I'll send a few times"). It is fixed when the suggestion or the answer puts
+a clock time on it or names a standing slot ("same time next week", "our usual Monday call"),
+or an invite with a time went out on the call; a meeting left open and fixed later in the call
+is the same meeting, unless it is said to be a separate one. A fixed meeting that falls through
+and that both agree to find another time for is open again. A suggestion the other side turns
+down, a meeting that hangs on a decision the prospect has not made, one cancelled without
+another, and a prospect who puts any meeting off end it. The end of the call decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from overture.packs.sales.rules.detect.lexicon import Lexicon
+from overture.packs.sales.rules.detect.turns import Side, Turn
+
+_SUGGEST = re.compile(
+    r"\b(?:let us|shall we|should we|can we|could we|how about|why not|why do not we|we should|we need|"
+    r"we would (?:want|need|like)|i would (?:like|love|want|suggest)|i want|keen to|happy to|love to|"
+    r"worth|would you be open|open to|would you (?:like|want)|do you want|want to|i will|we will|"
+    r"let me|can i|could i|may i|need (?:a|another|one more)|one more|another|again|next|book|reckon|"
+    r"fancy|up for|i think|it would be|would be (?:useful|good|great|helpful|worth|valuable|ideal|nice)|"
+    r"different|separate|set up|setting up|organi[sz]e|arrange|schedule|plan|does it make sense|"
+    r"would it make sense|make sense to|get (?:your|the|them|him|her) \w+ on)\b"
+)
+_SEPARATE = re.compile(r"\b(?:separate(?:ly)?|different|another|second|also|as well)\b")
+
+
+@dataclass
+class Meeting:
+    """One suggested meeting and where it got to."""
+
+    segment: int
+    side: Side
+    phrase: str
+    agreed: bool = False
+    fixed: bool = False
+    dropped: bool = False
+    agreed_at: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.agreed and not self.fixed and not self.dropped
+
+
+@dataclass
+class MeetingFindings:
+    meetings: list[Meeting] = field(default_factory=list)
+    trail: list[str] = field(default_factory=list)
+
+    def agreed_open(self) -> Meeting | None:
+        """The last meeting both sides agreed to without a time, if any is left at the end."""
+        return next((m for m in reversed(self.meetings) if m.open), None)
+
+    def agreed_fixed(self) -> Meeting | None:
+        """The last meeting both sides agreed and fixed a time for, if any."""
+        return next((m for m in reversed(self.meetings) if m.agreed and m.fixed and not m.dropped), None)
+
+
+def mentions_meeting(text: str, lex: Lexicon) -> bool:
+    """A meeting talked about as something to happen, with what is not a meeting taken out
+    ("quicker than another call", "I'll meet with my team")."""
+    text = lex.not_meetings.sub(" ", text)
+    if lex.meeting_verbs.search(text):
+        return True
+    return any(
+        _SUGGEST.search(text[max(0, m.start() - 60) : m.start()]) for m in lex.meeting_nouns.finditer(text)
+    )
+
+
+def is_fixed(text: str, lex: Lexicon) -> bool:
+    """A standing slot, or a clock time on a named day ("Thursday at two"); a time with no day,
+    or a range ("after six", "mornings"), is a preference, not a fixed meeting."""
+    if lex.standing_meetings.search(text):
+        return True
+    bare = lex.time_ranges.sub(" ", text)
+    return bool(lex.clock_times.search(bare) and lex.specific_days.search(bare))
+
+
+class _Reader:
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+        self.found = MeetingFindings()
+
+    def note(self, turn: Turn, what: str) -> None:
+        self.found.trail.append(f"{turn.index}: {what}")
+
+    def pending(self, side: Side) -> Meeting | None:
+        """The latest meeting the other side suggested that is not settled yet."""
+        for meeting in reversed(self.found.meetings):
+            if meeting.dropped:
+                continue
+            return meeting if meeting.side != side and not meeting.agreed else None
+        return None
+
+    def latest(self) -> Meeting | None:
+        return next((m for m in reversed(self.found.meetings) if not m.dropped), None)
+
+    def suggest(self, turn: Turn, fixed: bool) -> None:
+        phrase = turn.sentence_with(self.lex.meeting_verbs)
+        if phrase == turn.raw:
+            phrase = turn.sentence_with(self.lex.meeting_nouns)
+        self.found.meetings.append(Meeting(turn.index, turn.side, phrase, fixed=fixed))
+        self.note(turn, f"meeting suggested{' (fixed)' if fixed else ''}")
+
+    def agree(self, turn: Turn, meeting: Meeting, fixed: bool) -> None:
+        meeting.agreed = True
+        meeting.agreed_at = turn.index
+        meeting.fixed = meeting.fixed or fixed
+        if meeting.fixed and not _SEPARATE.search(meeting.phrase.lower()):
+            for earlier in self.found.meetings:
+                if earlier is not meeting and earlier.open:
+                    earlier.fixed = True
+        self.note(turn, f"agreed{' (fixed)' if meeting.fixed else ''}")
+
+    def read(self, turn: Turn) -> None:
+        lex, text = self.lex, turn.text
+        accepts = bool(lex.acceptances.search(text)) and not lex.refusals.search(text)
+        refuses = bool(lex.refusals.search(text))
+        if lex.deferrals.search(text):
+            for meeting in self.found.meetings:
+                meeting.dropped = meeting.dropped or not meeting.fixed
+            self.note(turn, "meetings put off")
+            return
+        waiting = self.pending(turn.side)
+        if waiting is not None and refuses and not accepts:
+            waiting.dropped = True
+            self.note(turn, "suggestion turned down")
+            return
+        reschedule = bool(lex.reschedules.search(text))
+        if lex.cancellations.search(text) and not reschedule:
+            latest = self.latest()
+            if latest is not None:
+                latest.dropped = True
+            self.note(turn, "meeting cancelled")
+            return
+        talk = mentions_meeting(text, lex)
+        conditional = bool(lex.decision_conditions.search(text)) and not lex.information_conditions.search(
+            text
+        )
+        fixed = is_fixed(text, lex)
+        if waiting is not None and (accepts or (talk and not refuses)):
+            self.agree(turn, waiting, fixed)
+            return
+        if reschedule:
+            for meeting in self.found.meetings:
+                meeting.dropped = meeting.dropped or meeting.fixed
+            phrase = turn.sentence_with(lex.reschedules)
+            self.found.meetings.append(Meeting(turn.index, turn.side, phrase))
+            self.note(turn, "another time wanted")
+            return
+        if talk and not refuses and not conditional:
+            self.suggest(turn, fixed)
+            return
+        latest = self.latest()
+        if latest is not None and fixed and turn.index - latest.segment <= 3:
+            if accepts or latest.side != turn.side:
+                self.agree(turn, latest, True)
+            else:
+                latest.fixed = True
+                self.note(turn, "time fixed")
+
+
+def find_meetings(turns: list[Turn], lex: Lexicon) -> MeetingFindings:
+    reader = _Reader(lex)
+    for turn in turns:
+        reader.read(turn)
+    return reader.found
