@@ -60,6 +60,7 @@ def test_meeting_ended_drafts_asks_sends_and_chains(app: App, seed: SeedSummary,
     follow-up draft -> approved -> outbox; tasks selected."""
     job = run(app, "meeting_ended", {"meeting_id": seed.meetings["story"]}, source="webhook:meetingbaas")
     assert t.step_statuses(app, job) == [
+        ("resolve-participants", "completed"),
         ("extract-action-items", "completed"),
         ("detect-intents", "completed"),
         ("queue-proposal", "completed"),
@@ -85,7 +86,7 @@ def test_meeting_ended_drafts_asks_sends_and_chains(app: App, seed: SeedSummary,
         "sent",
         follow_up.draft["subject"],
     )
-    assert [p.name for p in outbox_dir.iterdir()] == [f"{job}_6_send-follow-up.eml"]
+    assert [p.name for p in outbox_dir.iterdir()] == [f"{job}_7_send-follow-up.eml"]
     tasks = t.pending(app, job)
     assert tasks.pattern == "select" and [o["id"] for o in tasks.draft["options"]] == [
         "a1",

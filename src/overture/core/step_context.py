@@ -43,6 +43,7 @@ class StepContext:
     costs: list[dict[str, Any]] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    context_changed: bool = False
 
     def effect(self, kind: str, payload: dict[str, Any]) -> str:
         """Queue a side effect; returns its idempotency key (stable across re-runs)."""
@@ -63,10 +64,15 @@ class StepContext:
             }
         )
 
+    def refresh_context(self) -> None:
+        """Say this step changed what the job is about (it linked the meeting to a contact or a
+        deal): tiers 1 and 2 are loaded again before the next step, tier 3 is kept."""
+        self.context_changed = True
+
     def followup(
         self, event_type: str, payload: dict[str, Any] | None = None, not_before: datetime | None = None
     ) -> None:
-        """Queue a follow-up event, created as a child job when this job pauses or ends; with
+        """Queue a follow-up event, created as a child job in the commit of this step; with
         ``not_before`` its job waits until then (e.g. meeting prep 90 minutes before a meeting)."""
         queued: dict[str, Any] = {"type": event_type, "payload": payload or {}}
         if not_before is not None:

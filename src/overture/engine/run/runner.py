@@ -139,6 +139,8 @@ class Runner:
                 status = self.checkpoint.apply(job, state, commit, sequence)
                 if status != JobStatus.IN_PROGRESS:
                     return status
+                if commit.ctx is not None and commit.ctx.context_changed:
+                    context = {**self.contexts.base(job, state), "tier3": context.get("tier3", {})}
                 index = commit.next_step
             return self.checkpoint.apply(job, state, Commit(next_step=index), sequence)
         finally:

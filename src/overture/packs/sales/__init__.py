@@ -22,7 +22,7 @@ from overture.packs.sales.crm.providers import register_providers
 from overture.packs.sales.kit import Kit
 from overture.packs.sales.rules.offline import register_rules
 from overture.packs.sales.skills import brief as brief_sources
-from overture.packs.sales.skills import campaigns, coaching, slots
+from overture.packs.sales.skills import campaigns, coaching, participants, slots
 from overture.packs.sales.skills import deals as skills_deals
 from overture.packs.sales.skills import email as skills_email
 from overture.packs.sales.skills import meeting as skills_meeting
@@ -39,7 +39,17 @@ def register(registry: Registry, settings: Settings) -> None:
         llm=provider_from_settings(settings, offline=offline), config=config, outbox_dir=settings.outbox_dir
     )
     crm_actions.register(registry)
-    for module in (skills_meeting, skills_email, skills_deals, slots, campaigns, coaching, brief_sources):
+    skills = (
+        participants,
+        skills_meeting,
+        skills_email,
+        skills_deals,
+        slots,
+        campaigns,
+        coaching,
+        brief_sources,
+    )
+    for module in skills:
         module.register(registry, kit)
     register_providers(registry, config)
     registry.effect(EFFECT)(make_sender(config, settings.outbox_dir))

@@ -60,12 +60,28 @@ def register(registry: Registry, kit: Kit) -> None:
 
     @registry.function("deal-snapshot")
     def deal_snapshot(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
-        """The deal, contact and company the event is about (tier 2), or a clear failure."""
+        """The deal, contact and company the proposal is for. A brand-new prospect has a contact
+        and a company but no deal yet: the proposal goes to them, its value to be scoped."""
         deal = k.tier2(ctx, "deal")
         contact = k.tier2(ctx, "contact")
-        if deal is None or contact is None:
-            raise StepError("the event names no deal with a contact; nothing to propose to")
-        company = k.tier2(ctx, "company") or {}
+        company = k.tier2(ctx, "company") or k.crm(ctx).company(inputs.get("company_id")) or {}
+        if contact is None:
+            raise StepError(
+                "no contact to send a proposal to: the call's prospect could not be identified; "
+                "add them as a contact, then retry this job"
+            )
+        if deal is None:
+            return {
+                "deal_id": None,
+                "deal": None,
+                "stage": None,
+                "value": "value to be scoped",
+                "contact_id": contact["id"],
+                "contact": contact["name"],
+                "company": company.get("name") or contact["name"],
+                "company_id": company.get("id"),
+                "days_inactive": None,
+            }
         idle = k.days_between(deal.get("last_activity_at"), ctx.now)
         return {
             "deal_id": deal["id"],
@@ -75,6 +91,7 @@ def register(registry: Registry, kit: Kit) -> None:
             "contact_id": contact["id"],
             "contact": contact["name"],
             "company": company.get("name"),
+            "company_id": company.get("id"),
             "days_inactive": idle,
         }
 
@@ -82,20 +99,23 @@ def register(registry: Registry, kit: Kit) -> None:
     def generate_proposal(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """A proposal from the org's best-fitting template and the deal, saved as a CRM draft."""
         deal, contact = k.tier2(ctx, "deal"), k.tier2(ctx, "contact")
-        if deal is None or contact is None:
-            raise StepError("no deal with a contact to write a proposal for")
+        if contact is None:
+            raise StepError("no contact to write a proposal for: add the prospect as a contact, then retry")
+        company = k.tier2(ctx, "company") or k.crm(ctx).company(inputs.get("company_id")) or {}
+        deal = deal or {"id": None, "name": None, "value_cents": 0, "currency": "USD"}
         templates = k.tier3(ctx, "proposal_templates") or k.crm(ctx).templates()
         if not templates:
             raise StepError("the org has no proposal templates")
         phrase = str(inputs.get("trigger_phrase") or "")
-        pilot = "pilot" in phrase.lower() or int(deal["value_cents"]) < PILOT_BELOW_CENTS
+        pilot = "pilot" in phrase.lower() or 0 < int(deal["value_cents"]) < PILOT_BELOW_CENTS
         wanted = "pilot" if pilot else "standard"
         template = next((t for t in templates if wanted in t["name"].lower()), templates[0])
         data = {
             "template": {"id": template["id"], "name": template["name"], "body": template["body"]},
             "deal": deal,
-            "company": k.tier2(ctx, "company"),
+            "company": company,
             "contact": contact,
+            "deliverables": [str(d) for d in inputs.get("deliverables") or []],
             "rep": k.rep(ctx),
             "objections": [{"phrase": str(c)} for c in inputs.get("concerns") or []],
             "trigger_phrase": phrase or None,
@@ -115,8 +135,8 @@ def register(registry: Registry, kit: Kit) -> None:
             "proposal_id": proposal_id,
             "template": template["name"],
             "title": written.title,
-            "value": k.money(deal["value_cents"]),
-            "to": contact.get("email"),
+            "value": k.money(deal["value_cents"]) if deal["value_cents"] else "value to be scoped",
+            "to": contact.get("email") or "",
             "subject": written.email_subject,
             "body": f"{written.email_body}\n\n---\n\n{written.body}",
             "deal_id": deal["id"],

@@ -35,8 +35,9 @@ COPY = (
 )
 
 
-def _call(ctx: StepContext, meeting_id: str) -> dict[str, Any]:
-    """The model input for a transcript task: the meeting, the org's rep names, the segments."""
+def _call(ctx: StepContext, meeting_id: str, sides: Any = None) -> dict[str, Any]:
+    """The model input for a transcript task: the meeting, the org's rep names, each speaker's
+    side (from participant resolution), the segments with their ids."""
     session = k.crm(ctx)
     meeting = session.meeting(meeting_id)
     if meeting is None:
@@ -46,18 +47,21 @@ def _call(ctx: StepContext, meeting_id: str) -> dict[str, Any]:
         raise StepError(f"meeting {meeting_id} has no transcript")
     owner = session.user(str(meeting.get("owner_id") or ctx.user_id)) or k.rep(ctx)
     day = k.local_day(meeting["starts_at"], ZoneInfo(str(owner.get("timezone") or "UTC")))
-    return {
+    data: dict[str, Any] = {
         "meeting": {"id": meeting_id, "title": meeting["title"], "date": day.isoformat()},
         "reps": k.rep_names(session),
-        "segments": segments,
+        "segments": [{"id": i, **s} for i, s in enumerate(segments)],
     }
+    if isinstance(sides, dict) and sides:
+        data["sides"] = {str(speaker): str(side) for speaker, side in sides.items()}
+    return data
 
 
 def register(registry: Registry, kit: Kit) -> None:
     @registry.skill("extract-action-items")
     def extract_action_items(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Action items from a meeting's transcript: owner, action, due date from the meeting day."""
-        data = _call(ctx, str(inputs["meeting_id"]))
+        data = _call(ctx, str(inputs["meeting_id"]), inputs.get("sides"))
         found = kit.ask(ctx, "extract-action-items", EXTRACT, data, ActionItems)
         items = found.model_dump(mode="json")["items"]
         return {
@@ -69,7 +73,7 @@ def register(registry: Registry, kit: Kit) -> None:
     @registry.skill("detect-intents")
     def detect_intents(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Commitments (speaker side, intent, phrase, confidence), questions, objections, next meeting."""
-        data = _call(ctx, str(inputs["meeting_id"]))
+        data = _call(ctx, str(inputs["meeting_id"]), inputs.get("sides"))
         found = kit.ask(ctx, "detect-intents", DETECT, data, Intents)
         return {"meeting_id": data["meeting"]["id"], **found.model_dump(mode="json")}
 
@@ -131,8 +135,7 @@ def register(registry: Registry, kit: Kit) -> None:
         }
         draft = kit.ask(ctx, "copywriter", COPY, data, EmailDraft)
         to = str(inputs.get("to") or message.get("sender") or contact.get("email") or "")
-        if not to:
-            raise StepError("no recipient: the event names no contact and no sender")
+        missing = [] if to else [f"an email address for {contact.get('name') or 'the recipient'}"]
         deal = k.tier2(ctx, "deal") or {}
         return {
             "to": to,
@@ -144,6 +147,7 @@ def register(registry: Registry, kit: Kit) -> None:
             "deal_id": deal.get("id"),
             "thread_id": inputs.get("thread_id"),
             "meeting_id": meeting.get("id"),
+            "missing": missing,
         }
 
     @registry.skill("create-task-from-action-item", gate="select")

@@ -138,7 +138,8 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 def proposal(data: dict[str, Any]) -> dict[str, Any]:
-    """The ``generate-proposal`` rule: the template filled from the deal, plus its cover email."""
+    """The ``generate-proposal`` rule: the template filled from the deal (or, for a prospect with no
+    deal yet, from the company), what the rep committed to include, and its cover email."""
     template = data.get("template") or {}
     deal, company = data.get("deal") or {}, data.get("company") or {}
     contact, rep = data.get("contact") or {}, data.get("rep") or {}
@@ -146,30 +147,29 @@ def proposal(data: dict[str, Any]) -> dict[str, Any]:
     currency = str(deal.get("currency") or "USD")
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, f"{currency} ")
     concerns = [o["phrase"] for o in data.get("objections") or []][:3]
+    promised = [str(d) for d in data.get("deliverables") or []]
     values = {
         "company": str(company.get("name") or "your company"),
         "contact_name": str(contact.get("name") or ""),
         "contact_first": first_name(str(contact.get("name") or "")),
-        "deal_name": str(deal.get("name") or ""),
-        "value": f"{symbol}{value:,}",
+        "deal_name": str(deal.get("name") or company.get("name") or ""),
+        "value": f"{symbol}{value:,}" if value else "to be confirmed with you",
         "rep_name": str(rep.get("name") or ""),
         "date": _day(str(data.get("today") or "")),
         "concerns": "\n".join(f"- {c}" for c in concerns) or "- None raised so far.",
         "industry": str(company.get("industry") or "your industry"),
     }
     title = f"Proposal: {values['deal_name'] or values['company']}"
+    body = fill(str(template.get("body") or ""), values)
+    if promised:
+        body += "\n\n## What you asked us to include\n\n" + "\n".join(f"- {d}" for d in promised)
+    worth = f" ({values['value']})" if value else ""
     email = [
         _greeting(contact),
         "",
-        f"As promised, here is our proposal for {values['company']} ({values['value']}). "
-        "It covers the scope, timeline and pricing we discussed.",
+        f"As promised, here is our proposal for {values['company']}{worth}.",
     ]
-    if data.get("trigger_phrase"):
-        email.append(f'You will recall I said: "{data["trigger_phrase"]}" - here it is.')
+    if promised:
+        email.append("It includes " + "; ".join(promised) + ".")
     email += ["", "Happy to walk you through it; just reply with a good time.", "", _signature(rep)]
-    return {
-        "title": title,
-        "body": fill(str(template.get("body") or ""), values),
-        "email_subject": title,
-        "email_body": "\n".join(email),
-    }
+    return {"title": title, "body": body, "email_subject": title, "email_body": "\n".join(email)}

@@ -133,8 +133,10 @@ class _Reader:
             if turn.side == "prospect":
                 if kind and self.lex.request_frames.search(clause) and not self.lex.negations.search(clause):
                     self.request = (kind, turn.index)
-            elif meant is not None:
-                settled |= self._rep_clause(turn, sentence, clause, kind, meant)
+            else:
+                meant = meant or self._requested(clause)
+                if meant is not None:
+                    settled |= self._rep_clause(turn, sentence, clause, kind, meant)
             if kind is not None:
                 self.last_document = (kind, turn.index)
         if turn.side == "prospect":
@@ -150,6 +152,14 @@ class _Reader:
         if not _DEICTIC.search(clause) or self.lex.non_commercial.search(clause):
             return None
         return None if self.lex.prospect_documents.search(clause) else self.last_document[0]
+
+    def _requested(self, clause: str) -> str | None:
+        """A promise with no object of its own answers the pending request ("can, can, I'll send
+        by tomorrow")."""
+        if self.request is None or self.lex.non_commercial.search(clause):
+            return None
+        framed = self.lex.commitment_frames.search(clause) and self.lex.delivery_verbs.search(clause)
+        return self.request[0] if framed else None
 
     def _withdraws(self, clause: str, meant: str | None) -> bool:
         if not self.found.active or not self.lex.withdrawals.search(clause):
@@ -175,7 +185,10 @@ class _Reader:
                 self.request = None
                 return True
             self.found.trail.append(f"{turn.index}: {meant} not promised ({why})")
-            return why != "re-sent unchanged"
+            if why == "negated" and self.found.active:
+                self.found.trail.append(f"{turn.index}: the promise is taken back")
+                self.found.active.clear()
+            return True
         if _declines(clause, lex) and self.request is not None:
             self.found.trail.append(f"{turn.index}: request for {self.request[0]} declined")
             self.request = None
@@ -200,7 +213,7 @@ class _Reader:
         text, lex = turn.text, self.lex
         if turn.index - at > 2:
             self.request = None
-        elif _declines(text, lex) or lex.non_commercial.search(text):
+        elif _declines(text, lex) or lex.non_commercial.search(text) or lex.unchanged_markers.search(text):
             self.found.trail.append(f"{turn.index}: request for {kind} declined or answered otherwise")
             self.request = None
         elif lex.acceptances.search(text):

@@ -54,10 +54,13 @@ class Lexicon:
     invites: re.Pattern[str]
     not_meetings: re.Pattern[str]
     acceptances: re.Pattern[str]
+    agreements: re.Pattern[str]
     refusals: re.Pattern[str]
     cancellations: re.Pattern[str]
     deferrals: re.Pattern[str]
+    soft_deferrals: re.Pattern[str]
     reschedules: re.Pattern[str]
+    falls_through: re.Pattern[str]
 
 
 _STARTS = {"acceptances", "refusals"}

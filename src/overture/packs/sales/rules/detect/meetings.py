@@ -28,6 +28,7 @@ _SUGGEST = re.compile(
     r"different|separate|set up|setting up|organi[sz]e|arrange|schedule|plan|does it make sense|"
     r"would it make sense|make sense to|get (?:your|the|them|him|her) \w+ on)\b"
 )
+_ANSWER_WITHIN = 4
 _SEPARATE = re.compile(r"\b(?:separate(?:ly)?|different|another|second|also|as well)\b")
 
 
@@ -90,12 +91,13 @@ class _Reader:
     def note(self, turn: Turn, what: str) -> None:
         self.found.trail.append(f"{turn.index}: {what}")
 
-    def pending(self, side: Side) -> Meeting | None:
-        """The latest meeting the other side suggested that is not settled yet."""
+    def pending(self, turn: Turn) -> Meeting | None:
+        """The latest meeting the other side suggested a few turns back, not settled yet."""
         for meeting in reversed(self.found.meetings):
             if meeting.dropped:
                 continue
-            return meeting if meeting.side != side and not meeting.agreed else None
+            fresh = turn.index - meeting.segment <= _ANSWER_WITHIN
+            return meeting if meeting.side != turn.side and not meeting.agreed and fresh else None
         return None
 
     def latest(self) -> Meeting | None:
@@ -120,18 +122,26 @@ class _Reader:
 
     def read(self, turn: Turn) -> None:
         lex, text = self.lex, turn.text
-        accepts = bool(lex.acceptances.search(text)) and not lex.refusals.search(text)
+        opening = " ".join(turn.sentences[:2])
         refuses = bool(lex.refusals.search(text))
-        if lex.deferrals.search(text):
+        accepts = not refuses and bool(lex.acceptances.search(text) or lex.agreements.search(opening))
+        talk = mentions_meeting(text, lex)
+        planned = mentions_meeting(lex.soft_deferrals.sub(" ", text), lex)
+        if lex.deferrals.search(text) or (lex.soft_deferrals.search(text) and not planned and not accepts):
             for meeting in self.found.meetings:
                 meeting.dropped = meeting.dropped or not meeting.fixed
             self.note(turn, "meetings put off")
             return
-        waiting = self.pending(turn.side)
-        if waiting is not None and refuses and not accepts:
+        waiting = self.pending(turn)
+        if waiting is not None and refuses:
             waiting.dropped = True
             self.note(turn, "suggestion turned down")
             return
+        if lex.falls_through.search(text):
+            latest = self.latest()
+            if latest is not None and latest.fixed:
+                latest.dropped = True
+                self.note(turn, "fixed meeting fell through")
         reschedule = bool(lex.reschedules.search(text))
         if lex.cancellations.search(text) and not reschedule:
             latest = self.latest()
@@ -139,7 +149,6 @@ class _Reader:
                 latest.dropped = True
             self.note(turn, "meeting cancelled")
             return
-        talk = mentions_meeting(text, lex)
         conditional = bool(lex.decision_conditions.search(text)) and not lex.information_conditions.search(
             text
         )

@@ -31,7 +31,7 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     (r"\b(it|that|what|there|here|he|she|who|where|how)'s\b", r"\1 is"),
     (
         r"\b(\w+)'s (?=(?:coming|going|on its|ready|done|with you|in your|been|gone|out|being|already|"
-        r"due)\b)",
+        r"due|on|in|at|under)\b)",
         r"\1 is ",
     ),
     (r"\bgonna\b", "going to"),
