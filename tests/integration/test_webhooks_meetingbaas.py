@@ -190,12 +190,14 @@ def test_failures_and_status_events_are_recorded_not_run(hooks: App, api: Client
 
 
 def test_unroutable_and_transcript_less_meetings_are_recorded(hooks: App, api: Client) -> None:
-    """Authentic but nobody's: refused and recorded (200, so it is not sent again); no transcript:
-    recorded. Neither runs anything."""
+    """Authentic but nobody's: kept unrouted (202) to be replayed; no transcript: recorded.
+    Neither runs anything."""
     nobody = v1()
     nobody["data"]["extra"] = {"customer": "x"}
-    answer = api.post(URL, content=raw(nobody), headers=KEYED).json()
-    assert (answer["status"], answer["reason"]) == ("rejected", "unknown_account")
+    response = api.post(URL, content=raw(nobody), headers=KEYED)
+    answer = response.json()
+    assert response.status_code == 202
+    assert (answer["status"], answer["reason"]) == ("unrouted", "unrouted")
     silent = v1()
     silent["data"]["bot_id"] = "bot-silent"
     del silent["data"]["transcript"]

@@ -118,7 +118,7 @@ def test_v1_complete_becomes_a_meeting_with_its_transcript() -> None:
     meeting = parse_webhook(body(V1_COMPLETE))
     assert isinstance(meeting, MeetingCompleted)
     assert (meeting.api_version, meeting.bot_id) == ("v1", "123e4567-e89b-12d3-a456-426614174000")
-    assert meeting.calendar_event_id == "123e4567-e89b-12d3-a456-426614174001"
+    assert meeting.meetingbaas_event_id == "123e4567-e89b-12d3-a456-426614174001"
     assert meeting.speakers == ("John Doe", "Jane Smith")
     assert meeting.transcript is not None and meeting.has_transcript
     first, second = meeting.transcript.segments
@@ -170,7 +170,7 @@ def test_v2_completed_points_at_the_transcription_artifact() -> None:
     meeting = parse_webhook(body(V2_COMPLETED))
     assert isinstance(meeting, MeetingCompleted)
     assert (meeting.api_version, meeting.bot_id) == ("v2", "9b1c2d3e-0000-4000-8000-000000000001")
-    assert meeting.calendar_event_id == "789e0123-e45b-67c8-d901-234567890abc"
+    assert meeting.meetingbaas_event_id == "789e0123-e45b-67c8-d901-234567890abc"
     assert meeting.transcript is None and meeting.has_transcript
     assert meeting.transcript_url == V2_COMPLETED["data"]["transcription"]
     assert meeting.participants == ("Sam Buyer", "Ana Rep")
@@ -194,6 +194,28 @@ def test_meeting_ended_event_references_the_transcript_and_never_contains_it() -
     assert "Hello" not in wire and "everyone" not in wire and "token=abc" not in wire
     event = parse_event(draft.for_user("acme", "ana"), NOW)
     assert event.payload["bot_id"] == meeting.bot_id
+
+
+def test_participants_are_everyone_named_once() -> None:
+    """v1 names only speakers; v2 names participants (``name``, else ``display_name``) and
+    speakers; each person once, whatever the case. Our calendar event is passed in, checked."""
+    v1 = parse_webhook(body(V1_COMPLETE))
+    assert isinstance(v1, MeetingCompleted) and v1.participants == ("John Doe", "Jane Smith")
+    doc = json.loads(body(V2_COMPLETED))
+    doc["data"]["participants"] += [{"display_name": "Kim"}, {"name": "sam buyer"}, {"id": 9}]
+    doc["data"]["speakers"] = [{"name": "Ana Rep"}, "Lou"]
+    doc["data"]["extra"] = {"calendar_event_id": "ce-1"}
+    v2 = parse_webhook(body(doc))
+    assert isinstance(v2, MeetingCompleted)
+    assert v2.participants == ("Sam Buyer", "Ana Rep", "Kim", "Lou")
+    assert v2.calendar_event_ref == "ce-1"
+    payload = v2.event("tr_1", "ce-1").payload
+    assert (payload["calendar_event_id"], payload["meetingbaas_event_id"]) == (
+        "ce-1",
+        doc["data"]["event_id"],
+    )
+    assert payload["participants"] == ["Sam Buyer", "Ana Rep", "Kim", "Lou"]
+    assert v2.event("tr_1").payload["calendar_event_id"] is None
 
 
 def test_v1_and_v2_deliveries_of_one_meeting_share_a_dedupe_key() -> None:

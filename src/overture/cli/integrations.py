@@ -1,20 +1,29 @@
-"""``overture integrations add|list|resume``: which external identity (a Slack team, a Calendar channel,
-a mailbox, a Graph subscription, a MeetingBaaS account) belongs to which org and user, and
-redoing webhook work a crash or an outage left undone."""
+"""``overture integrations add|list|resume|list-receipts|replay``: which external identity (a Slack
+team, a Calendar channel, a mailbox, a Graph subscription, a MeetingBaaS account) belongs to which
+org and user, redoing webhook work a crash or an outage left undone, finding receipts (the
+``unrouted`` ones above all) and replaying those once their account exists."""
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
-from overture.core.webhooks import EXTERNAL_IDS, Provider, check_account, normalise_external_id, secret_hash
+from overture.core.webhooks import (
+    EXTERNAL_IDS,
+    Outcome,
+    Provider,
+    check_account,
+    normalise_external_id,
+    secret_hash,
+)
 from overture.errors import Conflict, NotFound, ValidationFailed
 from overture.ids import new_id
 from overture.storage.queries import integrations as store
 from overture.storage.queries import tenancy
-from overture.storage.queries.integrations import Account
+from overture.storage.queries.integrations import Account, Receipt
 
 _PROVIDERS = "\n".join(f"  {p.value}: external id = {EXTERNAL_IDS[p]}" for p in Provider)
 
@@ -138,6 +147,71 @@ def integrations_resume(older_than_s: float, as_json: bool) -> None:
     app = state().app()
     count = WebhookWork(app).resume(older_than_s=older_than_s)
     emit_json({"resumed": count}) if as_json else click.echo(f"{count} receipt(s) resumed")
+
+
+def _receipt_view(receipt: Receipt) -> dict[str, Any]:
+    """A receipt as listed: never what it keeps for later (an unrouted meeting's transcript)."""
+    return {
+        "id": receipt.id,
+        "provider": receipt.provider,
+        "outcome": receipt.outcome,
+        "reason": receipt.reason,
+        "detail": receipt.detail,
+        "org_id": receipt.org_id,
+        "user_id": receipt.user_id,
+        "account_id": receipt.account_id,
+        "duplicate_of": receipt.duplicate_of,
+        "events": receipt.events,
+        "received_at": receipt.received_at.isoformat(),
+        "finished_at": receipt.finished_at.isoformat() if receipt.finished_at else None,
+    }
+
+
+@integrations.command("list-receipts")
+@click.option("--provider", type=click.Choice([p.value for p in Provider]), help="Only this sender's.")
+@click.option("--outcome", type=click.Choice([o.value for o in Outcome]), help="e.g. unrouted.")
+@click.option("--org", "org_id", help="Only receipts routed to this org.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@json_option
+@handle_errors
+def integrations_list_receipts(
+    provider: str | None, outcome: str | None, org_id: str | None, limit: int, as_json: bool
+) -> None:
+    """List webhook receipts, oldest first: what each became, and why."""
+    with state().app().store.read() as conn:
+        rows = store.list_receipts(conn, provider, org_id, limit, outcome)
+    if as_json:
+        emit_json([_receipt_view(r) for r in rows])
+        return
+    for r in rows:
+        when = r.received_at.isoformat(timespec="seconds")
+        click.echo(f"{r.id}\t{when}\t{r.provider}\t{r.outcome}\t{r.reason}\t{r.org_id or '-'}\t{r.detail}")
+
+
+def _operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@integrations.command("replay")
+@click.argument("receipt_id")
+@click.option(
+    "--account",
+    "account_ref",
+    help="The MeetingBaaS account (external id) to route it to, when the bot's extra names none.",
+)
+@click.option("--by", "by", help="Who is replaying it, for the audit log (default: cli:<login>).")
+@json_option
+@handle_errors
+def integrations_replay(receipt_id: str, account_ref: str | None, by: str | None, as_json: bool) -> None:
+    """Replay an unrouted MeetingBaaS receipt into its one meeting_ended, once its account exists.
+    A second replay creates nothing and says who replayed it first."""
+    from overture.http.webhooks.replay import Replays
+
+    result = Replays(state().app()).replay(receipt_id, by or _operator(), account_ref)
+    emit_json(result.as_dict()) if as_json else click.echo(f"receipt {receipt_id}: {result.message}")
 
 
 def register(cli: click.Group) -> None:

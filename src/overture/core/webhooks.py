@@ -34,18 +34,31 @@ class Provider(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What became of one receipt. ``accepted`` means answered, with work still to do."""
+    """What became of one receipt. ``accepted`` means answered, with work still to do;
+    ``unrouted`` means authentic but for an account we do not know yet: kept to be replayed."""
 
     ACCEPTED = "accepted"
     PROCESSED = "processed"
     RECORDED = "recorded"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    UNROUTED = "unrouted"
     FAILED = "failed"
 
     @property
     def final(self) -> bool:
         return self not in (Outcome.ACCEPTED, Outcome.FAILED)
+
+
+def holds_key(first: Outcome, retry: Outcome) -> bool:
+    """Whether the receipt that took a dedupe key first makes a later delivery a duplicate.
+
+    A failed, refused or unrouted receipt never blocks: the same delivery sent again once the
+    API is back or the account exists is taken afresh. Only a delivery that would be kept
+    unrouted again is a duplicate of the unrouted one (its transcript is kept once)."""
+    if first == Outcome.UNROUTED:
+        return retry == Outcome.UNROUTED
+    return first not in (Outcome.FAILED, Outcome.REJECTED)
 
 
 # What the external id of each provider's account is, for help texts and errors.
@@ -206,11 +219,18 @@ def calendar_id_from_uri(uri: str | None) -> str | None:
 
 
 def calendar_emits(
-    stored_start: datetime | None, stored_status: str | None, new_start: datetime | None, new_status: str
+    stored_start: datetime | None,
+    stored_status: str | None,
+    new_start: datetime | None,
+    new_status: str,
+    recorded: bool = False,
 ) -> bool:
     """Whether a changed calendar event is news for ``calendar_event_created``: a new event,
-    one moved to another start, or one back from cancelled. Cancellations are stored, not sent."""
-    if new_status == "cancelled" or new_start is None:
+    one moved to another start, or one back from cancelled. Cancellations are stored, not sent,
+    unless a recording bot is scheduled for the event (``recorded``): its sequence takes it back."""
+    if new_status == "cancelled":
+        return recorded and stored_status not in (None, "cancelled")
+    if new_start is None:
         return False
     if stored_status is None:
         return True

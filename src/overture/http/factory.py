@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from overture import __version__
 from overture.app import App
 from overture.http import health, problem
-from overture.http.api import admin
+from overture.http.api import admin, receipts
 from overture.http.api import v1 as api_v1
 from overture.http.console import routes as console
 from overture.http.limits import BodyLimit
@@ -19,7 +19,14 @@ from overture.storage import migrate
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 #: The routers every service mounts, in order.
-ROUTERS: tuple[APIRouter, ...] = (console.router, health.router, api_v1.router, admin.router, webhooks.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    console.router,
+    health.router,
+    api_v1.router,
+    admin.router,
+    receipts.router,
+    webhooks.router,
+)
 
 _DESCRIPTION = """Events in, durable skill sequences out, humans asked before anything leaves.
 

@@ -205,7 +205,7 @@ class MeetingCompleted(BaseModel):
 
     api_version: str
     bot_id: str
-    calendar_event_id: str | None
+    meetingbaas_event_id: str | None
     transcript: Transcript | None
     transcript_url: str | None = Field(repr=False)
     speakers: tuple[str, ...]
@@ -224,12 +224,20 @@ class MeetingCompleted(BaseModel):
         """Whether there is a transcript to store: inline (v1) or as an artifact link (v2)."""
         return self.transcript is not None or self.transcript_url is not None
 
-    def event(self, transcript_id: str | None) -> EventDraft:
-        """The ``meeting_ended`` event, pointing at the stored transcript, never containing it."""
+    @property
+    def calendar_event_ref(self) -> str | None:
+        """The calendar event our bot was sent for (``extra.calendar_event_id``), unchecked."""
+        return text(self.extra.get("calendar_event_id"))
+
+    def event(self, transcript_id: str | None, calendar_event_id: str | None = None) -> EventDraft:
+        """The ``meeting_ended`` event, pointing at the stored transcript, never containing it.
+        ``calendar_event_id`` is ours, once checked to be a stored event of the org; the
+        vendor's own calendar event (MeetingBaaS's calendar sync) is ``meetingbaas_event_id``."""
         payload = {
             "bot_id": self.bot_id,
             "transcript_id": transcript_id,
-            "calendar_event_id": self.calendar_event_id,
+            "calendar_event_id": calendar_event_id,
+            "meetingbaas_event_id": self.meetingbaas_event_id,
             "speakers": list(self.speakers or (self.transcript.speakers if self.transcript else ())),
             "participants": list(self.participants),
             "duration_s": self.duration_s,
@@ -267,10 +275,22 @@ class MeetingNotice(BaseModel):
         return "meetingbaas:" + ":".join(parts)
 
 
-def _names(raw: Any) -> tuple[str, ...]:
-    items = raw if isinstance(raw, list) else []
-    names = (i if isinstance(i, str) else i.get("name") if isinstance(i, dict) else None for i in items)
-    return tuple(n for n in names if isinstance(n, str) and n)
+def _name(item: Any) -> str | None:
+    """A name as MeetingBaaS lists people: a string (v1), or ``{name, display_name?}`` (v2)."""
+    if isinstance(item, dict):
+        item = text(item.get("name")) or text(item.get("display_name"))
+    return item.strip() if isinstance(item, str) and item.strip() else None
+
+
+def _names(*lists: Any) -> tuple[str, ...]:
+    """The names in ``lists``, in order, each once (compared without case)."""
+    seen: dict[str, str] = {}
+    for raw in lists:
+        for item in raw if isinstance(raw, list) else []:
+            name = _name(item)
+            if name is not None:
+                seen.setdefault(name.casefold(), name)
+    return tuple(seen.values())
 
 
 def _completed(event: str, data: dict[str, Any], bot_id: str) -> MeetingCompleted:
@@ -280,11 +300,13 @@ def _completed(event: str, data: dict[str, Any], bot_id: str) -> MeetingComplete
     return MeetingCompleted(
         api_version="v2" if v2 else "v1",
         bot_id=bot_id,
-        calendar_event_id=text(data.get("event_id")) or text(data.get("event_uuid")),
+        meetingbaas_event_id=text(data.get("event_id")) or text(data.get("event_uuid")),
         transcript=transcript_from_segments(inline) if isinstance(inline, list) else None,
         transcript_url=link if isinstance(link, str) and link else None,
         speakers=_names(data.get("speakers")),
-        participants=_names(data.get("participants")),
+        # Everyone MeetingBaaS names: v2's participants (who joined), then the speakers (v1 has
+        # only those), for resolving who was on the call.
+        participants=_names(data.get("participants"), data.get("speakers")),
         duration_s=_number(data.get("duration_seconds")),
         extra=obj(data.get("extra")),
     )

@@ -1,2 +1,3 @@
 """The JSON API under ``/v1``: events, jobs and approvals (``v1``), tenancy admin (``admin``),
-and the pydantic models that document both (``models``)."""
+replaying webhook receipts (``receipts``), and the pydantic models that document them
+(``models``)."""

@@ -1,5 +1,5 @@
-"""Taking a webhook: authenticate it, find whose it is, record the receipt; then, for MeetingBaaS,
-store the transcript and ingest ``meeting_ended`` before answering.
+"""Taking a webhook: authenticate it, find whose it is, record the receipt (MeetingBaaS's,
+which stores the transcript and ingests ``meeting_ended`` before answering, in ``meetingbaas``).
 
 Every method either returns what was recorded or raises ``WebhookRejected`` having written
 nothing: a request that does not prove where it comes from changes nothing. Once it does, each
@@ -8,30 +8,27 @@ outcome (taken, recorded only, refused, a sender's retry) is a receipt with its 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
 from overture.app import App
-from overture.core.webhooks import Outcome, Provider, calendar_id_from_uri, meeting_route, secret_hash
+from overture.core.webhooks import Outcome, Provider, calendar_id_from_uri
 from overture.core.webhooks import secret_matches as matches
-from overture.errors import ValidationFailed
 from overture.http.webhooks.config import WebhookSecrets
+from overture.http.webhooks.meetingbaas import MeetingBaasIntake
 from overture.http.webhooks.receipts import Draft, Receipts, Taken
 from overture.http.webhooks.slack import SlackDecisions
 from overture.http.webhooks.work import WebhookWork
-from overture.ids import new_id
 from overture.integrations import gmail as gmail_api
 from overture.integrations import google_calendar as calendar_api
 from overture.integrations import graph as graph_api
-from overture.integrations import meetingbaas as mb_api
-from overture.integrations.apis import DEFAULT_TIMEOUT, ApiError, WebhookRejected, header, unauthenticated
+from overture.integrations.apis import WebhookRejected, unauthenticated
 from overture.storage.queries import integrations as store
 from overture.storage.queries.integrations import Account
 
@@ -46,6 +43,7 @@ class Intake:
         self.receipts = Receipts(app)
         self.work = WebhookWork(app)
         self.slack = SlackDecisions(app, self.work)
+        self.mb = MeetingBaasIntake(app, self.receipts)
         # Certificates are cached for the max-age Google gives; no connection is kept open.
         self._certs = gmail_api.HttpxRequest(
             httpx.Client(timeout=10.0, limits=httpx.Limits(max_keepalive_connections=0))
@@ -57,133 +55,8 @@ class Intake:
     # -- MeetingBaaS --------------------------------------------------------------------------
 
     def meetingbaas(self, body: bytes, headers: Mapping[str, str]) -> Taken:
-        """A bot's webhook: ``meeting_ended`` for a finished meeting with a transcript; any
-        other event (failure, status, calendar news) recorded and not run."""
-        now = self.app.clock.now()
-        account = self._meetingbaas_account(body, headers, now)
-        parsed = mb_api.parse_webhook(body)
-        account = account or self._routed(parsed.extra)
-        if isinstance(parsed, mb_api.MeetingNotice):
-            parts = [p for p in (parsed.event, parsed.code, parsed.message) if p]
-            detail = f"bot {parsed.bot_id or '-'}: {' — '.join(parts)}"
-            draft = Draft(
-                Provider.MEETINGBAAS, parsed.dedupe_key, Outcome.RECORDED, parsed.kind.value, detail
-            )
-            draft.account = account
-            return self.receipts.record(draft)
-        draft = Draft(Provider.MEETINGBAAS, parsed.dedupe_key, Outcome.PROCESSED, "ingested", account=account)
-        if account is None or account.user_id is None:
-            draft.outcome, draft.reason = Outcome.REJECTED, "unknown_account"
-            draft.detail = f"bot {parsed.bot_id}: no MeetingBaaS account matches its secret or its extra"
-            return self.receipts.record(draft)
-        if not parsed.has_transcript:
-            draft.outcome, draft.reason = Outcome.RECORDED, "no_transcript"
-            draft.detail = f"bot {parsed.bot_id} finished without a transcript (speech_to_text was off)"
-            return self.receipts.record(draft)
-        if self.receipts.seen(Provider.MEETINGBAAS, parsed.dedupe_key) is not None:
-            return self.receipts.record(draft)
-        transcript = parsed.transcript or self._fetch_transcript(parsed)
-        if not transcript.segments:
-            draft.outcome, draft.reason = Outcome.RECORDED, "no_transcript"
-            draft.detail = f"bot {parsed.bot_id} finished with an empty transcript"
-            return self.receipts.record(draft)
-        try:
-            return self._meeting_ended(draft, account, parsed, transcript)
-        except ValidationFailed as exc:
-            draft.outcome, draft.reason, draft.detail = Outcome.REJECTED, "invalid_event", str(exc)
-            return self.receipts.record(draft)
-
-    def _meetingbaas_account(self, body: bytes, headers: Mapping[str, str], now: datetime) -> Account | None:
-        """Authenticate; a per-bot callback secret also says whose bot it is."""
-        given = header(headers, "x-mb-secret")
-        if header(headers, "svix-signature") is None and given is not None:
-            with self.app.store.read() as conn:
-                account = store.find_by_secret_hash(conn, Provider.MEETINGBAAS.value, secret_hash(given))
-            if account is None:
-                raise unauthenticated("bad_secret", "x-mb-secret is the callback secret of no account")
-            return account
-        mb_api.verify_webhook(body, headers, self.secrets().meetingbaas(), now)
-        return None
-
-    def _routed(self, extra: Mapping[str, Any]) -> Account | None:
-        route = meeting_route(extra)
-        if route is None:
-            return None
-        with self.app.store.read() as conn:
-            if route.account is not None:
-                return store.find_account(conn, Provider.MEETINGBAAS.value, route.account)
-            return store.find_for_user(
-                conn, Provider.MEETINGBAAS.value, route.org_id or "", route.user_id or ""
-            )
-
-    @staticmethod
-    def _fetch_transcript(meeting: mb_api.MeetingCompleted) -> mb_api.Transcript:
-        """Download a v2 transcript. The link is pre-signed: no credential goes with it."""
-        try:
-            with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
-                return mb_api.fetch_transcript(http, str(meeting.transcript_url))
-        except (ApiError, ValueError) as exc:
-            log.warning("bot %s: transcript not fetched (%s)", meeting.bot_id, type(exc).__name__)
-            raise WebhookRejected(
-                503, "transcript_unavailable", "the transcript artifact could not be fetched; send it again"
-            ) from None
-
-    def _meeting_ended(
-        self,
-        draft: Draft,
-        account: Account,
-        meeting: mb_api.MeetingCompleted,
-        transcript: mb_api.Transcript,
-    ) -> Taken:
-        """One transaction: the receipt, the meeting, its transcript (once), the event."""
-        now = self.app.clock.now()
-        assert account.user_id is not None
-        with self.app.store.write() as conn:
-            taken = self.receipts.take(conn, draft, now)
-            if taken.duplicate:
-                return taken
-            external_id = f"meetingbaas:{meeting.bot_id}"[:200]
-            row = store.find_meeting(conn, account.org_id, external_id)
-            meeting_id = str(row["id"]) if row else new_id()
-            if row is None:
-                seconds = meeting.duration_s or transcript.duration_s
-                title = meeting.extra.get("meeting_title")
-                store.insert_meeting(
-                    conn,
-                    {
-                        "id": meeting_id,
-                        "org_id": account.org_id,
-                        "owner_id": account.user_id,
-                        "external_id": external_id,
-                        "title": (title if isinstance(title, str) and title else "Recorded meeting")[:300],
-                        "kind": "video_call",
-                        "starts_at": now - timedelta(seconds=seconds),
-                        "ends_at": now,
-                        "status": "completed",
-                        "created_at": now,
-                    },
-                )
-            transcript_id = store.transcript_of(conn, meeting_id)
-            if transcript_id is None:
-                transcript_id = new_id()
-                store.insert_transcript(
-                    conn,
-                    {
-                        "id": transcript_id,
-                        "org_id": account.org_id,
-                        "meeting_id": meeting_id,
-                        "source": f"meetingbaas:{meeting.api_version}",
-                        "segments": [s.model_dump() for s in transcript.segments],
-                        "created_at": now,
-                    },
-                )
-            event = meeting.event(transcript_id)
-            event = event.model_copy(update={"payload": {**event.payload, "meeting_id": meeting_id}})
-            refs = self.receipts.ingest(conn, [event], account.org_id, account.user_id, now)
-            detail = f"meeting {meeting_id}, transcript {transcript_id} ({len(transcript.segments)} segments)"
-            self.receipts.finish(conn, taken.receipt.id, Outcome.PROCESSED, "ingested", detail, now, refs)
-        self.app.store.notify_work()
-        return Taken(dataclasses.replace(taken.receipt, events=refs, detail=detail, finished_at=now))
+        """A bot's webhook (see ``MeetingBaasIntake.take``)."""
+        return self.mb.take(body, headers)
 
     # -- Google Calendar ----------------------------------------------------------------------
 

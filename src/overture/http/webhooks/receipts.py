@@ -3,7 +3,10 @@
 A receipt's dedupe key is the sender's own idea of "the same delivery" (a Pub/Sub message id,
 a bot id, a Graph item's resource and version, a Slack trigger id). The first receipt holds the
 key; a retry finds it, is recorded as a duplicate of it and answered like it, and changes
-nothing else. A receipt whose work failed gives its key up to the next redelivery.
+nothing else. A receipt that failed, was refused or was kept unrouted never blocks: it gives its
+key up to the next delivery (``core.webhooks.holds_key``), so the same meeting sent again once
+the account exists is processed. An unrouted receipt that a processed delivery replaces is
+marked ``superseded`` and its kept transcript dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from overture.app import App
 from overture.core.events import parse_event
-from overture.core.webhooks import Outcome, Provider, receipt_key
+from overture.core.webhooks import Outcome, Provider, holds_key, receipt_key
 from overture.ids import new_id
 from overture.integrations.apis import EventDraft
 from overture.storage.queries import integrations as store
@@ -42,6 +45,9 @@ class WebhookAck(BaseModel):
     receipt_id: str
     reason: str
     events: list[EventRef] = Field(default_factory=list)
+    detail: str | None = Field(
+        default=None, description="For a receipt kept `unrouted`: why, and how to replay it."
+    )
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,21 @@ class Taken:
     def duplicate(self) -> bool:
         return self.first is not None
 
+    @property
+    def unrouted(self) -> bool:
+        """Kept for an account we do not know yet (answered 202: taken, not processed)."""
+        return (self.first or self.receipt).outcome == Outcome.UNROUTED
+
     def ack(self) -> dict[str, Any]:
         shown = self.first or self.receipt
         status = Outcome.DUPLICATE.value if self.first else shown.outcome
-        return WebhookAck.model_validate(
-            {"status": status, "receipt_id": shown.id, "reason": shown.reason, "events": shown.events}
-        ).model_dump(mode="json")
+        doc = {"status": status, "receipt_id": shown.id, "reason": shown.reason, "events": shown.events}
+        body = WebhookAck.model_validate(doc).model_dump(mode="json")
+        if self.unrouted:
+            body["detail"] = shown.detail
+        else:
+            body.pop("detail")
+        return body
 
 
 @dataclass
@@ -85,19 +100,24 @@ class Receipts:
 
     app: App
 
-    def seen(self, provider: Provider, key: str) -> Receipt | None:
-        """A final receipt already holding ``key`` (a cheap look before any slow work)."""
+    def seen(self, provider: Provider, key: str, outcome: Outcome = Outcome.PROCESSED) -> Receipt | None:
+        """A receipt already holding ``key`` against a delivery that would end as ``outcome``
+        (a cheap look before any slow work)."""
         with self.app.store.read() as conn:
             first = store.find_receipt(conn, receipt_key(provider, key.removeprefix(f"{provider.value}:")))
-        return first if first is not None and Outcome(first.outcome) != Outcome.FAILED else None
+        return first if first is not None and holds_key(Outcome(first.outcome), outcome) else None
 
     def take(self, conn: sa.Connection, draft: Draft, now: datetime) -> Taken:
         """Record ``draft`` unless its key was taken before; then record the retry instead."""
         key = receipt_key(draft.provider, draft.key.removeprefix(f"{draft.provider.value}:"))
         self.app.store.lock_key(conn, f"receipt:{key}")
         first = store.find_receipt(conn, key)
-        if first is not None and Outcome(first.outcome) == Outcome.FAILED:
+        if first is not None and not holds_key(Outcome(first.outcome), draft.outcome):
             store.release_key(conn, first.id)
+            if first.outcome == Outcome.UNROUTED and draft.outcome == Outcome.PROCESSED:
+                why = "delivered again once routable; the later receipt holds the meeting"
+                store.finish_receipt(conn, first.id, Outcome.RECORDED.value, "superseded", why, now)
+                store.set_work(conn, first.id, None)
             first = None
         if first is not None:
             retry = self._row(draft, None, now, Outcome.DUPLICATE, "redelivery", f"duplicate of {first.id}")
@@ -161,7 +181,7 @@ class Receipts:
             user_id=draft.user_id or (account.user_id if account else None),
             account_id=account.id if account else None,
             duplicate_of=None,
-            work=draft.work if outcome == Outcome.ACCEPTED else None,
+            work=draft.work if outcome in (Outcome.ACCEPTED, Outcome.UNROUTED) else None,
             events=draft.events,
             received_at=now,
             finished_at=None if outcome == Outcome.ACCEPTED else now,

@@ -3,7 +3,8 @@
 Each route reads the raw body (signatures are over the bytes as sent), hands it to the
 ``Intake`` in the thread pool, and answers what its sender expects: Slack a 200 within its
 3 seconds, Graph a 202 (or its validation token in plain text), Pub/Sub and Google Calendar a
-2xx that acknowledges, MeetingBaaS a 200 once the transcript is stored. Work that would keep
+2xx that acknowledges, MeetingBaaS a 200 once the transcript is stored (a 202 when it is kept
+for an account we do not know yet). Work that would keep
 the sender waiting runs after the answer. A forged, stale or malformed request is answered with
 a 4xx problem and changes nothing.
 """
@@ -97,20 +98,30 @@ def _after(intake: Intake, taken: list[Taken]) -> BackgroundTask | None:
 
 
 def _ack(taken: Taken, intake: Intake) -> JSONResponse:
-    return JSONResponse(taken.ack(), background=_after(intake, [taken]))
+    status = 202 if taken.unrouted else 200
+    return JSONResponse(taken.ack(), status_code=status, background=_after(intake, [taken]))
+
+
+_UNROUTED = {
+    "description": "Authentic, but for an account Overture does not know yet: kept with its "
+    "transcript as an `unrouted` receipt, to be replayed once the account exists.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookAck"}}},
+}
 
 
 @router.post(
     "/webhooks/meetingbaas",
     summary="MeetingBaaS bot webhooks (API v1 and v2)",
     response_model=WebhookAck,
-    responses={200: _ACK, **_problems(400, 401, 413, 503)},
+    responses={200: _ACK, 202: _UNROUTED, **_problems(400, 401, 413, 503)},
     openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
 )
 async def meetingbaas_webhook(request: Request) -> Response:
     """Authenticated by `x-meeting-baas-api-key`, `x-mb-secret` or a Svix signature. A finished
     meeting's transcript is stored once and a `meeting_ended` event refers to it by id; failures
-    and status changes are recorded, not run. 503 if a v2 transcript could not be fetched."""
+    and status changes are recorded, not run. A meeting nobody's account matches is kept
+    `unrouted` (202) for `overture integrations replay`. 503 if a v2 transcript could not be
+    fetched."""
     intake = _intake(request)
     taken = await _take(request, "meetingbaas", intake.meetingbaas, await request.body(), request.headers)
     return taken if isinstance(taken, Response) else _ack(taken, intake)

@@ -28,10 +28,11 @@ from overture.http.webhooks.receipts import Receipts
 from overture.ids import new_id
 from overture.integrations import gmail, google_calendar, graph
 from overture.integrations.apis import ApiError, EventDraft, check_response
-from overture.integrations.google_calendar import CalendarEvent
+from overture.integrations.google_calendar import Attendee, CalendarEvent
 from overture.storage.queries import integrations as store
 from overture.storage.queries import tenancy
 from overture.storage.queries.integrations import Account, Receipt
+from overture.storage.queries.recording import has_live_bot
 
 log = logging.getLogger("overture.webhooks")
 
@@ -183,8 +184,13 @@ class WebhookWork:
         row = store.find_calendar_event(conn, account.user_id, external_id)
         if row is None and (event.cancelled or event.start is None):
             return None
+        recorded = row is not None and event.cancelled and has_live_bot(conn, row["id"])
         emits = calendar_emits(
-            row["starts_at"] if row else None, row["status"] if row else None, event.start, event.status
+            row["starts_at"] if row else None,
+            row["status"] if row else None,
+            event.start,
+            event.status,
+            recorded,
         )
         values: dict[str, Any] = {"status": event.status[:16], "updated_at": event.updated or now}
         if not event.cancelled and event.start is not None:
@@ -204,6 +210,8 @@ class WebhookWork:
             store.update_calendar_event(conn, row_id, values)
         if not emits:
             return None
+        if event.cancelled and row is not None:  # sent only to take the bot back: say what it was
+            event = cancelled_as_stored(event, row, now)
         draft = event.event()
         return draft.model_copy(update={"payload": {**draft.payload, "calendar_event_row_id": row_id}})
 
@@ -311,3 +319,19 @@ class WebhookWork:
 
 def nothing(_conn: sa.Connection, _now: datetime) -> list[EventDraft]:
     return []
+
+
+def cancelled_as_stored(event: CalendarEvent, row: dict[str, Any], now: datetime) -> CalendarEvent:
+    """A cancellation (Google sends little more than the id) with the times, guests and link of
+    the event as stored, and a version of its own."""
+    attendees = tuple(Attendee.model_validate(a) for a in row["attendees"] or [])
+    return event.model_copy(
+        update={
+            "summary": event.summary or row["title"],
+            "start": event.start or row["starts_at"],
+            "end": event.end or row["ends_at"],
+            "attendees": event.attendees or attendees,
+            "meeting_url": event.meeting_url or row["location"],
+            "updated": event.updated or now,
+        }
+    )

@@ -192,6 +192,22 @@ def finish_receipt(
     conn.execute(sa.update(webhook_receipts).where(webhook_receipts.c.id == receipt_id).values(**values))
 
 
+def set_work(conn: sa.Connection, receipt_id: str, work: dict[str, Any] | None) -> None:
+    """Replace what a receipt keeps for later (None once nothing is left to do with it)."""
+    conn.execute(sa.update(webhook_receipts).where(webhook_receipts.c.id == receipt_id).values(work=work))
+
+
+def route_receipt(
+    conn: sa.Connection, receipt_id: str, org_id: str, user_id: str | None, account_id: str
+) -> None:
+    """Say whose an unrouted receipt turned out to be, once it is replayed."""
+    conn.execute(
+        sa.update(webhook_receipts)
+        .where(webhook_receipts.c.id == receipt_id)
+        .values(org_id=org_id, user_id=user_id, account_id=account_id)
+    )
+
+
 def unfinished_receipts(conn: sa.Connection, received_before: datetime, limit: int) -> list[Receipt]:
     """Receipts whose after-answer work is not done (accepted) or went wrong (failed) and may be
     done again; failed ones whose key a redelivery took are left out."""
@@ -210,7 +226,11 @@ def unfinished_receipts(conn: sa.Connection, received_before: datetime, limit: i
 
 
 def list_receipts(
-    conn: sa.Connection, provider: str | None = None, org_id: str | None = None, limit: int = 100
+    conn: sa.Connection,
+    provider: str | None = None,
+    org_id: str | None = None,
+    limit: int = 100,
+    outcome: str | None = None,
 ) -> list[Receipt]:
     """Receipts, oldest first."""
     q = sa.select(webhook_receipts).order_by(webhook_receipts.c.received_at, webhook_receipts.c.id)
@@ -218,6 +238,8 @@ def list_receipts(
         q = q.where(webhook_receipts.c.provider == provider)
     if org_id is not None:
         q = q.where(webhook_receipts.c.org_id == org_id)
+    if outcome is not None:
+        q = q.where(webhook_receipts.c.outcome == outcome)
     return [_receipt(r) for r in conn.execute(q.limit(limit)).mappings()]
 
 
@@ -247,6 +269,13 @@ def transcript_of(conn: sa.Connection, meeting_id: str) -> str | None:
 
 def insert_transcript(conn: sa.Connection, row: Mapping[str, Any]) -> None:
     conn.execute(sa.insert(transcripts).values(**row))
+
+
+def calendar_event_of(conn: sa.Connection, org_id: str, event_id: str) -> dict[str, Any] | None:
+    """The org's stored calendar event ``event_id`` (a bot's ``extra`` names it)."""
+    q = sa.select(calendar_events).where(calendar_events.c.org_id == org_id, calendar_events.c.id == event_id)
+    row = conn.execute(q).mappings().first()
+    return dict(row) if row else None
 
 
 def find_calendar_event(conn: sa.Connection, user_id: str, external_id: str) -> dict[str, Any] | None:

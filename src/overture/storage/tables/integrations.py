@@ -8,7 +8,15 @@ the API clients are named by reference (``env:NAME``), never stored.
 ``webhook_receipts`` holds one row per receipt whatever became of it. ``dedupe_key`` is
 unique, so a sender's retry finds the first receipt; the retry itself is a row too, with no
 key and ``duplicate_of`` pointing at the first. ``work`` says what is left to do after the
-answer was sent, so it can be done again after a crash; it never holds secrets or content.
+answer was sent, so it can be done again after a crash; it never holds secrets. The one
+content it holds is the transcript of an ``unrouted`` MeetingBaaS receipt (an account we did
+not know yet), kept so the receipt can be replayed; the replay moves it to ``crm_transcripts``.
+
+``meeting_bots`` keeps the MeetingBaaS recording bot of each calendar event: its bot id, when
+and where it joins, what was last decided and why. ``version_at`` is the calendar version the
+row reflects (an older change arriving late is ignored); ``request_key`` marks a creation in
+flight, so a handler that crashed after MeetingBaaS answered finds that bot instead of making a
+second; ``claimed_until`` lets one effect handler at a time change a calendar event's bot.
 """
 
 from __future__ import annotations
@@ -56,4 +64,24 @@ webhook_receipts = sa.Table(
     sa.Column("finished_at", UTCDateTime(), nullable=True),
     sa.Index(None, "provider", "received_at"),
     sa.Index(None, "outcome", "received_at"),
+)
+
+meeting_bots = sa.Table(
+    "meeting_bots",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("org_id", ID, sa.ForeignKey("orgs.id"), nullable=False, index=True),
+    sa.Column("user_id", ID, nullable=False),
+    sa.Column("calendar_event_id", ID, nullable=False, unique=True),
+    sa.Column("bot_id", sa.String(64), nullable=True, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("meeting_url", sa.String(500), nullable=True),
+    sa.Column("join_at", UTCDateTime(), nullable=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("version_at", UTCDateTime(), nullable=True),
+    sa.Column("request_key", sa.String(255), nullable=True),
+    sa.Column("claimed_until", UTCDateTime(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
 )

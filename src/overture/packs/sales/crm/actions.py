@@ -15,6 +15,7 @@ from overture.core.step_context import StepContext
 from overture.engine.registry import Registry
 from overture.errors import StepError, ValidationFailed
 from overture.packs.sales import kit as k
+from overture.packs.sales.crm.people import People
 from overture.packs.sales.crm.queries import STAGES
 
 PREP_LEAD = timedelta(minutes=90)
@@ -95,6 +96,23 @@ def register(registry: Registry) -> None:
             )
         return {"applied": applied, "unchanged": unchanged}
 
+    @registry.crm("open_deal", gate="confirm")
+    def open_deal(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Open a deal for a prospect's company the rep confirmed, unless one is already open."""
+        changes = inputs.get("changes") or [inputs]
+        change = dict(changes[0]) if changes else {}
+        if not change.get("company_id"):
+            raise ValidationFailed("company_id: the deal needs the prospect's company")
+        deal_id, created = People(k.crm(ctx)).open_deal_for_call(
+            str(change["company_id"]),
+            str(change["contact_id"]) if change.get("contact_id") else None,
+            str(change.get("deal") or "New deal"),
+            ctx.user_id,
+            str(change.get("meeting_id") or ""),
+            _moment(ctx),
+        )
+        return {"deal_id": deal_id, "created": created}
+
     @registry.crm("mark_proposal_sent")
     def mark_proposal_sent(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Mark a proposal sent, so the pipeline counts it as awaiting a response."""
@@ -112,7 +130,9 @@ def register(registry: Registry) -> None:
         contact = contacts[0] if contacts else None
         deal = session.open_deal_for(contact["id"], contact.get("company_id")) if contact else None
         title = str(event.get("summary") or "Meeting")[:300]
-        row = session.calendar_event_by_external(ctx.user_id, str(event["id"]))
+        # A calendar webhook stored the event already and names its row; the API and the CLI do not.
+        row = session.calendar_event(event.get("calendar_event_row_id"))
+        row = row or session.calendar_event_by_external(ctx.user_id, str(event["id"]))
         starts, ends = datetime.fromisoformat(str(event["start"])), datetime.fromisoformat(str(event["end"]))
         cancelled = event.get("status") == "cancelled"
         calendar_id = (
@@ -153,6 +173,7 @@ def register(registry: Registry) -> None:
         )
         return {
             "meeting_id": meeting_id,
+            "calendar_event_id": calendar_id,
             "created": created,
             "external": bool(guests) and not cancelled,
             "starts_at": starts.isoformat(),
