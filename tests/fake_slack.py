@@ -37,6 +37,8 @@ class FakeSlack:
     _failures: dict[str, list[Reply]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: What was posted, by conversation: what conversations.history and .replies answer.
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._server = FakeApi(self._answer)
@@ -95,7 +97,23 @@ class FakeSlack:
             dm = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
             ts = f"1700000000.{next(self._ts):06d}"
             message = {"type": "message", "text": args.get("text"), "blocks": args.get("blocks"), "ts": ts}
+            stored = {**message, "metadata": args.get("metadata"), "thread_ts": args.get("thread_ts")}
+            self.posted.setdefault(dm, []).append(stored)
             return {"ok": True, "channel": dm, "ts": ts, "message": message}
+        if method == "conversations.open":
+            users = str(args.get("users") or "")
+            return {"ok": True, "channel": {"id": "D" + users[1:]}}
+        if method in ("conversations.history", "conversations.replies"):
+            found = self.posted.get(str(args["channel"]), [])
+            if method == "conversations.replies":
+                found = [m for m in found if m["thread_ts"] == args.get("ts")]
+            else:
+                found = [m for m in found if not m["thread_ts"]]
+            keep = args.get("include_all_metadata") in (True, "true", "1", 1)
+            return {
+                "ok": True,
+                "messages": [{**m, "metadata": m["metadata"] if keep else None} for m in found],
+            }
         if method == "chat.update":
             return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
         if method == "views.open":

@@ -18,6 +18,7 @@ from overture.engine.intake.scheduler import Scheduler
 from overture.engine.packs import load_packs
 from overture.engine.registry import Registry
 from overture.engine.run.context import ContextLoader
+from overture.engine.run.effects import EffectRetries
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner, RunnerConfig
 from overture.engine.run.worker import Worker, worker_name
@@ -49,6 +50,7 @@ class App:
         self.contexts = ContextLoader(self.store, self.registry, self.clock, self.settings.tier1_cache_ttl_s)
         self.followups = FollowupFlusher(self.ingestor, self.settings.max_chain_depth)
         self.outbox = OutboxDispatcher(self.store, self.registry, self.clock)
+        self.effects = EffectRetries(self.store, self.clock)
         self.tokens = Tokens(self.store, self.clock)
         self.delivery = Delivery(self.store, self.clock)
         token = self.settings.slack_bot_token
@@ -106,6 +108,7 @@ class App:
             poll_interval_s=self.settings.poll_interval_s,
             name=name,
             delivery=self.delivery,
+            max_lost_claims=self.settings.max_lost_claims,
         )
 
     def scheduler(self, name: str | None = None) -> Scheduler:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=0.5, gt=0)
     # Jobs one worker runs at once (threads); their step commits are group-committed.
     worker_concurrency: int = Field(default=1, ge=1, le=64)
+    # A job taken over from dead workers this many times without a committed step is
+    # quarantined as failed (crashed_worker_repeatedly) instead of killing another worker.
+    max_lost_claims: int = Field(default=5, ge=1)
     outbox_dir: Path = Path("outbox")
     schedules: list[dict[str, Any]] = Field(default_factory=list)
     llm_provider: str = Field(default="offline", pattern="^(offline|openai|anthropic)$")
@@ -45,6 +48,10 @@ class Settings(BaseSettings):
     slack_response_url_prefix: str = "https://hooks.slack.com/"
     meetingbaas_api_key: SecretStr | None = None
     meetingbaas_svix_secret: SecretStr | None = None
+    # Recording bots: the API (a fake while testing), where their webhooks go, what they are called.
+    meetingbaas_api_base_url: str | None = None
+    meetingbaas_webhook_url: str | None = None
+    meetingbaas_bot_name: str = "Overture notetaker"
     gmail_push_audience: str | None = None
     gmail_push_service_account: str | None = None
     gmail_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"

@@ -4,6 +4,7 @@ documents them, the hourly limit and quiet hours respected, one reminder, and ex
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from overture.app import App
 from overture.clock import FakeClock
 from overture.core.records import Decision
 from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
 from tests.approvals_app import (
     TASKS,
     action_now,
@@ -63,11 +65,11 @@ def test_a_draft_is_posted_to_the_owner_with_its_fields_and_four_buttons(hitl: A
     ]
     assert controls[0]["style"] == "primary" and controls[3]["style"] == "danger"
     assert controls[3]["confirm"]["confirm"]["text"] == "Cancel the job"
-    assert post["metadata"] == {
-        "event_type": "overture_approval",
-        "event_payload": {"pending_action_id": action.id},
-    }
     [request] = [n for n in notes(hitl) if n["kind"] == "approval_request"]
+    assert post["metadata"] == {  # the notification's id: a repeat is recognised by it
+        "event_type": "overture_approval",
+        "event_payload": {"pending_action_id": action.id, "overture_key": request["id"]},
+    }
     assert request["status"] == "sent" and request["channel"] == "slack"
     assert request["body"]["refs"] == {"channel": "D_ANA", "ts": "1700000000.000001"}
 
@@ -232,3 +234,40 @@ def test_a_decision_made_before_the_request_went_out_is_not_posted(
     hitl.run_until_idle()
     assert slack.calls == []
     assert [(n["kind"], n["status"]) for n in notes(hitl, "owl")] == [("approval_request", "skipped")]
+
+
+def interrupted(app: App, kind: str, posted_at: float) -> dict[str, object]:
+    """The notification as a worker killed mid-post leaves it: marked as being posted, no
+    outcome recorded, due again."""
+    [note] = [n for n in notes(app) if n["kind"] == kind]
+    body = {k: v for k, v in note["body"].items() if k != "refs"}
+    with app.store.write() as conn:
+        noteq.mark(
+            conn,
+            [note["id"]],
+            status="pending",
+            sent_at=None,
+            send_after=app.clock.now(),
+            body={**body, "posting_at": posted_at},
+        )
+    return note
+
+
+def test_a_post_cut_short_after_slack_took_it_is_not_posted_again(hitl: App, slack: FakeSlack) -> None:
+    """Slack has the message (its metadata carries the notification's id): the retry finds it
+    and records it as sent instead of posting a second one."""
+    start(hitl, "mail")
+    note = interrupted(hitl, "approval_request", time.time() - 5)
+    hitl.delivery.deliver_due()
+    assert len(slack.to("chat.postMessage")) == 1 and len(slack.to("conversations.history")) == 1
+    [again] = [n for n in notes(hitl) if n["id"] == note["id"]]
+    assert again["status"] == "sent" and again["body"]["refs"] == note["body"]["refs"]
+
+
+def test_a_post_cut_short_before_slack_took_it_is_posted(hitl: App, slack: FakeSlack) -> None:
+    """Nothing in the conversation carries the id: posted, once."""
+    start(hitl, "mail")
+    slack.posted.clear()
+    interrupted(hitl, "approval_request", time.time() - 5)
+    hitl.delivery.deliver_due()
+    assert len(slack.to("chat.postMessage")) == 2 and len(slack.to("conversations.history")) == 1

@@ -10,9 +10,12 @@ import click
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
 from overture.core.records import Decision
 from overture.engine.admin.views import action_view, job_detail, job_summary
+from overture.engine.run.effects import effect_view
+from overture.engine.run.outages import retry_job
 from overture.errors import NotFound, ValidationFailed
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
+from overture.storage.queries.outbox import EFFECT_FAILURES
 
 
 @click.command()
@@ -118,8 +121,11 @@ def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool)
         emit_json([job_summary(j) for j in rows])
         return
     for j in rows:
+        failures = (j.execution_metadata or {}).get(EFFECT_FAILURES)
+        flag = f"  ({failures} effect(s) failed)" if failures else ""
         click.echo(
-            f"{j.id}  {j.status.value:<17} {j.event_type:<22} step {j.current_step}  depth {j.chain_depth}"
+            f"{j.id}  {j.status.value:<17} {j.event_type:<22} step {j.current_step}  "
+            f"depth {j.chain_depth}{flag}"
         )
 
 
@@ -154,6 +160,11 @@ def render_job(d: dict[str, Any]) -> str:
         out = s["error"] if s["error"] else _short(s["output"])
         lines.append(f"    {s['index']}. {s['name']:<22} {s['status']:<17} attempt {s['attempt']}  {out}")
     meta = d.get("execution_metadata") or {}
+    if meta.get(EFFECT_FAILURES):
+        lines.insert(
+            2,
+            f"  effects: {meta[EFFECT_FAILURES]} failed or in doubt - see `overture effects list {d['id']}`",
+        )
     if meta:
         keys = (
             "steps_attempted",
@@ -171,6 +182,77 @@ def render_job(d: dict[str, Any]) -> str:
         lines.append(f"    ^ {a['id']} {a['event_type']} [{a['status']}]")
     lines.extend(_tree(d["chain"]["job"], "    "))
     return "\n".join(lines)
+
+
+@jobs.command("retry")
+@click.argument("job_id")
+@click.option(
+    "--by", "by", default="operator", show_default=True, help="Who asks (recorded in the audit log)."
+)
+@json_option
+@handle_errors
+def jobs_retry(job_id: str, by: str, as_json: bool) -> None:
+    """Queue a failed job again at the step it stopped on (a quarantined one, once fixed)."""
+    app = state().app()
+    job = retry_job(app.store, app.clock, job_id, by, "cli")
+    if as_json:
+        emit_json(job_summary(job))
+    else:
+        click.echo(f"job {job.id} queued again at step {job.current_step}")
+
+
+@jobs.command("retry-effects")
+@click.argument("job_id")
+@click.option(
+    "--by", "by", default="operator", show_default=True, help="Who asks (recorded in the audit log)."
+)
+@json_option
+@handle_errors
+def jobs_retry_effects(job_id: str, by: str, as_json: bool) -> None:
+    """Queue again every effect of a job that failed for good or is in doubt."""
+    _show_effects(state().app().effects.retry(job_id=job_id, by=by, via="cli"), as_json)
+
+
+@click.group()
+def effects() -> None:
+    """Side effects jobs queued (emails, files, messages): list them, retry failed ones."""
+
+
+@effects.command("list")
+@click.argument("job_id")
+@json_option
+@handle_errors
+def effects_list(job_id: str, as_json: bool) -> None:
+    """A job's effects with their status, attempts and last error."""
+    with state().app().store.read() as conn:
+        if jobq.get_job(conn, job_id) is None:
+            raise NotFound(f"no job {job_id!r}")
+        rows = jobq.outbox_of(conn, job_id)
+    _show_effects([effect_view(r) for r in rows], as_json)
+
+
+@effects.command("retry")
+@click.argument("effect_id", type=click.IntRange(1, 2**31 - 1))
+@click.option(
+    "--by", "by", default="operator", show_default=True, help="Who asks (recorded in the audit log)."
+)
+@json_option
+@handle_errors
+def effects_retry(effect_id: int, by: str, as_json: bool) -> None:
+    """Queue again an effect that failed for good or is in doubt."""
+    _show_effects(state().app().effects.retry(effect_id=effect_id, by=by, via="cli"), as_json)
+
+
+def _show_effects(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        error = f"  {_short(r['last_error'], 60)}" if r["last_error"] else ""
+        click.echo(
+            f"{r['id']:>6}  {r['status']:<9} attempts {r['attempts']}  {r['kind']:<16} "
+            f"{r['idempotency_key']}{error}"
+        )
 
 
 def _tree(node: dict[str, Any], indent: str) -> list[str]:
@@ -242,5 +324,5 @@ def approvals_decide(
 
 
 def register(cli: click.Group) -> None:
-    for cmd in (emit, worker, scheduler, jobs, approvals):
+    for cmd in (emit, worker, scheduler, jobs, effects, approvals):
         cli.add_command(cmd)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -14,9 +13,8 @@ import uvicorn
 
 from overture.app import App
 from overture.cli.common import emit_json, handle_errors, json_option, state
+from overture.cli.loops import Background, Every
 from overture.engine.admin.tokens import Tokens
-from overture.engine.intake.scheduler import Scheduler
-from overture.engine.run.worker import Worker
 from overture.http import create_app
 from overture.http.factory import DEFAULT_MAX_BODY_BYTES
 from overture.http.webhooks.intake import Intake
@@ -42,63 +40,6 @@ class _Server(uvicorn.Server):
 RESUME_EVERY_S = 60.0
 
 
-class Every:
-    """Call ``fn`` every ``interval_s`` seconds until stopped (for webhook work left undone by a
-    crash after the answer: receipts still ``accepted``, or ``failed`` ones worth another try)."""
-
-    def __init__(self, label: str, interval_s: float, fn: Callable[[], Any]) -> None:
-        self.label = label
-        self.interval_s = interval_s
-        self.fn = fn
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.wait(self.interval_s):
-            try:
-                self.fn()
-            except Exception:
-                log.exception("%s failed; trying again in %ss", self.label, self.interval_s)
-
-    def background(self) -> Background:
-        return Background(self.label, self.run, self.stopping.set)
-
-
-class Background:
-    """A worker or scheduler loop in a daemon thread, stopped on request."""
-
-    def __init__(self, label: str, run: Callable[[], Any], stop: Callable[[], None]) -> None:
-        self.label = label
-        self._run_loop = run
-        self._stop = stop
-        self.thread = threading.Thread(target=self._run, name=label, daemon=True)
-
-    @classmethod
-    def for_worker(cls, worker: Worker) -> Background:
-        return cls(f"worker {worker.name}", worker.run, worker.stop)
-
-    @classmethod
-    def for_scheduler(cls, scheduler: Scheduler) -> Background:
-        return cls(f"scheduler {scheduler.name}", scheduler.run, scheduler.stop)
-
-    def _run(self) -> None:
-        try:
-            self._run_loop()
-        except Exception:
-            log.exception("%s stopped on an error; the API keeps serving", self.label)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stop taking work; a job in hand is handed back after its current step is recorded."""
-        self._stop()
-
-    def join(self, timeout: float) -> bool:
-        """Wait for the loop to end; False when it is still busy after ``timeout``."""
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
-
-
 def run_service(
     app: App,
     host: str,
@@ -119,10 +60,12 @@ def run_service(
     # Made now (not on the first webhook) so the resume loop and the routes share one Intake,
     # and with it the per-account locks that keep two syncs of one mailbox apart.
     intake = api.state.webhook_intake = Intake(app)
-    worker = Background.for_worker(app.worker()) if with_worker else None
-    scheduler = Background.for_scheduler(app.scheduler()) if with_scheduler else None
+    worker = Background.for_worker(app.worker) if with_worker else None
+    scheduler = Background.for_scheduler(app.scheduler) if with_scheduler else None
     resumer = Every("webhook resume", RESUME_EVERY_S, intake.work.resume)
     loops = [loop for loop in (worker, scheduler, resumer.background()) if loop is not None]
+    # /readyz answers 503 while the worker is down or cannot reach the database.
+    api.state.readiness = [worker.problem] if worker is not None else []
 
     def stop_worker() -> None:
         for loop in loops:

@@ -31,6 +31,8 @@ _sdk_log.setLevel(logging.INFO)
 DEFAULT_BASE_URL = "https://slack.com/api/"
 #: Seconds to wait when Slack is down or says to slow down without saying for how long.
 DEFAULT_RETRY_S = 60.0
+#: The message-metadata field that carries the notification a message delivers.
+KEY_FIELD = "overture_key"
 #: Error codes that mean "Slack is having trouble", not "this request is wrong".
 TRANSIENT = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -103,6 +105,37 @@ class SlackApi:
             ),
         )
         return {"channel": str(data.get("channel") or channel), "ts": str(data.get("ts") or "")}
+
+    def find_posted(
+        self, channel: str, key: str, oldest: float, thread_ts: str | None = None
+    ) -> dict[str, str] | None:
+        """Our message carrying ``key`` in its metadata, posted since ``oldest`` (epoch seconds),
+        if there is one: the check before posting again after an attempt whose outcome is not
+        known. ``channel`` may be a user id (their DM with the app). None when not found or
+        when Slack cannot say (a missing scope): the caller posts, at least once."""
+        try:
+            if channel.startswith(("U", "W")):
+                opened = self.client.conversations_open(users=channel).data
+                found = opened.get("channel") if isinstance(opened, dict) else None
+                channel = str(found.get("id") or channel) if isinstance(found, dict) else channel
+            since = f"{max(0.0, oldest - 60):.6f}"
+            if thread_ts:
+                data = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=since, include_all_metadata=True, limit=200
+                ).data
+            else:
+                data = self.client.conversations_history(
+                    channel=channel, oldest=since, include_all_metadata=True, limit=200
+                ).data
+        except (SlackApiError, URLError, OSError) as exc:
+            log.warning("Slack history unavailable (%s); posting without the check", type(exc).__name__)
+            return None
+        messages = data.get("messages") if isinstance(data, dict) else None
+        for m in messages or []:
+            payload = (m.get("metadata") or {}).get("event_payload") or {}
+            if payload.get(KEY_FIELD) == key:
+                return {"channel": channel, "ts": str(m.get("ts") or "")}
+        return None
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> dict[str, str]:
         """Replace a message we posted (its buttons go with its old blocks)."""

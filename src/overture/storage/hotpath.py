@@ -27,20 +27,32 @@ from overture.ids import new_id
 from overture.storage import claims
 from overture.storage.driver import Driver
 from overture.storage.group_commit import GroupCommit, Pending
+from overture.storage.queries.outbox import EFFECT_FAILURES
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.hotpath")
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
+# A committed step is progress: the count of claims lost without progress starts again.
 _ADVANCE = (
-    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, updated_at = {p} "
-    "WHERE id = {p} AND lease_token = {p}"
+    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, updated_at = {p}, "
+    "lost_claims = 0 WHERE id = {p} AND lease_token = {p}"
 )
+# The new metadata keeps the count of failed effects a dispatcher may have written meanwhile
+# ({k}: the backend's JSON merge of the parameter and the row's flag).
 _FINISH = (
     "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, "
-    "execution_metadata = {j}, finished_at = {p}, updated_at = {p}, run_after = {p}, "
-    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, status_reason = NULL "
-    "WHERE id = {p} AND lease_token = {p}"
+    "execution_metadata = {k}, finished_at = {p}, updated_at = {p}, run_after = {p}, "
+    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, status_reason = NULL, "
+    "lost_claims = 0 WHERE id = {p} AND lease_token = {p}"
+)
+_KEEP_SQLITE = (
+    f"json_patch(?, json_object('{EFFECT_FAILURES}', "
+    f"json_extract(execution_metadata, '$.{EFFECT_FAILURES}')))"
+)
+_KEEP_PG = (
+    "(%s::jsonb || jsonb_strip_nulls(jsonb_build_object("
+    f"'{EFFECT_FAILURES}', sequence_jobs.execution_metadata -> '{EFFECT_FAILURES}')))"
 )
 _AUDIT = (
     "INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
@@ -63,7 +75,7 @@ _PG_ADVANCE = (
     "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u"
 )
 _PG_FINISHED = (
-    "u AS (" + _FINISH.format(p="%s", j="%s::jsonb") + " RETURNING id), "
+    "u AS (" + _FINISH.format(p="%s", j="%s::jsonb", k=_KEEP_PG) + " RETURNING id), "
     f"s AS (INSERT INTO job_steps ({_STEP_COLUMNS}) "
     "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u RETURNING job_id), "
     "a AS (INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
@@ -82,11 +94,25 @@ _PG_FINISH_AND_CLAIM = (
 
 @dataclass(frozen=True)
 class ClaimRequest:
-    """Who takes a job, for how long, and the audit row for a lease taken from a dead worker."""
+    """Who takes a job, for how long, and the audit row for a lease taken from a dead worker.
+
+    With ``max_lost_claims``, a job taken over from dead workers that many times in a row
+    without a committed step is not run: ``quarantine`` says why, and the claim's transaction
+    ends it ``failed`` instead (a poison job that kills every worker running it).
+    """
 
     owner: str
     lease_s: float
     reclaimed: Callable[[Job, str, datetime], Mapping[str, Any]]
+    max_lost_claims: int = 0
+    quarantine: Callable[[Job, int, datetime], claims.Quarantine] | None = None
+
+
+class _Skipped:
+    """A claim whose job was quarantined: look for another."""
+
+
+SKIPPED = _Skipped()
 
 
 class _Session:
@@ -122,12 +148,12 @@ class HotPath:
             sync=_Session.sync,
         )
         self._advance = self.drv.sql(_ADVANCE)
-        self._finish = self.drv.sql(_FINISH)
+        self._finish = _FINISH.format(p="?", j="?", k=_KEEP_SQLITE)
         self._audit = self.drv.sql(_AUDIT)
         self._step = self.drv.sql(_STEP)
 
     def _open(self) -> None:
-        self._raw = self._store.engine.raw_connection()
+        self._raw: Any = self._store.engine.raw_connection()
         self.drv = Driver(self._raw.driver_connection, self._sqlite)
         if not self._sqlite:
             # Transactions are begun and ended by statements inside each batch's pipeline.
@@ -136,6 +162,8 @@ class HotPath:
     @contextmanager
     def _transaction(self) -> Iterator[_Session]:
         """One write transaction on the held connection (SQLite: in this process's writer turn)."""
+        if self._raw is None:  # dropped by the server: connect again (raises while it is away)
+            self._open()
         if not self._sqlite:
             with self._pg_transaction() as session:
                 yield session
@@ -171,37 +199,56 @@ class HotPath:
             raise
 
     def _check_connection(self, _error: BaseException) -> None:
-        """After a failed batch, replace a connection the server dropped (PostgreSQL restarts)."""
+        """After a failed batch, let go of a connection the server dropped (PostgreSQL restarts).
+
+        A new one is made by the next transaction, not now: the server may still be going
+        down, and the worker decides when to try again (with backoff)."""
+        if self._raw is None:
+            return
         if getattr(self.drv.conn, "broken", False) or getattr(self.drv.conn, "closed", False):
-            self._raw.invalidate()
-            self._open()
+            try:
+                self._raw.invalidate()
+            except Exception:  # already unusable; nothing more to release
+                log.debug("invalidating a dropped connection failed", exc_info=True)
+            self._raw = None
 
     # -- the writes ----------------------------------------------------------------------
 
     def claim(self, request: ClaimRequest, now: datetime) -> Job | None:
-        """Take the next job to run (or None)."""
-        return self.group.run(lambda session: self._claim(session, request, now))
+        """Take the next job to run (or None); a quarantined one is passed over."""
+        while True:
+            job = self.group.run(lambda session: self._claim(session, request, now))
+            if not isinstance(job, _Skipped):
+                return job
 
     def _claim(
         self, session: _Session, request: ClaimRequest, now: datetime
-    ) -> Job | Pending[Job | None] | None:
-        until = now + timedelta(seconds=request.lease_s)
+    ) -> Job | _Skipped | Pending[Job | _Skipped | None] | None:
         if self._sqlite:
-            return self._taken(claims.claim(self.drv, request.owner, new_id(), now, until), request, now)
+            return self._taken_sqlite(request, now)
+        until = now + timedelta(seconds=request.lease_s)
         cur = session.cursor()
         claims.pg_claim(cur, request.owner, new_id(), now, until)
         return Pending(lambda: self._taken(claims.claimed(_row(cur)), request, now))
 
+    def _taken_sqlite(self, request: ClaimRequest, now: datetime) -> Job | _Skipped | None:
+        until = now + timedelta(seconds=request.lease_s)
+        return self._taken(claims.claim(self.drv, request.owner, new_id(), now, until), request, now)
+
     def _taken(
-        self, found: tuple[Job, str | None] | None, request: ClaimRequest, now: datetime
-    ) -> Job | None:
-        """The claimed job, with the audit row when it was taken from a dead worker."""
+        self, found: claims.Claimed | None, request: ClaimRequest, now: datetime
+    ) -> Job | _Skipped | None:
+        """The claimed job, with the audit row when it was taken from a dead worker; a job
+        lost too often without progress is quarantined in the same transaction instead."""
         if found is None:
             return None
-        job, previous = found
+        job, previous, lost = found
         if previous is not None:
             claims.audit(self.drv, [request.reclaimed(job, previous, now)])
-        return job
+        if request.quarantine is None or not request.max_lost_claims or lost < request.max_lost_claims:
+            return job
+        claims.quarantine(self.drv, job, request.quarantine(job, lost, now), now)
+        return SKIPPED
 
     def _time(self, value: datetime) -> Any:
         return self.drv.time(value)
@@ -257,7 +304,8 @@ class HotPath:
                 self._fenced(session.cur, job_id, self._finish, update)
                 session.cur.execute(self._step, (job_id, *values))
                 session.cur.execute(self._audit, (audit[0], job_id, *audit[1:]))
-                return self._claim(session, then, now) if then is not None else None
+                taken = self._taken_sqlite(then, now) if then is not None else None
+                return None if isinstance(taken, _Skipped) else taken
             cur = session.cursor()
             if then is None:
                 cur.execute(_PG_FINISH, (*update, *values, *audit))
@@ -269,7 +317,8 @@ class HotPath:
             def resolve() -> Job | None:
                 row = _one(cur)
                 _expect_one(row[0], None, job_id)
-                return self._taken(claims.claimed(row[1:]), then, now)
+                taken = self._taken(claims.claimed(row[1:]), then, now)
+                return None if isinstance(taken, _Skipped) else taken
 
             return Pending(resolve)
 
@@ -298,9 +347,15 @@ class HotPath:
             raise LeaseLost(f"job {job_id}: lease lost to another worker")
 
     def close(self) -> None:
-        if not self._sqlite and not self.drv.conn.closed:
-            self.drv.conn.autocommit = False
-        self._raw.close()
+        if self._raw is None:
+            return
+        try:
+            if not self._sqlite and not self.drv.conn.closed:
+                self.drv.conn.autocommit = False
+            self._raw.close()
+        except Exception:  # a connection the server dropped: nothing left to give back
+            log.debug("closing a dropped connection failed", exc_info=True)
+        self._raw = None
 
 
 def _row(cur: Any) -> tuple[Any, ...] | None:

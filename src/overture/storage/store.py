@@ -7,6 +7,7 @@ PostgreSQL (psycopg 3): ``FOR UPDATE SKIP LOCKED`` claims, advisory locks, LISTE
 from __future__ import annotations
 
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
 
 WAKE_CHANNEL = "overture_jobs"
+#: Seconds to wait for PostgreSQL to accept a connection before calling it unreachable.
+CONNECT_TIMEOUT_S = 5
 
 
 def normalise_url(url: str) -> str:
@@ -49,7 +52,14 @@ class Store:
                     self.url, connect_args={"check_same_thread": False, "timeout": 30}
                 )
             else:
-                self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10)
+                # A server that does not answer is an outage within seconds, not a hang.
+                self.engine = sa.create_engine(
+                    self.url,
+                    pool_pre_ping=True,
+                    pool_size=10,
+                    pool_timeout=10,
+                    connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+                )
         except sa.exc.ArgumentError:
             # The URL is not repeated: it may hold a password.
             raise ValidationFailed(
@@ -129,13 +139,27 @@ class Store:
             self._local_wake.notify_all()
 
     def wait_for_work(self, timeout: float) -> None:
-        """Sleep until work may be there: a wake-up from this process or another, or the timeout."""
-        if not self.is_sqlite and self._listener is not None:
-            self._listener.wait(timeout)
-            return
+        """Sleep until work may be there: a wake-up from this process or another, or the timeout.
+
+        On PostgreSQL the listener's socket is watched in short slices so a wake-up from this
+        process (a worker being stopped) ends the wait at once too."""
+        deadline = time.monotonic() + timeout
         with self._local_wake:
             seen = self._wake_seq
-            self._local_wake.wait_for(lambda: self._wake_seq != seen, timeout=timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if not self.is_sqlite and self._listener is not None:
+                if self._listener.wait(min(left, _LISTEN_SLICE_S)):
+                    return
+                with self._local_wake:
+                    if self._wake_seq != seen:
+                        return
+                continue
+            with self._local_wake:
+                self._local_wake.wait_for(lambda: self._wake_seq != seen, timeout=left)
+            return
 
     _listener: _PgListener | None = None
 
@@ -168,21 +192,54 @@ def _hash64(key: str) -> int:
     return (zlib.crc32(key.encode()) << 31) ^ zlib.adler32(key.encode())
 
 
+_LISTEN_SLICE_S = 0.1
+
+
 class _PgListener:
-    """A psycopg connection in autocommit mode that LISTENs for job wake-ups."""
+    """A psycopg connection in autocommit mode that LISTENs for job wake-ups.
+
+    It connects lazily and again after the server dropped it (a restart): while it cannot, a
+    wait just sleeps its timeout, so workers poll until the server is back."""
 
     def __init__(self, sqlalchemy_url: str) -> None:
+        self._dsn = sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self._conn: Any = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    def _connected(self) -> Any:
         import psycopg
 
-        dsn = sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
-        self._conn = psycopg.connect(dsn, autocommit=True)
-        self._conn.execute(f"LISTEN {WAKE_CHANNEL}")
-        self._lock = threading.Lock()
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+            conn.execute(f"LISTEN {WAKE_CHANNEL}")
+            self._conn = conn
+        return self._conn
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for a wake-up; True when one came."""
+        import psycopg
+
         with self._lock:
-            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-                break
+            if self._closed.is_set():
+                return False
+            try:
+                for _ in self._connected().notifies(timeout=timeout, stop_after=1):
+                    return True
+                return False
+            except psycopg.Error:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+        self._closed.wait(timeout)  # the server is away: poll at the caller's pace
+        return False
 
     def close(self) -> None:
-        self._conn.close()
+        self._closed.set()
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from overture.clock import Clock
+from overture.core import drafts
 from overture.core.records import ActionStatus, Decision, JobStatus, PendingAction
 from overture.core.state import closing_values
 from overture.core.storable import check_storable
@@ -40,6 +42,12 @@ class DecisionResult:
 
 
 def _check_modifications(action: PendingAction, modifications: Any) -> dict[str, Any]:
+    """The edit, refused (422, naming the field) unless it leaves a draft that can go out.
+
+    Every channel (API, CLI, console, Slack) decides through here, so the rules Slack's modal
+    and the console's form show next to each field (``core.drafts``) hold for all of them: an
+    email edited into one that cannot be sent is refused while the action is still pending,
+    rather than accepted and then failing in the outbox."""
     if not isinstance(modifications, dict) or not modifications:
         raise ValidationFailed("modifications: edit needs a non-empty JSON object of draft fields")
     check_storable(modifications, "modifications")
@@ -49,7 +57,21 @@ def _check_modifications(action: PendingAction, modifications: Any) -> dict[str,
             f"modifications: unknown draft field(s) {', '.join(unknown)}; "
             f"the draft has {', '.join(sorted(action.draft)) or 'no fields'}"
         )
+    texts = {k: v for k, v in modifications.items() if k in drafts.LABELS}
+    errors = drafts.check_edits(action.draft, texts)
+    for name, value in texts.items():
+        if name not in errors and isinstance(value, str) and name in _ONE_LINE and _LINE_BREAK.search(value):
+            errors[name] = f"{drafts.label(name)} must be one line (no line breaks)."
+    if errors:
+        raise ValidationFailed(
+            "; ".join(f"modifications.{name}: {message}" for name, message in sorted(errors.items()))
+        )
     return modifications
+
+
+#: Header fields of an email: a line break in one would start another header.
+_ONE_LINE = ("to", "subject")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]")
 
 
 @dataclass

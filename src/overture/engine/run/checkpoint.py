@@ -23,6 +23,7 @@ from overture.sequences import Sequence
 from overture.storage.hotpath import ClaimRequest, HotPath
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
+from overture.storage.queries import outbox as outq
 from overture.storage.store import Store
 
 
@@ -113,7 +114,8 @@ class Checkpointer:
             and commit.next_step >= len(sequence.steps)
         ):
             status = JobStatus.COMPLETED
-        values: dict[str, Any] = {"current_step": commit.next_step, "status": status.value}
+        # Any commit is progress: the count of claims lost to dead workers starts again.
+        values: dict[str, Any] = {"current_step": commit.next_step, "status": status.value, "lost_claims": 0}
         releasing = status != JobStatus.IN_PROGRESS
         if releasing:
             state.bump("active_ms", (time.perf_counter() - self.claim_perf) * 1000)
@@ -178,6 +180,8 @@ class Checkpointer:
                 if status.final:
                     values["finished_at"] = now
             jobq.update_job(conn, job.id, job.lease_token, now, **values)
+            if metadata is not None:  # keep the count of effects that failed meanwhile
+                outq.flag_job(conn, job.id)
             if commit.step is not None:
                 jobq.insert_step(conn, job.id, commit.step)
             if commit.action is not None:

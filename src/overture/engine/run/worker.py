@@ -1,5 +1,10 @@
 """The worker: claim a job, run it, repeat; expire approvals and dispatch effects in between.
-The only loop that sleeps."""
+The only loop that sleeps.
+
+It outlives the database: an outage anywhere in the loop (a claim, a step commit, a read, the
+housekeeping) is ridden out by ``outages.OutageGuard`` — one log line, backoff until the server
+answers, the jobs in hand handed back — and the loop goes on where it was.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +23,16 @@ from overture.core.records import Job, JobStatus
 from overture.engine.audit import audit_row
 from overture.engine.humans.approvals import Approvals
 from overture.engine.humans.delivery import Delivery
+from overture.engine.run.outages import OutageGuard, quarantine
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner
 from overture.errors import LeaseLost
 from overture.ids import new_id
+from overture.storage.claims import Quarantine
 from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.outage import is_unavailable
 from overture.storage.queries import jobs as jobq
+from overture.storage.queries import outbox as outq
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.worker")
@@ -68,6 +77,7 @@ class Worker:
     writes: int = 0
     concurrency: int = 1
     make_runner: Callable[[], Runner] | None = None
+    max_lost_claims: int = 5  # claims lost to dead workers without progress before quarantine
 
     def __post_init__(self) -> None:
         if self.concurrency > 1 and self.make_runner is None:
@@ -75,7 +85,11 @@ class Worker:
         self._hot: HotPath | None = None
         self._lock = threading.Lock()
         self._lanes = [Lane(self.runner)]
-        self._request = ClaimRequest(self.name, self.lease_s, self._reclaimed)
+        self._request = ClaimRequest(
+            self.name, self.lease_s, self._reclaimed, self.max_lost_claims, self._quarantine
+        )
+        self._retired: list[HotPath] = []
+        self.outage = OutageGuard(self.store, self.clock, self.name, self.stopping, self._retire_connection)
         self._max_jobs: int | None = None
         self._reserved = 0
         self._last_housekeeping = -1e9
@@ -98,6 +112,9 @@ class Worker:
     def _reclaimed(self, job: Job, previous_owner: str, now: datetime) -> dict[str, Any]:
         return self._audit(job, now, "lease_reclaimed", "lease_expired", previous_owner=previous_owner)
 
+    def _quarantine(self, job: Job, lost: int, now: datetime) -> Quarantine:
+        return quarantine(job, lost, now, self.name)
+
     # -- the connection and the job count ------------------------------------------------
 
     def _connection(self) -> HotPath:
@@ -109,10 +126,19 @@ class Worker:
 
     def _let_go_of_connection(self) -> None:
         with self._lock:
+            held = [self._hot, *self._retired] if self._hot is not None else list(self._retired)
+            self._hot, self._retired = None, []
+        for hot in held:
+            self.commits += hot.group.batches
+            self.writes += hot.group.writes
+            hot.close()
+
+    def _retire_connection(self) -> None:
+        """After an outage the lanes start on a new connection; the old one is closed when the
+        worker stops, since another lane may still be failing on it."""
+        with self._lock:
             if self._hot is not None:
-                self.commits += self._hot.group.batches
-                self.writes += self._hot.group.writes
-                self._hot.close()
+                self._retired.append(self._hot)
                 self._hot = None
 
     def _reserve(self) -> bool:
@@ -153,16 +179,27 @@ class Worker:
         else:
             if not self._reserve():
                 return False
-            claimed = self.claim()
+            try:
+                claimed = self.claim()
+            except Exception:
+                self._unreserve()
+                raise
             if claimed is None:
                 self._unreserve()
                 return False
             job, claimed_at = claimed, self.clock.monotonic()
         then = self._request if chain and self._reserve() else None
+        token = job.lease_token
         try:
             lane.runner.run(job, self._connection(), claimed_at, then)
         except LeaseLost:
             log.warning("job %s: lease lost; another worker has it", job.id)
+        except Exception as exc:
+            if is_unavailable(exc):
+                self.outage.abandoned(job, token)
+            if then is not None:
+                self._unreserve()
+            raise
         if lane.runner.handoff is not None:
             lane.handoff = (lane.runner.handoff, self.clock.monotonic())
         elif then is not None:
@@ -199,7 +236,7 @@ class Worker:
     def housekeeping(self) -> None:
         """Expire approvals past their deadline and carry out committed effects."""
         self.approvals.expire_due()
-        self.outbox.dispatch()
+        self.outbox.dispatch(self.stopping)
         if self.delivery is not None:
             self.delivery.deliver_due()
         self._last_housekeeping = time.monotonic()
@@ -229,7 +266,8 @@ class Worker:
                 thread.join()
             if self._lane_error is not None:
                 raise self._lane_error
-            self.housekeeping()
+            if not self.stopping.is_set():  # effects the last jobs queued (a stop does not wait)
+                self._unless_away(self.housekeeping)
         except BaseException:
             self.stop()
             raise
@@ -253,40 +291,62 @@ class Worker:
             self.stop()
 
     def _lane(self, lane: Lane, until_idle: bool) -> None:
-        """One lane's loop; the first lane also keeps house between its jobs."""
-        keeper = lane is self._lanes[0]
+        """One lane's loop; a database outage is ridden out and the loop goes on."""
         while not self.stopping.is_set():
-            if keeper and time.monotonic() - self._last_housekeeping >= self.housekeeping_interval_s:
-                self.housekeeping()
-            # The housekeeping lane does not chain a claim when housekeeping is about to fall
-            # due: a job it took would wait behind it.
-            due_in = self._last_housekeeping + self.housekeeping_interval_s - time.monotonic()
-            if self.run_one(not keeper or due_in > CHAIN_MARGIN_S, lane):
-                continue
-            if self._limit_reached():
-                break
-            if keeper:
-                self.housekeeping()
-            if self.concurrency == 1:
-                self._let_go_of_connection()
-            if until_idle and self._idle():
-                break
-            self.store.wait_for_work(self._sleep_time())
-        self._hand_back(lane)
+            try:
+                if not self._turn(lane, until_idle):
+                    break
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                if not self.outage.ride_out(exc):
+                    break
+        self._unless_away(lambda: self._hand_back(lane))
 
-    def _idle(self) -> bool:
-        """Nothing runnable now or within the idle horizon (a short retry backoff, or the
-        lease of a worker that died, is work still to wait for; a deferral to tomorrow is not)."""
-        with self.store.read() as conn:
-            nxt = jobq.next_run_after(conn)
-        return nxt is None or nxt > self.clock.now() + timedelta(seconds=self.idle_horizon_s)
+    def _turn(self, lane: Lane, until_idle: bool) -> bool:
+        """One round of a lane: run a job, or keep house and wait; False when the lane is done.
+        The first lane also keeps house between its jobs."""
+        keeper = lane is self._lanes[0]
+        if keeper and time.monotonic() - self._last_housekeeping >= self.housekeeping_interval_s:
+            self.housekeeping()
+        # The housekeeping lane does not chain a claim when housekeeping is about to fall
+        # due: a job it took would wait behind it.
+        due_in = self._last_housekeeping + self.housekeeping_interval_s - time.monotonic()
+        if self.run_one(not keeper or due_in > CHAIN_MARGIN_S, lane):
+            return True
+        if self._limit_reached():
+            return False
+        if keeper:
+            self.housekeeping()
+        if self.concurrency == 1:
+            self._let_go_of_connection()
+        nxt = self._next_due(keeper)
+        if until_idle and (nxt is None or nxt > self.clock.now() + timedelta(seconds=self.idle_horizon_s)):
+            return False
+        if self.stopping.is_set():
+            return False
+        wait = self.poll_interval_s if nxt is None else (nxt - self.clock.now()).total_seconds()
+        self.store.wait_for_work(max(0.01, min(self.poll_interval_s, wait)))
+        return True
 
-    def _sleep_time(self) -> float:
+    def _next_due(self, keeper: bool) -> datetime | None:
+        """When a job next becomes runnable or a held lease runs out, or (for the lane that
+        keeps house) an effect may next be claimed (a retry's time, or the end of another
+        worker's claim): work still to wait for within the idle horizon, while a deferral to
+        tomorrow is not."""
         with self.store.read() as conn:
-            nxt = jobq.next_run_after(conn)
-        if nxt is None:
-            return self.poll_interval_s
-        return max(0.01, min(self.poll_interval_s, (nxt - self.clock.now()).total_seconds()))
+            times = [jobq.next_run_after(conn), outq.next_due(conn) if keeper else None]
+        due = [t for t in times if t is not None]
+        return min(due) if due else None
+
+    def _unless_away(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn``; an outage only skips it (the lease runs out, the effect stays queued)."""
+        try:
+            fn()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("worker %s: the database is unreachable (%s); skipped", self.name, type(exc).__name__)
 
     def stop(self) -> None:
         """Stop claiming; jobs in hand are handed back after their current step is recorded."""

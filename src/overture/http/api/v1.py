@@ -7,10 +7,14 @@ sync functions, so FastAPI runs them in its thread pool and the event loop never
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 
 from overture.app import App
 from overture.core.events import parse_event
@@ -31,11 +35,39 @@ from overture.http.api.models import (
 )
 from overture.http.auth import AppDep, Auth
 from overture.http.bodies import read_json, require_json
-from overture.http.problem import problems
+from overture.http.problem import problem_response, problems
+from overture.storage.outage import RETRY_AFTER_S, is_unavailable
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 
-router = APIRouter(prefix="/v1")
+log = logging.getLogger("overture.http")
+
+
+class _OutageAware(APIRoute):
+    """A /v1 route whose request finds the database away (its token lookup included) answers
+    503 with Retry-After, never 500: the client is to try again, nothing was done."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                log.warning("%s %s: the database is unreachable", request.method, request.url.path)
+                return problem_response(
+                    503,
+                    "the database is unreachable; nothing was done: try again shortly",
+                    request.url.path,
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                )
+
+        return route
+
+
+router = APIRouter(prefix="/v1", route_class=_OutageAware)
 
 EVENT_SCHEMA_REF = "#/components/schemas/EventIn"
 _ACTION_STATUSES = "pending|approved|edited|skipped|cancelled|expired|all"
@@ -55,7 +87,9 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items
 
 def _emit(app: App, principal: Principal, data: Any) -> dict[str, Any]:
     """Validate once, authorise, then ingest that one event: nothing is written for an invalid or
-    foreign event."""
+    foreign event. While the database is away the sender is told to come back (503 with
+    Retry-After, see ``_OutageAware``): nothing was recorded, and a retry with the same
+    Idempotency-Key is safe."""
     event = parse_event(data, app.clock.now())
     principal.check_emit(event.org_id, event.user_id)
     return app.ingest(event).as_dict()
@@ -67,7 +101,7 @@ def _emit(app: App, principal: Principal, data: Any) -> dict[str, Any]:
     response_model=EventResult,
     tags=["events"],
     summary="Send an event",
-    responses=problems(400, 401, 403, 413, 415, 422),
+    responses=problems(400, 401, 403, 413, 415, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -197,3 +231,61 @@ def decide(
         action_id, body.action, by, "api", body.modifications, org_id=principal.org_filter(None)
     )
     return result.as_dict()
+
+
+# -- effects -----------------------------------------------------------------------------
+
+
+class Effect(BaseModel):
+    """One side effect a job queued (an email, a file, a message) and where it stands."""
+
+    id: int
+    job_id: str | None
+    kind: str
+    idempotency_key: str
+    status: str = Field(description="pending, sending, sent, failed or in_doubt.")
+    attempts: int
+    last_error: str | None
+
+
+class EffectList(BaseModel):
+    items: list[Effect]
+
+
+_RETRY_DOC = (
+    "Queue again an effect that failed for good or is in doubt (a worker died mid-attempt): "
+    "it is tried again with a fresh count of attempts, and the retry is audited. 409 when "
+    "there is nothing to retry."
+)
+
+
+@router.post(
+    "/effects/{effect_id}/retry",
+    response_model=EffectList,
+    tags=["jobs"],
+    summary="Retry a failed effect",
+    description=_RETRY_DOC,
+    responses=problems(401, 404, 409, 422),
+)
+def retry_effect(
+    effect_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="An effect id.")],
+    principal: Auth,
+    app: AppDep,
+) -> dict[str, Any]:
+    by = principal.user_id or f"token:{principal.token_id}"
+    rows = app.effects.retry(effect_id=effect_id, org_id=principal.org_filter(None), by=by, via="api")
+    return {"items": rows}
+
+
+@router.post(
+    "/jobs/{job_id}/effects/retry",
+    response_model=EffectList,
+    tags=["jobs"],
+    summary="Retry a job's failed effects",
+    description=_RETRY_DOC,
+    responses=problems(401, 404, 409, 422),
+)
+def retry_job_effects(job_id: JobId, principal: Auth, app: AppDep) -> dict[str, Any]:
+    by = principal.user_id or f"token:{principal.token_id}"
+    rows = app.effects.retry(job_id=job_id, org_id=principal.org_filter(None), by=by, via="api")
+    return {"items": rows}

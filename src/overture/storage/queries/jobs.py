@@ -155,6 +155,26 @@ def update_job(conn: sa.Connection, job_id: str, token: str | None, now: datetim
         raise LookupError(f"job {job_id} not found")
 
 
+def retry_failed(conn: sa.Connection, job_id: str, now: datetime, reason: str) -> bool:
+    """Queue a failed job again at the step it stopped on; False when it is not failed."""
+    stmt = (
+        sa.update(sequence_jobs)
+        .where(sequence_jobs.c.id == job_id, sequence_jobs.c.status == JobStatus.FAILED.value)
+        .values(
+            status=JobStatus.PENDING.value,
+            run_after=now,
+            updated_at=now,
+            finished_at=None,
+            status_reason=reason,
+            lost_claims=0,
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+        )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
 def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> None:
     conn.execute(sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain))
 
@@ -221,42 +241,6 @@ def recorded_outputs(conn: sa.Connection, job_id: str) -> dict[str, Any]:
 
 def insert_outbox(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
     return insert_ignore(conn, outbox, rows, "idempotency_key")
-
-
-def claim_outbox(conn: sa.Connection, now: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
-    """Take up to ``limit`` effects to carry out: pending ones, or ones a dead dispatcher held."""
-    pick = (
-        sa.select(outbox.c.id)
-        .where(
-            sa.or_(
-                outbox.c.status == "pending",
-                sa.and_(outbox.c.status == "sending", outbox.c.claimed_until < now),
-            )
-        )
-        .order_by(outbox.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = [r.id for r in conn.execute(pick)]
-    if not ids:
-        return []
-    conn.execute(sa.update(outbox).where(outbox.c.id.in_(ids)).values(status="sending", claimed_until=until))
-    q = sa.select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)
-    return [dict(r) for r in conn.execute(q).mappings()]
-
-
-def mark_outbox(conn: sa.Connection, row_id: int, status: str, now: datetime, error: str | None) -> None:
-    conn.execute(
-        sa.update(outbox)
-        .where(outbox.c.id == row_id)
-        .values(
-            status=status,
-            attempts=outbox.c.attempts + 1,
-            last_error=error,
-            claimed_until=None,
-            sent_at=now if status == "sent" else None,
-        )
-    )
 
 
 def outbox_of(conn: sa.Connection, job_id: str) -> list[dict[str, Any]]:

@@ -108,6 +108,8 @@ sequence_jobs = sa.Table(
     sa.Column("lease_expires_at", UTCDateTime(), nullable=True),
     sa.Column("continuations", sa.Integer(), nullable=False),
     sa.Column("claims", sa.Integer(), nullable=False),
+    # Claims taken over from a dead worker since the job's last committed step (poison jobs).
+    sa.Column("lost_claims", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("status_reason", sa.Text(), nullable=True),
     sa.Column("execution_metadata", json_type(), nullable=True),
     _created(),
@@ -252,7 +254,12 @@ outbox = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("last_error", sa.Text(), nullable=True),
+    # A dispatcher's claim: its token fences every mark; it lasts until claimed_until unless renewed.
     sa.Column("claimed_until", UTCDateTime(), nullable=True),
+    sa.Column("claim_token", sa.String(64), nullable=True),
+    # Set before a handler acts and cleared with its outcome: set on a reclaimed row, the
+    # attempt of a worker that died is in doubt.
+    sa.Column("started_at", UTCDateTime(), nullable=True),
     _created(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
     sa.Index(None, "status", "id"),

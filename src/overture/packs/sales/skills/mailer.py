@@ -1,10 +1,15 @@
-"""Sending email as the rep, after commit, exactly once per idempotency key (the ``sales.email``
-outbox effect).
+"""Sending email as the rep, after commit, once per idempotency key (the ``sales.email`` outbox
+effect).
 
 With SMTP configured the message goes out through the rep's server; otherwise it is written as
 an ``.eml`` file named by the key into the outbox folder (DESIGN.md section 10). Either way the
-Message-ID is derived from the key, so a retried send is recognisable as the same message, and
-a file already written is never written again.
+Message-ID is derived from the key, so a message sent again on request is recognisable as the
+same one (mail clients and most receiving servers collapse copies by Message-ID).
+
+The folder is exactly once: a file already written is never written again. An SMTP server
+cannot be asked whether it already has a message, so the SMTP handler is ``unrepeatable``: the
+outbox records each attempt before and after the send, and an attempt cut short by a dying
+worker is reported in doubt to the rep instead of sent a second time blindly.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from overture.core.step_context import EffectRequest
+from overture.engine.run.outbox import unrepeatable
 from overture.packs.sales.config import SalesConfig
 
 log = logging.getLogger("overture.sales.mailer")
@@ -70,4 +76,4 @@ def make_sender(config: SalesConfig, outbox_dir: Path) -> Any:
         tmp.replace(path)
         log.info("email %s written to the outbox folder", effect.idempotency_key)
 
-    return send
+    return unrepeatable(send) if config.smtp_host else send
