@@ -282,6 +282,10 @@ def keyword_model(seen: Seen) -> Reply:
     meeting: dict[str, Any] = {"agreed": "meet again" in said}
     if "fixed" in kinds.get("NextMeeting", {}).get("properties", {}):
         meeting["fixed"] = False
+    if "segments" in kinds.get("CommitmentItem", {}).get("properties", {}):  # cite where it was said
+        segments = given.get("segments") or []
+        proposal["segments"] = [s["id"] for s in segments if "proposal" in str(s["text"]).lower()]
+        meeting["segments"] = [s["id"] for s in segments if "meet again" in str(s["text"]).lower()]
     answers: dict[str, Any] = {
         "extract-action-items": {"items": []},
         "suggest-next-actions": {"actions": []},
@@ -317,3 +321,12 @@ def test_a_configured_model_is_scored_through_the_sales_pack(tmp_path: Path) -> 
     for label in ("proposal", "schedule"):
         scored = report["labels"][label]
         assert {k: scored[k] for k in ("tp", "fp", "fn", "tn")} == {"tp": 2, "fp": 1, "fn": 1, "tn": 2}
+
+
+def test_bench_reports_the_detectors_cost_per_call() -> None:
+    """`overture bench --detector FILE` measures the rules alone on the file's calls."""
+    calls = Path(__file__).resolve().parents[1] / "data" / "calls" / "tune.jsonl"
+    result = CliRunner().invoke(cli, ["bench", "--detector", str(calls), "--json"])
+    assert result.exit_code == 0, result.output
+    cost = json.loads(result.output)
+    assert cost["calls"] == 224 and cost["rounds"] == 3 and cost["cpu_ms_per_call"] > 0

@@ -6,11 +6,13 @@ against the org's budget exactly once even if the job is replayed.
 
 A model whose price is unknown is recorded with its tokens and a cost of 0 — the ledger has
 no "unknown" marker, and a guess would be worse — and ``LLMResult.cost_usd`` stays ``None``
-so the caller can tell. ``ask`` returns just the validated value; ``ask_result`` returns the
-whole ``LLMResult`` and ``call_summary`` turns it into a small dict (with ``cost_unknown``)
-that a skill can put in its step output when it wants the call visible there. A warning is
-logged for each unpriced call, naming the model so the operator can add it to
-``llm_prices``.
+so the caller can tell. A call whose answer never validated (``InvalidModelOutput``) was billed
+all the same: what its attempts cost is recorded on the step before the error goes on, and the
+engine writes a failed step's costs to the ledger too. ``ask`` returns just the validated
+value; ``ask_result`` returns the whole ``LLMResult`` and ``call_summary`` turns it into a
+small dict (with ``cost_unknown``) that a skill can put in its step output when it wants the
+call visible there. A warning is logged for each unpriced call, naming the model so the
+operator can add it to ``llm_prices``.
 """
 
 from __future__ import annotations
@@ -20,10 +22,8 @@ from typing import Any
 
 from overture.core.step_context import StepContext
 from overture.errors import ValidationFailed
-from overture.llm.anthropic_provider import AnthropicProvider
-from overture.llm.base import LLMProvider, LLMRequest, LLMResult, T
+from overture.llm.base import InvalidModelOutput, LLMProvider, LLMRequest, LLMResult, T, Usage
 from overture.llm.offline import OfflineProvider
-from overture.llm.openai_compat import OpenAICompatibleProvider
 from overture.llm.pricing import PriceTable, prompt_tokens
 from overture.settings import Settings
 
@@ -61,9 +61,15 @@ def provider_from_settings(settings: Settings, offline: OfflineProvider | None =
         "timeout_s": settings.llm_timeout_s,
         "prices": prices,
     }
+    # The SDKs are imported only when configured: importing both costs seconds of CPU at every
+    # worker and command start, and the offline default uses neither.
     if kind == "openai":
+        from overture.llm.openai_compat import OpenAICompatibleProvider
+
         return OpenAICompatibleProvider(**common)
     if kind == "anthropic":
+        from overture.llm.anthropic_provider import AnthropicProvider
+
         return AnthropicProvider(**common)
     raise ValidationFailed(f"llm_provider {kind!r} is not one of offline, openai, anthropic")
 
@@ -71,8 +77,9 @@ def provider_from_settings(settings: Settings, offline: OfflineProvider | None =
 def ask(ctx: StepContext, provider: LLMProvider, request: LLMRequest[T]) -> T:
     """Ask ``provider`` for ``request``'s structured answer and record what it cost on the step.
 
-    Raises what the provider raises: ``InvalidModelOutput`` (after one retry), ``RateLimited``
-    (the engine defers the job) and ``StepTimeout`` (the step's failure policy applies).
+    Raises what the provider raises: ``InvalidModelOutput`` (after one retry, its attempts'
+    cost recorded on the step first), ``RateLimited`` (the engine defers the job) and
+    ``StepTimeout`` (the step's failure policy applies).
     """
     return ask_result(ctx, provider, request).value
 
@@ -80,22 +87,29 @@ def ask(ctx: StepContext, provider: LLMProvider, request: LLMRequest[T]) -> T:
 def ask_result(ctx: StepContext, provider: LLMProvider, request: LLMRequest[T]) -> LLMResult[T]:
     """As ``ask``, returning the whole result: usage, model, attempts, and ``cost_usd``
     (``None`` when the price is unknown; the ledger then records the tokens at 0)."""
-    result = provider.structured(request)
-    ctx.cost(
-        result.provider,
-        result.model,
-        ledger_input_tokens(result),
-        result.usage.output_tokens,
-        result.cost_usd if result.cost_usd is not None else 0.0,
-    )
-    if result.cost_usd is None:
+    try:
+        result = provider.structured(request)
+    except InvalidModelOutput as exc:
+        if exc.spent is not None:
+            spent = exc.spent
+            _charge(ctx, spent.provider, spent.model, spent.usage, spent.cost_usd, request.task)
+        raise
+    _charge(ctx, result.provider, result.model, result.usage, result.cost_usd, request.task)
+    return result
+
+
+def _charge(
+    ctx: StepContext, provider: str, model: str, usage: Usage, cost_usd: float | None, task: str
+) -> None:
+    """Put one call's tokens and cost on the step (unknown price: the tokens at $0, and a warning)."""
+    ctx.cost(provider, model, prompt_tokens(provider, usage), usage.output_tokens, cost_usd or 0.0)
+    if cost_usd is None:
         log.warning(
             "no price for %s model %r (task %s): its tokens are recorded at $0; add it to llm_prices",
-            result.provider,
-            result.model,
-            request.task,
+            provider,
+            model,
+            task,
         )
-    return result
 
 
 def ledger_input_tokens(result: LLMResult[Any]) -> int:

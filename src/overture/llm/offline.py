@@ -71,6 +71,8 @@ class OfflineProvider:
 
         Raises ``NoRule`` for an unknown task and ``InvalidModelOutput`` when the rule's
         answer does not validate; there is no retry, since a rule answers the same way twice.
+        The request's ``check`` is not run: it holds a model to its input so that a corrective
+        retry can fix a slip, and a rule would only repeat itself; rules answer to their tests.
         """
         fn = self._rules.get(request.task)
         if fn is None:

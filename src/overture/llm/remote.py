@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from overture.errors import RateLimited, StepTimeout
 from overture.integrations.apis import ApiError, http_date, retry_after_s
-from overture.llm.base import InvalidModelOutput, LLMRequest, LLMResult, Usage
+from overture.llm.base import InvalidModelOutput, LLMRequest, LLMResult, Spent, Usage
 from overture.llm.pricing import PriceTable
 
 T = TypeVar("T", bound=BaseModel)
@@ -76,14 +76,25 @@ def parse_json(text: str | None) -> tuple[Any, str | None]:
     return value, None
 
 
-def validate(schema: type[T], reply: Reply) -> tuple[T | None, str | None]:
-    """The reply as a ``schema`` instance, or the problem in words (paths and messages only)."""
+def validate(request: LLMRequest[T], reply: Reply) -> tuple[T | None, str | None]:
+    """The reply as a ``request.schema`` instance that passes the request's check, or the
+    problem in words (paths and messages only)."""
     if reply.problem is not None:
         return None, reply.problem
     try:
-        return schema.model_validate(reply.data), None
+        value = request.schema.model_validate(reply.data)
     except ValidationError as exc:
         return None, describe(exc)
+    problems = request.problems(value)
+    if problems:
+        return None, disagreement(problems)
+    return value, None
+
+
+def disagreement(problems: list[str]) -> str:
+    """A check's problems as one sentence, capped like schema errors."""
+    more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
+    return "the answer does not agree with the input: " + "; ".join(problems[:MAX_PROBLEMS]) + more
 
 
 def describe(exc: ValidationError) -> str:
@@ -103,14 +114,16 @@ def answer_with_one_retry(
 ) -> LLMResult[T]:
     """Ask once; if the answer does not validate, ``again`` with the problem, once; then give up.
 
-    Usage is summed over both attempts, since both are billed. The price is looked up under
-    the configured ``model`` first (the alias an operator prices), then under the model the
-    response names (often a dated snapshot of it).
+    A schema error and a failed ``request.check`` are the same kind of problem here. Usage is
+    summed over both attempts, since both are billed, and travels with ``InvalidModelOutput``
+    (``spent``) when no answer is usable, so the caller can charge it all the same. The price is
+    looked up under the configured ``model`` first (the alias an operator prices), then under
+    the model the response names (often a dated snapshot of it).
     """
     started = time.perf_counter()
     reply = first()
     usage, attempts = reply.usage, 1
-    value, problem = validate(request.schema, reply)
+    value, problem = validate(request, reply)
     if problem is not None:
         log.warning(
             "%s task %s: invalid answer from %s (%s); retrying once",
@@ -121,15 +134,16 @@ def answer_with_one_retry(
         )
         reply = again(problem)
         usage, attempts = usage + reply.usage, 2
-        value, problem = validate(request.schema, reply)
-    if value is None:
-        raise InvalidModelOutput(
-            f"{provider} model {reply.model} gave no valid answer for task {request.task!r} "
-            f"after {attempts} attempts: {problem}"
-        )
+        value, problem = validate(request, reply)
     cost = prices.cost_usd(provider, model, usage)
     if cost is None and reply.model != model:
         cost = prices.cost_usd(provider, reply.model, usage)
+    if value is None:
+        raise InvalidModelOutput(
+            f"{provider} model {reply.model} gave no valid answer for task {request.task!r} "
+            f"after {attempts} attempts: {problem}",
+            spent=Spent(usage, provider, reply.model, cost, attempts),
+        )
     log.info(
         "%s task %s: model=%s attempts=%d input_tokens=%d output_tokens=%d cached=%d cost_usd=%s in %.0f ms",
         provider,
