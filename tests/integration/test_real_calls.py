@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from overture.app import App
+from overture.cli.main import cli
 from overture.clock import FakeClock
-from overture.core.records import JobStatus
+from overture.core.records import Decision, JobStatus
+from overture.engine.admin.tokens import Tokens
 from overture.ids import new_id
 from overture.packs.sales import testing as t
 from overture.packs.sales.crm.people import People
@@ -206,3 +209,65 @@ def test_a_known_contact_with_an_open_deal_links_both(app: App) -> None:
     assert proposal.trigger_payload["deal_id"] == deal["id"]
     assert proposal.status == JobStatus.AWAITING_APPROVAL
     assert failed(app) == []
+
+
+def test_a_created_contact_is_listed_and_can_be_undone(app: App, db_url: str) -> None:
+    """`overture contacts created` names what Overture made from the call; `contacts undo`
+    removes the contact and the company Overture made for it, and the meeting forgets them."""
+    deliver(app, complete(NEW_PROSPECT, meeting_title="Northwind <> Calder Freight"))
+    resolved = t.output(app, meeting_job(app).id, "resolve-participants")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--db", db_url, "contacts", "created", "--org", t.ORG, "--json"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.output)
+    assert (row["id"], row["name"]) == (resolved["contact_id"], "Lena Fischer")
+    undone = runner.invoke(cli, ["--db", db_url, "contacts", "undo", row["id"], "--org", t.ORG])
+    assert undone.exit_code == 0, undone.output
+    crm = Crm(app.store, t.ORG)
+    assert crm.contact(row["id"]) is None and crm.company(resolved["company_id"]) is None
+    assert (crm.meeting(resolved["meeting_id"]) or {})["contact_id"] is None
+    again = runner.invoke(cli, ["--db", db_url, "contacts", "undo", row["id"], "--org", t.ORG])
+    assert again.exit_code != 0 and "no contact" in again.output
+
+
+def test_the_approval_card_shows_where_each_sentence_comes_from(app: App) -> None:
+    """The follow-up's card lists every sentence with the speaker and time, or the record, it
+    rests on, so Maya can check the draft against the call in seconds."""
+    deliver(app, complete(NEW_PROSPECT, meeting_title="Northwind <> Calder Freight"))
+    action = t.pending(app, meeting_job(app).id)
+    assert all(s["sources"] for s in action.draft["grounding"])
+    secret = Tokens(app.store, app.clock).create(t.ORG, t.MAYA).secret
+    with in_process(app) as client:
+        page = client.get(f"/actions/{action.id}", headers={"cookie": f"overture_session={secret}"})
+    assert page.status_code == 200
+    html = page.text
+    assert "Where each sentence comes from" in html
+    assert "Maya Chen at 00:" in html and "Contact: Lena Fischer" in html
+    assert html.count("<q>") == len(action.draft["grounding"])
+
+
+def test_a_new_prospects_deal_is_proposed_never_created_silently(app: App) -> None:
+    """No deal exists after the call until Maya confirms the one Overture proposes; then it is
+    open at discovery, for the prospect's company, and the meeting points at it."""
+    deliver(app, complete(NEW_PROSPECT, meeting_title="Northwind <> Calder Freight"))
+    job = meeting_job(app)
+    resolved = t.output(app, job.id, "resolve-participants")
+    crm = Crm(app.store, t.ORG)
+    assert crm.open_deal_for(company_id=resolved["company_id"]) is None
+    follow_up = t.pending(app, job.id)
+    app.approvals.decide(follow_up.id, Decision.EDIT, t.MAYA, "api", {"to": "lena@calderfreight.com"})
+    app.run_until_idle()
+    tasks = t.pending(app, job.id)
+    assert tasks.pattern == "select"
+    app.approvals.decide(tasks.id, Decision.SKIP, t.MAYA, "api", None)
+    app.run_until_idle()
+    proposed = t.pending(app, job.id)
+    assert (proposed.pattern, proposed.step_name) == ("confirm", "propose-deal")
+    assert proposed.title == "Open a deal with Calder Freight?"
+    assert crm.open_deal_for(company_id=resolved["company_id"]) is None
+    app.approvals.decide(proposed.id, Decision.APPROVE, t.MAYA, "api", None)
+    app.run_until_idle()
+    deal = crm.open_deal_for(company_id=resolved["company_id"])
+    assert deal is not None and (deal["stage"], deal["contact_id"]) == ("discovery", resolved["contact_id"])
+    assert (crm.meeting(resolved["meeting_id"]) or {})["deal_id"] == deal["id"]
+    assert next(j for j in t.jobs(app) if j.id == job.id).status == JobStatus.COMPLETED

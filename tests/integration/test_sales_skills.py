@@ -106,7 +106,9 @@ def test_suggest_next_actions_orders_promises_first(app: App, seed: SeedSummary)
 
 
 def test_copywriter_drafts_a_follow_up_that_cites_the_call(app: App, seed: SeedSummary) -> None:
-    """To Jordan, naming the Friday call, the promises with dates, and his open questions."""
+    """To Jordan, naming the Friday call, the promise in Maya's own words, the answers she gave
+    (no false "I am confirming" about answered questions), the afternoons he asked for, and a
+    source for every sentence."""
     ctx = story(app, seed)
     intents = t.run_step(app, "skill:detect-intents", {"meeting_id": seed.meetings["story"]}, ctx)
     items = t.run_step(app, "skill:extract-action-items", {"meeting_id": seed.meetings["story"]}, ctx)[
@@ -118,8 +120,11 @@ def test_copywriter_drafts_a_follow_up_that_cites_the_call(app: App, seed: SeedS
     assert out["to"] == "jordan.blake@brightline-freight.example"
     assert out["subject"] == "Next steps after our call - Brightline Freight"
     assert "Thank you for your time on Friday's call (Discovery: Brightline Freight)" in out["body"]
-    assert "- I'll send over the proposal by Friday, Nov 27." in out["body"]
-    assert '"Do you integrate with Oracle Transportation Management?"' in out["body"]
+    assert "- I'll send you the proposal by Friday, with pricing for Chicago and Dallas." in out["body"]
+    assert '"Do you integrate with Oracle Transportation Management?": We do' in out["body"]
+    assert "I am confirming" not in out["body"] and "come back to you on that" not in out["body"]
+    assert "in the afternoons" in out["body"]
+    assert all(sentence["sources"] for sentence in out["grounding"])
     assert out["body"].endswith("Best,\nMaya") and out["cites"][0].startswith("I'll send you the proposal")
     assert (out["contact_id"], out["deal_id"]) == (
         seed.contacts["Jordan Blake"],

@@ -1,4 +1,5 @@
-"""``overture seed``: load the sales pack's seed org into the database."""
+"""``overture seed`` loads the sales pack's seed org; ``overture contacts`` shows and undoes the
+contacts Overture created for prospects it met on calls."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import datetime
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, state
+from overture.packs.sales.crm.people import People
+from overture.packs.sales.crm.queries import Crm
 from overture.packs.sales.seed import generate as sales_seed
 
 
@@ -46,6 +49,46 @@ def seed(org_id: str, number: int, day: datetime | None, as_json: bool) -> None:
     click.echo(f"  the story's call: meeting {summary.meetings.get('story')} (emit meeting_ended with it)")
 
 
+@click.group()
+def contacts() -> None:
+    """Contacts Overture created from calls: list them, and undo one."""
+
+
+@contacts.command("created")
+@click.option("--org", "org_id", required=True, help="The org whose created contacts to list.")
+@click.option("--meeting", "meeting_id", help="Only those created from this meeting.")
+@json_option
+@handle_errors
+def contacts_created(org_id: str, meeting_id: str | None, as_json: bool) -> None:
+    """Contacts created by Overture for prospects it did not know, newest first."""
+    found = People(Crm(state().app().store, org_id)).created(meeting_id)
+    if as_json:
+        emit_json([{**row, "occurred_at": str(row["occurred_at"])} for row in found])
+        return
+    if not found:
+        click.echo("no contacts created by Overture" + (f" from meeting {meeting_id}" if meeting_id else ""))
+        return
+    for row in found:
+        click.echo(f"{row['id']}  {row['name']}  {row['email'] or '(no email)'}  {row['summary']}")
+
+
+@contacts.command("undo")
+@click.argument("contact_id")
+@click.option("--org", "org_id", required=True, help="The org the contact belongs to.")
+@json_option
+@handle_errors
+def contacts_undo(contact_id: str, org_id: str, as_json: bool) -> None:
+    """Remove a contact Overture created (and its company, if Overture made it and it is now
+    empty); refused when a deal, task or email thread rests on the contact."""
+    undone = People(Crm(state().app().store, org_id)).undo(contact_id)
+    if as_json:
+        emit_json(undone)
+        return
+    company = f"; company {undone['company_removed']} removed too" if undone["company_removed"] else ""
+    click.echo(f"removed contact {contact_id}{company}")
+
+
 def register(cli: click.Group) -> None:
-    """Add ``seed`` to the ``overture`` command."""
+    """Add ``seed`` and ``contacts`` to the ``overture`` command."""
     cli.add_command(seed)
+    cli.add_command(contacts)

@@ -12,6 +12,9 @@ from typing import Any
 
 from overture.core.budget import usd_to_micros
 
+#: Sources a follow-up may carry: the chain's own, or a schedule the engine keeps for it.
+FOLLOWUP_SOURCES = ("orchestrator:", "cron:")
+
 
 @dataclass(frozen=True)
 class EffectRequest:
@@ -70,11 +73,21 @@ class StepContext:
         self.context_changed = True
 
     def followup(
-        self, event_type: str, payload: dict[str, Any] | None = None, not_before: datetime | None = None
+        self,
+        event_type: str,
+        payload: dict[str, Any] | None = None,
+        not_before: datetime | None = None,
+        source: str | None = None,
     ) -> None:
         """Queue a follow-up event, created as a child job in the commit of this step; with
-        ``not_before`` its job waits until then (e.g. meeting prep 90 minutes before a meeting)."""
+        ``not_before`` its job waits until then (e.g. meeting prep 90 minutes before a meeting).
+        ``source`` names where it comes from when that is not the chain itself: meeting prep is
+        ``cron:pre_meeting`` as the seed names it, whichever step queued it."""
         queued: dict[str, Any] = {"type": event_type, "payload": payload or {}}
+        if source:
+            if not source.startswith(FOLLOWUP_SOURCES):
+                raise ValueError(f"a follow-up's source must start with one of {', '.join(FOLLOWUP_SOURCES)}")
+            queued["source"] = source
         if not_before is not None:
             if not_before.tzinfo is None:
                 raise ValueError("not_before must be timezone-aware")

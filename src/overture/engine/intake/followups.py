@@ -54,7 +54,7 @@ class FollowupFlusher:
                 continue
             event = Event(
                 type=queued["type"],
-                source="orchestrator:chain",
+                source=str(queued.get("source") or "orchestrator:chain"),
                 org_id=job.org_id,
                 user_id=job.user_id,
                 payload=queued.get("payload", {}),

@@ -244,7 +244,10 @@ class Runner:
         if step.kind == StepKind.FOLLOWUP:
             not_before = inputs.get("not_before")
             when = datetime.fromisoformat(not_before) if isinstance(not_before, str) and not_before else None
-            ctx.followup(str(inputs["type"]), dict(inputs.get("payload") or {}), when)
+            source = inputs.get("source")
+            ctx.followup(
+                str(inputs["type"]), dict(inputs.get("payload") or {}), when, str(source) if source else None
+            )
             return {"queued": inputs["type"], "not_before": when.isoformat() if when else None}
         required = self.registry.gated.get((step.kind, step.target))
         if required and (step.approval is None or step.approval.pattern != required):

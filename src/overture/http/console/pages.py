@@ -95,6 +95,8 @@ class Card:
     fields: list[dict[str, str]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     options: list[dict[str, Any]] = field(default_factory=list)
+    grounding: list[dict[str, Any]] = field(default_factory=list)
+    edited: bool = False
 
     @property
     def pending(self) -> bool:
@@ -140,6 +142,10 @@ def card(
             {"name": n, "label": label(n), "value": str(shown.get(n, ""))} for n in editable_fields(draft)
         ],
     )
+    raw_grounding = action.draft.get("grounding")
+    if isinstance(raw_grounding, list):
+        out.grounding = [g for g in raw_grounding if isinstance(g, dict) and g.get("text")]
+        out.edited = draft.get("body") != action.draft.get("body")
     if action.pattern == "confirm":
         raw = draft.get("changes")
         out.changes = [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else [draft]

@@ -7,6 +7,7 @@ so with ``requires_context: [crm]``, and the loader hands it the App's store, sc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -33,9 +34,19 @@ class Kit:
     config: SalesConfig
     outbox_dir: Path
 
-    def ask(self, ctx: StepContext, task: str, instructions: str, data: dict[str, Any], schema: type[T]) -> T:
-        """One structured model call, its cost recorded on the step."""
-        return ask(ctx, self.llm, LLMRequest(task=task, instructions=instructions, input=data, schema=schema))
+    def ask(
+        self,
+        ctx: StepContext,
+        task: str,
+        instructions: str,
+        data: dict[str, Any],
+        schema: type[T],
+        check: Callable[[T, dict[str, Any]], Sequence[str]] | None = None,
+    ) -> T:
+        """One structured model call, its cost recorded on the step; ``check`` holds the answer to
+        the input beyond its schema (a failing answer gets the provider's one corrective retry)."""
+        request = LLMRequest(task=task, instructions=instructions, input=data, schema=schema, check=check)
+        return ask(ctx, self.llm, request)
 
 
 def crm(ctx: StepContext) -> Crm:

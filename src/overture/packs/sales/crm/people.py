@@ -211,6 +211,66 @@ class People:
                 changed |= bool(result.rowcount)
         return changed
 
+    def open_deal_for_call(
+        self,
+        company_id: str,
+        contact_id: str | None,
+        name: str,
+        owner_id: str,
+        meeting_id: str,
+        now: datetime,
+    ) -> tuple[str, bool]:
+        """The company's open deal, or a new one at discovery (value to be scoped) that the rep
+        confirmed; the meeting is linked to it either way."""
+        c = t.deals.c
+        with self.crm.store.write() as conn:
+            existing = conn.execute(
+                sa.select(c.id)
+                .where(c.org_id == self.org_id, c.company_id == company_id, c.stage.in_(OPEN_STAGES))
+                .order_by(c.created_at)
+                .limit(1)
+            ).scalar()
+            if existing is not None:
+                deal_id, created = str(existing), False
+            else:
+                deal_id, created = new_id(), True
+                conn.execute(
+                    sa.insert(t.deals).values(
+                        id=deal_id,
+                        org_id=self.org_id,
+                        company_id=company_id,
+                        contact_id=contact_id,
+                        owner_id=owner_id,
+                        name=name[:200],
+                        stage="discovery",
+                        value_cents=0,
+                        currency="USD",
+                        close_date=None,
+                        last_activity_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                self.crm.writer.log_activity(
+                    "deal_created",
+                    f"Deal opened from the meeting ({meeting_id}), confirmed by the rep",
+                    now,
+                    contact_id=contact_id,
+                    deal_id=deal_id,
+                    user_id=owner_id,
+                    conn=conn,
+                )
+            conn.execute(
+                sa.update(t.meetings)
+                .where(
+                    t.meetings.c.id == meeting_id,
+                    t.meetings.c.org_id == self.org_id,
+                    t.meetings.c.deal_id.is_(None),
+                )
+                .values(deal_id=deal_id)
+            )
+        return deal_id, created
+
     # -- what Overture created -------------------------------------------------------------------
 
     def created(self, meeting_id: str | None = None) -> list[dict[str, Any]]:

@@ -53,6 +53,7 @@ def _commitment(c: Commitment, document: str | None = None) -> dict[str, Any]:
         "due_phrase": c.due_phrase,
         "commercial": document is not None,
         "document": document,
+        "firmness": "firm",  # the rules report only what stands at the end of the call
         "segments": [c.segment],
     }
 
@@ -83,6 +84,7 @@ def _commercial(found: CallFindings, said: list[Sentence], spoken_on: date) -> d
         "due_phrase": due.phrase if due else None,
         "commercial": True,
         "document": promise.kind,
+        "firmness": "firm",  # the detector's proposal is firm and still stands at the end
         "segments": [promise.segment],
     }
 

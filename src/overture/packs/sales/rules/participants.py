@@ -38,17 +38,29 @@ PERSONAL_DOMAINS = frozenset(
 )
 _SELLER = re.compile(
     r"\b(?:our (?:platform|product|solution|pricing|connectors?|api|roadmap|sla|engineers?|support team|"
-    r"implementation team|customers|deal desk|onboarding)|"
-    r"(?:we|i)(?:'ll| will| can) (?:send|set up|configure|"
-    r"price|quote|provision|put together|walk you)|your (?:team|sites?|warehouses?|data|stack|fleet|"
-    r"drivers|use case))\b",
+    r"implementation team|customers|clients|deal desk|onboarding|standard|native)|"
+    r"(?:we|i)(?:'ll| will| can) (?:send|set up|configure|price|quote|provision|put together|walk you)|"
+    r"we (?:sign|support|integrate|offer|provide|typically|usually|load|score|read|ingest|host|credit)|"
+    r"customers (?:typically|usually|see|get|run)|(?:most|many|other) (?:of our )?customers|"
+    r"your (?:team|sites?|warehouses?|data|stack|fleet|drivers|use case|volume|business|operation|network|"
+    r"size|mills?|plants?|carriers|lanes|hubs|dcs|stores|depots|people|trucks))\b",
     re.IGNORECASE,
 )
 _BUYER = re.compile(
     r"\b(?:our (?:team|budget|cfo|ceo|board|warehouses?|sites?|current|vendor|it team|legal|procurement|"
-    r"drivers|fleet|data|stack|ops|operations)|we (?:need|want|are looking|use|have|currently)|"
-    r"your (?:product|platform|pricing|tool|solution|proposal|quote))\b",
+    r"drivers|fleet|data|stack|ops|operations|mills?|plants?|stores|hubs|dcs|carriers|customers)|"
+    r"we (?:need|want|are looking|use|have|currently|run|ship|lose)|"
+    r"your (?:product|platform|pricing|tool|solution|proposal|quote|api|connector|team))\b",
     re.IGNORECASE,
+)
+
+
+# The rep introducing a colleague: "Priya from our team is with me", "my colleague Omar".
+_INTRODUCED = re.compile(
+    r"\b(?:NAME\b[^.?!]{0,40}\b(?:from|on|of) (?:our|my) (?:\w+ )?(?:team|side|company|group|office)|"
+    r"(?:my|our) (?:colleague|teammate|solutions engineer|engineer|se|manager|boss|architect|"
+    r"account executive|specialist|consultant|partner)s?,? NAME\b|NAME,? (?:our|my) (?:colleague|"
+    r"solutions engineer|engineer|se|manager|architect|account executive|specialist|consultant))"
 )
 
 
@@ -227,6 +239,15 @@ def _place_the_unknown(people: list[Person], facts: Facts) -> None:
     """Speakers no source placed: the one who talks most like the seller is the rep when no
     speaker matched a user; any other who clearly talks like the seller is a colleague."""
     unknown = [p for p in people if p.spoke and not p.on_invite and p.how == ["recorder"]]
+    if not unknown:
+        return
+    ours = " ".join(facts.said.get(p.name, "") for p in people if p.side == "rep")
+    for person in unknown:
+        first = re.escape(person.name.split()[0]) if person.name.split() else ""
+        if first and re.search(_INTRODUCED.pattern.replace("NAME", first), ours, re.IGNORECASE):
+            person.side = "rep"
+            person.how.append("introduced by the rep's side")
+    unknown = [p for p in unknown if p.side == "prospect"]
     if not unknown:
         return
     leaning = {p.name: _leaning(facts.said.get(p.name, "")) for p in unknown}

@@ -48,6 +48,12 @@ def _previous_evening(ctx: StepContext) -> datetime:
     return datetime.combine(day, time(18), zone)
 
 
+def _guest(event: dict[str, Any]) -> str | None:
+    """The first outside guest of an invite, by name or address, for a meeting with no contact."""
+    guests = [a for a in event.get("attendees") or [] if a.get("external")]
+    return str(guests[0].get("name") or guests[0].get("email")) if guests else None
+
+
 def register(registry: Registry, kit: Kit) -> None:
     @registry.function("todays-meetings")
     def todays_meetings(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +70,8 @@ def register(registry: Registry, kit: Kit) -> None:
             event = session.calendar_event(meeting.get("calendar_event_id")) or {}
             external = any(a.get("external") for a in event.get("attendees") or [])
             begins = datetime.fromisoformat(meeting["starts_at"])
-            if not external or deal.get("stage") == "closed_won":
+            ended = datetime.fromisoformat(meeting["ends_at"]) <= ctx.now if meeting.get("ends_at") else False
+            if not external or deal.get("stage") == "closed_won" or ended:
                 prep = "none"
             elif meeting["id"] in jobs:
                 prep = _PREP.get(jobs[meeting["id"]], "in_progress")
@@ -72,14 +79,17 @@ def register(registry: Registry, kit: Kit) -> None:
                 prep, queued = "in_progress", queued + 1
                 when = max(ctx.now, begins - PREP_LEAD)
                 ctx.followup(
-                    "pre_meeting_90min", {"meeting_id": meeting["id"], "not_before": when.isoformat()}, when
+                    "pre_meeting_90min",
+                    {"meeting_id": meeting["id"], "not_before": when.isoformat()},
+                    when,
+                    source="cron:pre_meeting",
                 )
             rows.append(
                 {
                     "meeting_id": meeting["id"],
                     "time": brief.clock_label(begins.astimezone(k.zone(ctx))),
-                    "contact_name": contact.get("name") or "(no contact)",
-                    "company": company.get("name") or "(no company)",
+                    "contact_name": contact.get("name") or _guest(event) or meeting.get("title") or "",
+                    "company": company.get("name") or "",
                     "meeting_type": str(meeting["kind"]).replace("_", " "),
                     "prep": prep,
                 }

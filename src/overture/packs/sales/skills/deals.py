@@ -13,7 +13,11 @@ from overture.packs.sales import kit as k
 from overture.packs.sales.crm.queries import Crm
 from overture.packs.sales.kit import Kit
 from overture.packs.sales.models import MeetingPrep, Proposal
+from overture.packs.sales.rules.detect.documents import find_documents
+from overture.packs.sales.rules.detect.lexicon import lexicon
+from overture.packs.sales.rules.grounding import deliverables
 from overture.packs.sales.rules.pipeline import analyse
+from overture.packs.sales.skills.transcript import read_call
 
 PROPOSE = (
     "Fill the proposal template for this deal from what the prospect said; keep the template's "
@@ -48,6 +52,15 @@ def pipeline_report(session: Crm, owner_id: str | None, today: date, now: dateti
     for user in [owner_id] if owner_id else [u["id"] for u in session.users()]:
         waiting |= {t["contact_id"] for t in session.threads(user, needs_reply=True) if t.get("contact_id")}
     return analyse(deals, proposals, answered, due, waiting, today, now)
+
+
+def _promised(ctx: StepContext, inputs: dict[str, Any]) -> list[str]:
+    """What the rep's side promised on the call to put in this proposal."""
+    said, _ = read_call(ctx, inputs.get("meeting_id"), inputs.get("sides"))
+    if not said:
+        return []
+    promises = find_documents(said, lexicon()).active
+    return [text for text, _ in deliverables(said, [p.segment for p in promises])]
 
 
 def register(registry: Registry, kit: Kit) -> None:
@@ -115,7 +128,7 @@ def register(registry: Registry, kit: Kit) -> None:
             "deal": deal,
             "company": company,
             "contact": contact,
-            "deliverables": [str(d) for d in inputs.get("deliverables") or []],
+            "deliverables": [str(d) for d in inputs.get("deliverables") or []] or _promised(ctx, inputs),
             "rep": k.rep(ctx),
             "objections": [{"phrase": str(c)} for c in inputs.get("concerns") or []],
             "trigger_phrase": phrase or None,

@@ -13,6 +13,8 @@ from overture.core.step_context import StepContext
 from overture.engine.registry import Registry
 from overture.packs.sales import kit as k
 from overture.packs.sales.kit import Kit
+from overture.packs.sales.rules.availability import Availability, availability
+from overture.packs.sales.skills.transcript import read_call
 
 STEP = timedelta(minutes=30)
 MEETING_HOURS = (time(9), time(17))
@@ -89,12 +91,31 @@ def _not_before(value: Any, zone: ZoneInfo) -> datetime:
     return datetime.fromisoformat(text)
 
 
+_HOURS = {"morning": (time(9), time(12)), "afternoon": (time(12), time(17)), "evening": (time(17), time(20))}
+
+
+def _window(found: Availability) -> tuple[time, time]:
+    """Meeting hours narrowed to the times of day the prospect named."""
+    if not found.times_of_day:
+        return MEETING_HOURS
+    spans = [_HOURS[t] for t in found.times_of_day if t in _HOURS]
+    return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else MEETING_HOURS
+
+
+def _days(found: Availability) -> frozenset[int]:
+    days = set(found.weekdays) if found.weekdays else set(range(5))
+    return frozenset(days - set(found.not_weekdays)) or frozenset(range(5))
+
+
 def register(registry: Registry, kit: Kit) -> None:
     @registry.skill("find-available-slots")
     def find_available_slots(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Times the rep, any colleagues named and the contact can all meet, in both time zones."""
+        """Times the rep, any colleagues named and the contact can all meet, in both time zones,
+        on the terms the prospect stated on the call (times of day, days, weeks, time away)."""
         session = k.crm(ctx)
         me = k.rep(ctx)
+        said, day = read_call(ctx, inputs.get("meeting_id"), inputs.get("sides"))
+        stated = availability(said, day) if said and day else Availability()
         users = {u["id"]: u for u in session.users()}
         internal = [ctx.user_id, *[str(u) for u in inputs.get("attendees") or [] if str(u) in users]]
         people = [
@@ -104,16 +125,32 @@ def register(registry: Registry, kit: Kit) -> None:
             for u in internal
         ]
         contact = k.tier2(ctx, "contact") or {}
-        contact_zone = ZoneInfo(str(contact.get("timezone") or "UTC"))
+        known_zone = stated.timezone or (
+            contact.get("timezone") if contact.get("timezone") != "UTC" else None
+        )
+        contact_zone = ZoneInfo(str(known_zone or people[0].zone.key))
+        start, end = _window(stated)
         if contact:
-            people.append(Person(str(contact.get("name")), contact_zone))
+            people.append(Person(str(contact.get("name")), contact_zone, start, end, _days(stated)))
         duration = timedelta(minutes=int(inputs.get("duration_min") or 30))
         earliest = max(ctx.now + timedelta(hours=2), _not_before(inputs.get("not_before"), people[0].zone))
+        if stated.not_before:
+            earliest = max(earliest, datetime.combine(stated.not_before, time(0), contact_zone))
         days = int(inputs.get("days") or 7)
         events = session.calendar(internal, earliest, earliest + timedelta(days=days))
         busy = [
             (datetime.fromisoformat(e["starts_at"]), datetime.fromisoformat(e["ends_at"])) for e in events
         ]
+        busy += [
+            (
+                datetime.combine(a, time(0), contact_zone),
+                datetime.combine(b + timedelta(days=1), time(0), contact_zone),
+            )
+            for a, b in stated.away
+        ]
+        if stated.before:
+            cutoff = datetime.combine(stated.before, time(0), contact_zone)
+            busy.append((cutoff, cutoff + timedelta(days=366)))
         found = free_slots(people, busy, earliest, days, duration, int(inputs.get("limit") or 5))
         return {
             "slots": [
@@ -129,4 +166,7 @@ def register(registry: Registry, kit: Kit) -> None:
             "contact_timezone": str(contact_zone),
             "calendars_checked": internal,
             "busy_blocks": len(busy),
+            "terms": stated.describe(),
+            "terms_segments": stated.segments,
+            "availability": stated.as_dict(),
         }

@@ -88,7 +88,8 @@ def next_actions(data: dict[str, Any]) -> dict[str, Any]:
             "medium",
         )
     for question in [q for q in data.get("questions") or [] if q["side"] == "prospect"][:3]:
-        add(f'Answer {who}\'s question: "{question["text"]}"', "email", "Asked on the call", "medium")
+        asker = first_name(str(question.get("speaker") or "")) or who
+        add(f'Answer {asker}\'s question: "{question["text"]}"', "email", "Asked on the call", "medium")
     for item in data.get("action_items") or []:
         if item["owner_side"] == "prospect":
             add(
@@ -160,7 +161,8 @@ def coaching_feedback(data: dict[str, Any]) -> dict[str, Any]:
     (the rep talks under about half the time, asks several questions, ends with a next step)."""
     m = data.get("metrics") or {}
     strengths, suggestions = [], []
-    ratio = float(m.get("talk_ratio") or 0)
+    # Judged on the percentage shown, so "you spoke 55%" is never told to aim under 55%.
+    ratio = round(float(m.get("talk_ratio") or 0), 2)
     if ratio and ratio <= 0.55:
         strengths.append(f"You listened well: you spoke {ratio:.0%} of the time.")
     elif ratio:

@@ -64,7 +64,8 @@ def compose(
     first = name.split(" ", maxsplit=1)[0] if name else name
     lines = [f"Good morning, {first}. Here's your {today:%A}.", f"MEETINGS TODAY ({len(meetings)})"]
     for m in meetings:
-        lines.append(f"{m['time']} -- {m['contact_name']}, {m['company']} ({m['meeting_type']})")
+        who = ", ".join(str(part) for part in (m["contact_name"], m["company"]) if part)
+        lines.append(f"{m['time']} -- {who} ({m['meeting_type']})")
         lines.append(PREP_LINES[m["prep"]])
     lines.append(f"NEEDS YOUR ATTENTION ({len(attention)})")
     for item in attention:

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from overture.packs.sales.rules.text import first_name
+from overture.packs.sales.writers.followup import follow_up
 
 _PROMISES = {
     "send_proposal": "I'll send over the proposal",
@@ -47,43 +48,6 @@ def _signature(rep: dict[str, Any]) -> str:
     return f"Best,\n{first_name(str(rep.get('name') or ''))}"
 
 
-def _follow_up(data: dict[str, Any]) -> dict[str, Any]:
-    meeting = data.get("meeting") or {}
-    rep, contact = data.get("rep") or {}, data.get("contact")
-    commitments = data.get("commitments") or []
-    ours = [c for c in commitments if c["side"] == "rep"]
-    theirs = [a for a in data.get("action_items") or [] if a["owner_side"] == "prospect"]
-    rep_first = first_name(str(rep.get("name") or ""))
-    lines = [_greeting(contact), ""]
-    when = _day(meeting.get("date")).split(",")[0]
-    topic = meeting.get("title") or "our call"
-    lines.append(f"Thank you for your time on {when}'s call ({topic}). Here is what we agreed:")
-    lines.append("")
-    seen = set()
-    for c in ours:
-        if c["intent"] in seen or c["intent"] not in _PROMISES:
-            continue
-        seen.add(c["intent"])
-        lines.append(f"- {_PROMISES[c['intent']]}{_by(c.get('due_date'))}.")
-    for item in theirs:
-        action = re.sub(rf"\b{re.escape(rep_first)}\b", "us", item["action"]) if rep_first else item["action"]
-        action = action[:1].lower() + action[1:]
-        lines.append(f"- You mentioned you would {action.rstrip('.')}.")
-    if len(lines) == 4:
-        lines.append("- I'll follow up with a summary of next steps.")
-    asked = [q["text"] for q in data.get("questions") or [] if q["side"] == "prospect"][:2]
-    if asked:
-        lines += ["", "You also asked:"] + [
-            f'- "{q}" I am confirming the details and will answer shortly.' for q in asked
-        ]
-    if (data.get("next_meeting") or {}).get("agreed"):
-        lines += ["", "I'll send a few times for our next conversation shortly."]
-    lines += ["", _signature(rep)]
-    company = (data.get("company") or {}).get("name")
-    subject = f"Next steps after our call{f' - {company}' if company else ''}"
-    return {"subject": subject, "body": "\n".join(lines), "cites": [c["phrase"] for c in ours][:5]}
-
-
 def _reply(data: dict[str, Any]) -> dict[str, Any]:
     rep, contact = data.get("rep") or {}, data.get("contact")
     message = data.get("message") or {}
@@ -113,12 +77,22 @@ def _scheduling(data: dict[str, Any]) -> dict[str, Any]:
     slots = data.get("slots") or []
     zone = data.get("contact_timezone") or "UTC"
     reason = data.get("reason") or "our conversation"
-    lines = [_greeting(contact), "", f"Following up on {reason}: here are a few times that work on my side"]
-    lines[-1] += f" (in your time zone, {zone}):"
-    lines.append("")
+    terms = str(data.get("terms") or "")
+    heard = [int(s) for s in data.get("terms_segments") or []]
+    opening = f"Following up on {reason}: here are a few times that work on my side"
+    opening += f", {terms}," if terms else ""
+    opening += f" (in your time zone, {zone}):"
+    lines = [_greeting(contact), "", opening, ""]
     lines += [f"- {slot['contact_label']}" for slot in slots] or ["- (no shared free time found this week)"]
     lines += ["", "If none of these suit you, just suggest another time.", "", _signature(rep)]
-    return {"subject": "Times for our next conversation", "body": "\n".join(lines), "cites": [str(reason)]}
+    sentences = [{"text": opening, "segments": heard, "records": ["calendar"]}]
+    sentences += [{"text": slot["contact_label"], "segments": [], "records": ["calendar"]} for slot in slots]
+    return {
+        "subject": "Times for our next conversation",
+        "body": "\n".join(lines),
+        "cites": [str(reason)],
+        "sentences": sentences,
+    }
 
 
 def email_draft(data: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +102,7 @@ def email_draft(data: dict[str, Any]) -> dict[str, Any]:
         return _reply(data)
     if kind == "scheduling":
         return _scheduling(data)
-    return _follow_up(data)
+    return follow_up(data)
 
 
 def fill(template: str, values: dict[str, str]) -> str:

@@ -23,6 +23,7 @@ class CallFindings:
     """The follow-ups a call earns, each with the words it rests on, and how the reading went."""
 
     proposal: DocumentCommitment | None
+    promises: tuple[DocumentCommitment, ...]
     schedule: Meeting | None
     fixed_meeting: Meeting | None
     trail: tuple[str, ...]
@@ -35,9 +36,11 @@ def detect_call(segments: Iterable[Mapping[str, Any]], sides: Mapping[str, Side]
     read = turns(segments, sides)
     documents = find_documents(read, lex)
     meetings = find_meetings(read, lex)
-    proposal = documents.active[-1] if documents.active else None
+    proposal = documents.active[0] if documents.active else None
     trail = (*documents.trail, *meetings.trail)
-    return CallFindings(proposal, meetings.agreed_open(), meetings.agreed_fixed(), trail)
+    return CallFindings(
+        proposal, tuple(documents.active), meetings.agreed_open(), meetings.agreed_fixed(), trail
+    )
 
 
 __all__ = ["CallFindings", "DocumentCommitment", "Meeting", "detect_call"]

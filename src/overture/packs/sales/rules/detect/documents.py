@@ -27,7 +27,7 @@ _DEICTIC = re.compile(
     r"|\b(?:a|an|the) (?:revised|updated|new|corrected|fresh|amended|final) (?:one|version|copy|draft)\b"
     r"|\b(?:it|that|them|those|this) (?:will be|is|are|should be) "
     r"(?:with you|coming|on (?:its|their) way|over)"
-    r"|\byou will (?:have|get|receive) (?:it|that|them|those|this|these)\b"
+    r"|\byou will (?:have|get|receive) (?:it|that|them|those|this|these|both|all three|all of them)\b"
     r"|\b(?:have|get) (?:it|that|them|those) (?:over|across|to you|with you)\b"
 )
 _CREATE = re.compile(
@@ -37,9 +37,18 @@ _CREATE = re.compile(
 _GENERIC = re.compile(r"\b(?:our|general|standard|current|usual|public|list)\s+$")
 _FUTURE_SELF = re.compile(r"\b(?:will|shall|going to|let me|let us|am \w+ing|are \w+ing)\b")
 _OUTCOME = re.compile(
-    r"\byou will (?:have|get|receive)\b|\bexpect\b|\bwith you\b|\byour way\b|\byour inbox\b"
+    r"\byou will (?:have|get|receive)\b|\bexpect\b|\bwith you\b|\byour way\b|\byour inbox\b|"
+    r"\b(?:reach|land with|get to) you\b|\byou (?:have|get|receive) (?:it|them|the \w+|both)\b"
 )
 _MEMORY = 5
+# What "it" may stand for that is no commercial document of ours to promise.
+THEIRS, PAST = "their document", "a document already sent"
+# The prospect naming their own paperwork: "our MSA", "my purchase order".
+_THEIRS = re.compile(
+    r"\b(?:our|my)\s+(?:\w+\s+)?(?:msa|contract|agreement|terms|paper|template|order form|po)\b"
+)
+# A clause that carries on the promise of the one before it: "..., and then a fee proposal".
+_CONTINUES = re.compile(r"^(?:and|and then|then|plus|also|as well as)\b")
 
 
 @dataclass(frozen=True)
@@ -76,10 +85,12 @@ def document_kind(clause: str, lex: Lexicon, requested: bool = False) -> str | N
             start, end = match.span()
             if any(s <= start < e or s < end <= e for s, e in blocked):
                 continue
-            if (
-                kind == "pricing"
-                and _GENERIC.search(clause[max(0, start - 20) : start])
-                and not (requested or lex.tailored_scope.search(clause) or _CREATE.search(clause[:start]))
+            if kind == "pricing" and (
+                lex.non_commercial.search(clause)
+                or (
+                    _GENERIC.search(clause[max(0, start - 20) : start])
+                    and not (requested or lex.tailored_scope.search(clause) or _CREATE.search(clause[:start]))
+                )
             ):
                 continue
             return kind
@@ -124,8 +135,12 @@ class _Reader:
 
     def read(self, turn: Turn) -> None:
         settled = False
+        framed_before = -1
         for sentence, clause in turn.clauses():
             kind = document_kind(clause, self.lex, requested=self.request is not None)
+            if kind is not None and turn.side == "prospect" and _THEIRS.search(clause):
+                kind = None
+                self.last_document = (THEIRS, turn.index)
             meant = kind or self._deictic(turn, clause)
             if self._withdraws(clause, meant):
                 settled = True
@@ -135,10 +150,16 @@ class _Reader:
                     self.request = (kind, turn.index)
             else:
                 meant = meant or self._requested(clause)
+                carried = framed_before == sentence and _CONTINUES.match(clause) is not None
                 if meant is not None:
-                    settled |= self._rep_clause(turn, sentence, clause, kind, meant)
+                    settled |= self._rep_clause(turn, sentence, clause, kind, meant, carried)
+                if self.lex.commitment_frames.search(clause) and self.lex.delivery_verbs.search(clause):
+                    framed_before = sentence
             if kind is not None:
-                self.last_document = (kind, turn.index)
+                past = turn.side == "prospect" and self.lex.past_markers.search(clause)
+                self.last_document = (PAST if past else kind, turn.index)
+            elif self.lex.prospect_documents.search(clause):
+                self.last_document = (THEIRS, turn.index)
         if turn.side == "prospect":
             self._answer_to_offer(turn)
         elif not settled:
@@ -150,6 +171,10 @@ class _Reader:
         if self.last_document is None or turn.index - self.last_document[1] > _MEMORY:
             return None
         if not _DEICTIC.search(clause) or self.lex.non_commercial.search(clause):
+            return None
+        if self.last_document[0] in (THEIRS, PAST):
+            return None
+        if self.lex.meeting_verbs.search(clause):
             return None
         return None if self.lex.prospect_documents.search(clause) else self.last_document[0]
 
@@ -172,13 +197,16 @@ class _Reader:
         self.found.active.clear()
         return True
 
-    def _rep_clause(self, turn: Turn, sentence: int, clause: str, kind: str | None, meant: str) -> bool:
+    def _rep_clause(
+        self, turn: Turn, sentence: int, clause: str, kind: str | None, meant: str, carried: bool = False
+    ) -> bool:
         """A rep-side clause naming a document: a promise, a refusal, or an offer. True when the
         clause settles a pending request either way."""
         lex = self.lex
-        if lex.commitment_frames.search(clause) and (
+        framed = lex.commitment_frames.search(clause) and (
             lex.delivery_verbs.search(clause) or _OUTCOME.search(clause)
-        ):
+        )
+        if framed or carried:
             why = blocked_because(clause, lex)
             if why is None:
                 self.promise(turn, meant, "stated", 0.9, sentence)
@@ -188,6 +216,10 @@ class _Reader:
             if why == "negated" and self.found.active:
                 self.found.trail.append(f"{turn.index}: the promise is taken back")
                 self.found.active.clear()
+            return True
+        if lex.negations.search(clause) and self.found.active:
+            self.found.trail.append(f"{turn.index}: the promise is taken back ({clause})")
+            self.found.active.clear()
             return True
         if _declines(clause, lex) and self.request is not None:
             self.found.trail.append(f"{turn.index}: request for {self.request[0]} declined")

@@ -29,6 +29,12 @@ _SUGGEST = re.compile(
     r"would it make sense|make sense to|get (?:your|the|them|him|her) \w+ on)\b"
 )
 _ANSWER_WITHIN = 4
+_DOCUMENTS = re.compile(r"\b(?:proposal|quote|quotation|pricing|estimate|sow|contract|order form|numbers)\b")
+# A suggestion too loose to be agreed to: "pop in sometime if you're ever up this way".
+_HEDGED = re.compile(r"\b(?:maybe|perhaps|possibly|we will see|let us see|sometime)\b")
+_VAGUE = re.compile(
+    r"\b(?:sometime|some time|at some point|some day|someday|one day|if you are ever|whenever)\b"
+)
 _SEPARATE = re.compile(r"\b(?:separate(?:ly)?|different|another|second|also|as well)\b")
 
 
@@ -43,6 +49,7 @@ class Meeting:
     fixed: bool = False
     dropped: bool = False
     agreed_at: int | None = None
+    vague: bool = False
 
     @property
     def open(self) -> bool:
@@ -103,12 +110,12 @@ class _Reader:
     def latest(self) -> Meeting | None:
         return next((m for m in reversed(self.found.meetings) if not m.dropped), None)
 
-    def suggest(self, turn: Turn, fixed: bool) -> None:
+    def suggest(self, turn: Turn, fixed: bool, vague: bool = False) -> None:
         phrase = turn.sentence_with(self.lex.meeting_verbs)
         if phrase == turn.raw:
             phrase = turn.sentence_with(self.lex.meeting_nouns)
-        self.found.meetings.append(Meeting(turn.index, turn.side, phrase, fixed=fixed))
-        self.note(turn, f"meeting suggested{' (fixed)' if fixed else ''}")
+        self.found.meetings.append(Meeting(turn.index, turn.side, phrase, fixed=fixed, vague=vague))
+        self.note(turn, f"meeting suggested{' (fixed)' if fixed else ''}{' (loosely)' if vague else ''}")
 
     def agree(self, turn: Turn, meeting: Meeting, fixed: bool) -> None:
         meeting.agreed = True
@@ -127,12 +134,20 @@ class _Reader:
         accepts = not refuses and bool(lex.acceptances.search(text) or lex.agreements.search(opening))
         talk = mentions_meeting(text, lex)
         planned = mentions_meeting(lex.soft_deferrals.sub(" ", text), lex)
-        if lex.deferrals.search(text) or (lex.soft_deferrals.search(text) and not planned and not accepts):
+        about_documents = _DOCUMENTS.search(text) and not lex.meeting_nouns.search(text)
+        deferred = lex.deferrals.search(text) or (
+            lex.soft_deferrals.search(text) and not planned and not accepts
+        )
+        if deferred and not about_documents:
             for meeting in self.found.meetings:
                 meeting.dropped = meeting.dropped or not meeting.fixed
             self.note(turn, "meetings put off")
             return
         waiting = self.pending(turn)
+        if waiting is not None and lex.not_meetings.search(text) and not talk:
+            waiting.dropped = True
+            self.note(turn, "answered with something other than a meeting")
+            return
         if waiting is not None and refuses:
             waiting.dropped = True
             self.note(turn, "suggestion turned down")
@@ -153,7 +168,12 @@ class _Reader:
             text
         )
         fixed = is_fixed(text, lex)
-        if waiting is not None and (accepts or (talk and not refuses)):
+        if waiting is not None and waiting.vague:
+            # A loose suggestion ("sometime") needs a clear yes, not "will do, ha" or "maybe".
+            if lex.agreements.search(opening) and not _HEDGED.search(opening):
+                self.agree(turn, waiting, fixed)
+                return
+        elif waiting is not None and (accepts or (talk and not refuses)):
             self.agree(turn, waiting, fixed)
             return
         if reschedule:
@@ -164,7 +184,7 @@ class _Reader:
             self.note(turn, "another time wanted")
             return
         if talk and not refuses and not conditional:
-            self.suggest(turn, fixed)
+            self.suggest(turn, fixed, vague=bool(_VAGUE.search(text)))
             return
         latest = self.latest()
         if latest is not None and fixed and turn.index - latest.segment <= 3:
