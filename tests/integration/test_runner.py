@@ -89,6 +89,9 @@ def test_stop_policy_fails_the_job_and_notifies_the_user(app: App) -> None:
     with app.store.read() as conn:
         notes = noteq.for_user(conn, "ana")
     assert [n["kind"] for n in notes] == ["job_failed"]
+    text = notes[0]["body"]["text"]
+    assert text.startswith("Your must stop job stopped at step 'breaks': ") and "Error:" not in text
+    assert text.endswith(f"run it again with: overture jobs retry {result.job_id}")
 
 
 def test_retry_waits_its_backoff_then_succeeds(app: App, clock: FakeClock) -> None:

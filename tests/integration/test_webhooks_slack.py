@@ -17,6 +17,7 @@ from overture.app import App
 from overture.clock import FakeClock
 from overture.core.records import ActionStatus, PendingAction
 from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
 from tests.integration.test_http_api import Client, in_process, is_problem
 from tests.integration.test_webhooks_accounts import (
     connect,
@@ -140,6 +141,11 @@ def test_an_approval_click_is_acked_then_decided_via_slack(
     assert jobs_of(hooks, "gated")[0].status.value == "completed"
     [receipt] = receipts(hooks, "slack")
     assert (receipt.outcome, receipt.reason, receipt.user_id) == ("processed", "decided", "ana")
+    with hooks.store.read() as conn:
+        [decision] = [
+            a for a in jobq.audit_of(conn, job_id=action.job_id) if a["action"] == "approval_approved"
+        ]
+    assert (decision["actor"], decision["detail"]["source"]) == ("ana", "slack:button_approve")
 
 
 def test_an_org_admin_may_decide_for_the_owner(hooks: App, api: Client, action: PendingAction) -> None:

@@ -73,3 +73,27 @@ def test_many_tasks_are_split_into_checkbox_groups_of_ten() -> None:
     groups = [b for b in message.blocks if b.get("block_id", "").startswith("select:")]
     assert [len(g["elements"][0]["options"]) for g in groups] == [10, 4]
     assert [o["value"] for g in groups for o in g["elements"][0].get("initial_options", [])] == ["t0", "t12"]
+
+
+def test_a_grounded_draft_shows_where_each_sentence_comes_from() -> None:
+    """Each sentence of the draft, clipped, with the speaker and time or record it rests on."""
+    grounding = [
+        {
+            "text": "Hi Jordan,",
+            "sources": [{"kind": "record", "ref": "contact:c1", "label": "Contact: Jordan Blake"}],
+        },
+        {
+            "text": "I'll send you the proposal by Friday, with pricing for Chicago and Dallas.",
+            "sources": [{"kind": "segment", "ref": "segment:19", "label": "Maya Chen at 02:24"}],
+        },
+    ]
+    draft = {
+        "to": "jordan@example.com",
+        "subject": "Next steps",
+        "body": "Hi Jordan,",
+        "grounding": grounding,
+    }
+    context = [b for b in blocks.approval_request(action(draft=draft)).blocks if b["type"] == "context"]
+    shown = json.dumps(context)
+    assert "Where each sentence comes from" in shown
+    assert "Contact: Jordan Blake" in shown and "Maya Chen at 02:24" in shown

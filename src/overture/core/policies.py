@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +84,25 @@ def approval_notice(action: PendingAction, now: datetime) -> dict[str, Any]:
     }
 
 
+_KNOWN_ERROR = re.compile(r"^(?:StepError|ValidationFailed|StepTimeout|PolicyViolation|NotFound|Conflict): ")
+_CLASS_PREFIX = re.compile(r"^([A-Z]\w*(?:Error|Exception)): ")
+
+
+def stopped_text(job: Job, step_name: str, error: str) -> str:
+    """The notice in a rep's words: which job, which step, the reason as our code gave it (a
+    programming error named as such), and how to run it again once fixed."""
+    what = job.event_type.replace("_", " ")
+    step = step_name.replace("-", " ").replace("_", " ")
+    reason = _KNOWN_ERROR.sub("", error.strip())
+    unexpected = _CLASS_PREFIX.match(reason)
+    if unexpected:
+        reason = f"an unexpected error ({unexpected.group(1)}); the details are in the job's steps"
+    return (
+        f"Your {what} job stopped at step '{step}': {reason[:300]}. "
+        f"Once that is fixed, run it again with: overture jobs retry {job.id}"
+    )
+
+
 def failure_notice(job: Job, step_name: str, error: str, now: datetime) -> dict[str, Any]:
     """The message a user gets when a job stops on a failed step."""
     return {
@@ -93,7 +113,7 @@ def failure_notice(job: Job, step_name: str, error: str, now: datetime) -> dict[
         "kind": "job_failed",
         "dedupe_key": f"job_failed:{job.id}",
         "status": "pending",
-        "body": {"text": f"{job.event_type} stopped at step {step_name}", "error": error[:500]},
+        "body": {"text": stopped_text(job, step_name, error), "error": error[:500]},
         "job_id": job.id,
         "send_after": now,
         "sent_at": None,

@@ -107,10 +107,26 @@ def _draft_summary(draft: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = [SectionBlock(fields=[_md(f) for f in fields])] if fields else []
     if "body" in draft:
         blocks.append(section(_field(draft.get("body"))))
+    sources = _sources(draft.get("grounding"))
+    if sources:
+        blocks.append(_context(sources))
     others = [k for k in draft if k not in ("to", "subject", "body") and isinstance(draft[k], str)]
     if not fields and "body" not in draft and others:
         blocks.append(section("\n".join(f"*{escape(k)}*: {_field(draft[k])}" for k in others[:10])))
     return blocks
+
+
+def _sources(grounding: Any) -> str:
+    """Where each sentence of a draft comes from, one short line each, for a context block."""
+    if not isinstance(grounding, list):
+        return ""
+    lines = []
+    for i, sentence in enumerate(grounding, 1):
+        if not isinstance(sentence, dict) or not sentence.get("text"):
+            continue
+        labels = "; ".join(str(s.get("label")) for s in sentence.get("sources") or [] if isinstance(s, dict))
+        lines.append(f"{i}. “{escape(clip(str(sentence['text']), 60))}” ← {escape(labels) or '_no source_'}")
+    return clip("*Where each sentence comes from*\n" + "\n".join(lines), _SECTION_MAX) if lines else ""
 
 
 def _changes(draft: Mapping[str, Any]) -> list[dict[str, Any]]:

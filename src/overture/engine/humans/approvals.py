@@ -18,6 +18,10 @@ from overture.storage.queries import jobs as jobq
 from overture.storage.queries import tenancy
 from overture.storage.store import Store
 
+#: Where a decision came from, named as the seed names event sources: a Slack button click is
+#: ``slack:button_approve`` whichever button it was.
+DECISION_SOURCES = {"slack": "slack:button_approve", "web": "web:console", "api": "api", "cli": "cli"}
+
 
 @dataclass(frozen=True)
 class DecisionResult:
@@ -137,6 +141,7 @@ class Approvals:
                         actor=by,
                         pending_action_id=action.id,
                         step=action.step_name,
+                        source=DECISION_SOURCES.get(via, via),
                     ),
                 ],
             )
