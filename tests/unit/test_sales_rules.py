@@ -173,3 +173,31 @@ def test_proposal_templates_fill_names_but_never_reach_attributes() -> None:
     """{company} is replaced; {company.__class__} and unknown names stay as written."""
     text = fill("{company} / {company.__class__} / {unknown}", {"company": "Brightline"})
     assert text == "Brightline / {company.__class__} / {unknown}"
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [
+            ("Maya Chen", "Would you like me to send a quote for the spare parts kit?"),
+            ("Jordan Blake", "Yes please."),
+        ],
+        [
+            ("Jordan Blake", "Could you send us a quote for the forty seats?"),
+            ("Maya Chen", "Absolutely, will do."),
+        ],
+    ],
+    ids=["offer accepted", "request accepted"],
+)
+def test_an_accepted_promise_is_the_reps_and_rests_on_both_turns(turns: list[tuple[str, str]]) -> None:
+    """The prospect's "yes please" seals the rep's offer: the promise is Maya's, not Jordan's, and
+    cites the offer and the answer."""
+    data = {
+        "meeting": {"date": "2026-11-18"},
+        "reps": ["Maya Chen"],
+        "segments": [{"speaker": speaker, "text": text} for speaker, text in turns],
+    }
+    (promise,) = [c for c in detect_intents(data)["commitments"] if c["commercial"]]
+    assert (promise["speaker"], promise["side"], promise["segments"]) == ("Maya Chen", "rep", [0, 1])
+    rep_turn = next(text for speaker, text in turns if speaker == "Maya Chen")
+    assert rep_turn in promise["phrase"] or promise["phrase"] in rep_turn

@@ -12,6 +12,7 @@ from overture.llm.offline import OfflineProvider
 from overture.packs.sales.rules.commitments import Commitment, find_commitments
 from overture.packs.sales.rules.dates import resolve_due
 from overture.packs.sales.rules.detect import CallFindings, Meeting, detect_call
+from overture.packs.sales.rules.detect.documents import DocumentCommitment
 from overture.packs.sales.rules.email import classify_email
 from overture.packs.sales.rules.signals import objections, questions
 from overture.packs.sales.rules.text import Sentence, first_name, sentences, side_of, speakers_by_side
@@ -42,7 +43,9 @@ _INTENT_OF_DOCUMENT = {
 }
 
 
-def _commitment(c: Commitment, document: str | None = None) -> dict[str, Any]:
+def _commitment(c: Commitment, promise: DocumentCommitment | None = None) -> dict[str, Any]:
+    """A commitment as reported; the commercial one also cites the turn that sealed it."""
+    document = promise.kind if promise else None
     return {
         "speaker": c.speaker,
         "side": c.side,
@@ -54,8 +57,13 @@ def _commitment(c: Commitment, document: str | None = None) -> dict[str, Any]:
         "commercial": document is not None,
         "document": document,
         "firmness": "firm",  # the rules report only what stands at the end of the call
-        "segments": [c.segment],
+        "segments": _rests_on(promise) if promise else [c.segment],
     }
+
+
+def _rests_on(promise: DocumentCommitment) -> list[int]:
+    answered = promise.segment if promise.answered_at is None else promise.answered_at
+    return sorted({promise.segment, answered})
 
 
 def sides_of(data: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +93,7 @@ def _commercial(found: CallFindings, said: list[Sentence], spoken_on: date) -> d
         "commercial": True,
         "document": promise.kind,
         "firmness": "firm",  # the detector's proposal is firm and still stands at the end
-        "segments": [promise.segment],
+        "segments": _rests_on(promise),
     }
 
 
@@ -128,7 +136,7 @@ def detect_intents(data: dict[str, Any]) -> dict[str, Any]:
     commitments = []
     for c in kept:
         promised = found.proposal is not None and c.intent in COMMERCIAL_INTENTS and c.side == "rep"
-        commitments.append(_commitment(c, found.proposal.kind if promised and found.proposal else None))
+        commitments.append(_commitment(c, found.proposal if promised else None))
     if found.proposal is not None and not any(c["commercial"] for c in commitments):
         commercial = _commercial(found, said, spoken_on)
         if commercial is not None:

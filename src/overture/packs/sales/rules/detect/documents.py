@@ -62,6 +62,8 @@ class DocumentCommitment:
     phrase: str
     how: str
     confidence: float
+    #: The other turn the promise rests on: the prospect's request or acceptance.
+    answered_at: int | None = None
 
 
 @dataclass
@@ -125,13 +127,25 @@ class _Reader:
         self.lex = lex
         self.found = DocumentFindings()
         self.request: tuple[str, int] | None = None
-        self.offer: tuple[str, int] | None = None
+        self.offer: tuple[str, Turn, int] | None = None
         self.last_document: tuple[str, int] | None = None
 
-    def promise(self, turn: Turn, kind: str, how: str, confidence: float, sentence: int = -1) -> None:
+    def promise(
+        self,
+        turn: Turn,
+        kind: str,
+        how: str,
+        confidence: float,
+        sentence: int = -1,
+        answered_at: int | None = None,
+    ) -> None:
+        """Record a promise in the words of the side that makes it: ``turn`` is the rep's."""
         phrase = turn.said(sentence)
-        self.found.active.append(DocumentCommitment(turn.index, turn.speaker, kind, phrase, how, confidence))
-        self.found.trail.append(f"{turn.index}: {how} {kind}")
+        self.found.active.append(
+            DocumentCommitment(turn.index, turn.speaker, kind, phrase, how, confidence, answered_at)
+        )
+        sealed_at = turn.index if answered_at is None else max(turn.index, answered_at)
+        self.found.trail.append(f"{sealed_at}: {how} {kind}")
 
     def read(self, turn: Turn) -> None:
         settled = False
@@ -226,16 +240,18 @@ class _Reader:
             self.request = None
             return True
         if kind is not None and lex.offer_frames.search(clause) and not blocked_because(clause, lex):
-            self.offer = (kind, turn.index)
+            self.offer = (kind, turn, sentence)
         return False
 
     def _answer_to_offer(self, turn: Turn) -> None:
         if self.offer is None or turn.is_question:
             return
-        kind, at = self.offer
+        kind, offered, sentence = self.offer
         text = turn.text
-        if turn.index - at <= 2 and self.lex.acceptances.search(text) and not self.lex.refusals.search(text):
-            self.promise(turn, kind, "offer accepted", 0.85)
+        accepted = self.lex.acceptances.search(text) and not self.lex.refusals.search(text)
+        if turn.index - offered.index <= 2 and accepted:
+            # The rep made the promise when offering; the prospect's yes is what it rests on.
+            self.promise(offered, kind, "offer accepted", 0.85, sentence, answered_at=turn.index)
         self.offer = None
 
     def _answer_to_request(self, turn: Turn) -> None:
@@ -249,7 +265,7 @@ class _Reader:
             self.found.trail.append(f"{turn.index}: request for {kind} declined or answered otherwise")
             self.request = None
         elif lex.acceptances.search(text):
-            self.promise(turn, kind, "request accepted", 0.85)
+            self.promise(turn, kind, "request accepted", 0.85, answered_at=at)
             self.request = None
 
 
