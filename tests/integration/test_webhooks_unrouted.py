@@ -25,6 +25,7 @@ from overture.ids import new_id
 from overture.storage.queries import integrations as store
 from overture.storage.tables.crm import meetings, transcripts
 from overture.storage.tables.orchestrator import audit_log, events
+from tests.integration.test_console import Session, visible
 from tests.integration.test_http_api import Client, in_process, is_problem, issue
 from tests.integration.test_webhooks_accounts import (
     connect,
@@ -283,3 +284,30 @@ def test_an_org_admin_replays_over_http(hooks: App, api: Client) -> None:
     again = api.post(path, headers=issue(hooks, None, admin=True)).json()
     assert not again["replayed"] and again["job_id"] == done.json()["job_id"]
     assert len(jobs_of(hooks, "meeting_ended")) == 1
+
+
+def test_an_org_admin_replays_from_the_console(hooks: App, api: Client) -> None:
+    """The receipts page lists the waiting meeting only to an admin of the org its account now
+    belongs to; Replay runs it once and opens its job; a second click (a stale tab) opens the same job."""
+    receipt_id = api.post(URL, content=late(), headers=KEYED).json()["receipt_id"]
+    boss = Session(hooks, api, "boss")
+    assert "No meetings are waiting" in visible(boss.get("/receipts").text)
+    connect(hooks, "meetingbaas", LATE, user="eve")
+    page = boss.get("/receipts")
+    assert page.status_code == 200 and f"/receipts/{receipt_id}/replay" in page.text
+    assert f"for account {LATE}" in visible(page.text)
+    assert Session(hooks, api, "ana").get("/receipts").status_code == 403
+    hooks.admin.add_org("other", "Other")
+    hooks.admin.add_user("other", "olga", "Olga", active_hours=None, role="admin")
+    olga = Session(hooks, api, "olga", org="other")
+    assert receipt_id not in olga.get("/receipts").text
+    assert olga.post(f"/receipts/{receipt_id}/replay").status_code == 404
+    stale = boss.http.post(f"/receipts/{receipt_id}/replay", data={"csrf": "x"}, headers=boss.headers)
+    assert stale.status_code == 403 and jobs_of(hooks, "meeting_ended") == []
+    done = boss.post(f"/receipts/{receipt_id}/replay")
+    [job] = jobs_of(hooks, "meeting_ended")
+    assert (done.status_code, done.headers["location"]) == (303, f"/jobs/{job.id}")
+    assert store_receipt(hooks, receipt_id).work["by"] == "boss via web"
+    assert "No meetings are waiting" in visible(boss.get("/receipts").text)
+    again = boss.post(f"/receipts/{receipt_id}/replay")
+    assert again.status_code == 303 and len(jobs_of(hooks, "meeting_ended")) == 1

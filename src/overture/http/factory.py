@@ -9,6 +9,7 @@ from overture.app import App
 from overture.http import health, problem
 from overture.http.api import admin, receipts
 from overture.http.api import v1 as api_v1
+from overture.http.console import receipts as console_receipts
 from overture.http.console import routes as console
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
@@ -21,6 +22,7 @@ DEFAULT_MAX_BODY_BYTES = 1_048_576
 #: The routers every service mounts, in order.
 ROUTERS: tuple[APIRouter, ...] = (
     console.router,
+    console_receipts.router,
     health.router,
     api_v1.router,
     admin.router,

@@ -109,6 +109,25 @@ class Replays:
         message = f"replayed into meeting_ended ({status}, job {first.get('job_id') or '-'})"
         return Replay(receipt_id, True, message, by, now.isoformat(), first.get("job_id"), status)
 
+    def replayable(
+        self, org_id: str, limit: int = 100
+    ) -> list[tuple[Receipt, mb_api.MeetingCompleted, Account]]:
+        """The unrouted receipts that now route to one of ``org_id``'s accounts, newest first:
+        what an org admin may replay (a receipt that routes nowhere, or elsewhere, is not shown)."""
+        with self.app.store.read() as conn:
+            kept = store.list_receipts(
+                conn, provider=Provider.MEETINGBAAS.value, outcome=Outcome.UNROUTED.value, limit=limit
+            )
+        found = []
+        for receipt in kept:
+            if (receipt.work or {}).get("kind") != UNROUTED:
+                continue
+            meeting, _ = self._kept(receipt)
+            account = self.mb.routed(meeting.extra)
+            if account is not None and account.org_id == org_id:
+                found.append((receipt, meeting, account))
+        return found
+
     @staticmethod
     def _kept(receipt: Receipt) -> tuple[mb_api.MeetingCompleted, mb_api.Transcript]:
         """The meeting and transcript the receipt kept when it was taken."""
