@@ -27,6 +27,8 @@ from overture.storage.queries import jobs as jobq
 from overture.storage.queries import notifications as noteq
 from overture.storage.queries import outbox as outq
 from overture.storage.tables.orchestrator import outbox
+from tests.integration.test_console import Session, visible
+from tests.integration.test_http_api import in_process
 
 ORG, USER = "acme", "ana"
 
@@ -276,3 +278,34 @@ def test_a_flag_written_while_the_job_runs_survives_its_completion(oapp: App, ev
     assert finished is not None and finished.status.value == "completed"
     assert finished.execution_metadata is not None and finished.execution_metadata["effect_failures"] == 1
     assert finished.execution_metadata["steps_completed"] == 1
+
+
+def test_failed_effects_are_retried_from_the_job_page(
+    oapp: App, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job page offers "Retry failed effects" to its owner; pressing it queues the effect
+    again, audited as the owner via web, and it is then sent once; another member may not."""
+    (job_id,) = queue(oapp, 1)
+    receiver.failures_left = 5
+    monkeypatch.setattr("overture.engine.run.outbox.backoff", lambda attempts: timedelta(0))
+    for _ in range(5):
+        oapp.outbox.dispatch()
+    oapp.admin.add_user(ORG, "eve", "Eve", active_hours=None)
+    with in_process(oapp) as http:
+        ana, eve = Session(oapp, http, USER), Session(oapp, http, "eve")
+        page = ana.get(f"/jobs/{job_id}")
+        assert "Retry failed effects" in visible(page.text)
+        assert "Retry failed effects" not in visible(eve.get(f"/jobs/{job_id}").text)
+        assert eve.post(f"/jobs/{job_id}/effects/retry").status_code == 403
+        assert rows(oapp)[0]["status"] == "failed"
+        done = ana.post(f"/jobs/{job_id}/effects/retry")
+        assert (done.status_code, done.headers["location"]) == (303, f"/jobs/{job_id}?said=effects_retried")
+        assert "Retry failed effects" not in visible(ana.get(f"/jobs/{job_id}").text)
+        again = ana.post(f"/jobs/{job_id}/effects/retry")
+        assert again.status_code == 409 and "no failed or in-doubt effects" in visible(again.text)
+    assert oapp.outbox.dispatch() == 1
+    (row,) = rows(oapp)
+    assert row["status"] == "sent" and receiver.seen[row["idempotency_key"]] == 1
+    with oapp.store.read() as conn:
+        asked = [a for a in jobq.audit_of(conn, job_id=job_id) if a["action"] == "effect_retry_requested"]
+    assert [(a["actor"], a["reason"]) for a in asked] == [("ana via web", "web")]

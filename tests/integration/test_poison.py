@@ -17,6 +17,8 @@ from overture.storage.queries import jobs as jobq
 from overture.storage.queries import notifications as noteq
 from overture.storage.tables.orchestrator import sequence_jobs
 from tests.conftest import event
+from tests.integration.test_console import Session, visible
+from tests.integration.test_http_api import in_process
 
 
 def die_holding(app: App, clock: FakeClock, name: str) -> str | None:
@@ -85,3 +87,36 @@ def test_a_quarantined_job_is_retried_once_fixed(app: App, clock: FakeClock) -> 
         audit = [(a["action"], a["actor"]) for a in jobq.audit_of(conn, job_id=poison)]
     assert job is not None and job.status.value == "completed"
     assert ("job_retried", "boss") in audit
+
+
+def test_a_quarantined_job_is_retried_from_its_page(app: App, clock: FakeClock) -> None:
+    """Its page says why it stopped and offers "Retry job" to its owner and admins; pressing it
+    queues the job again, audited as via web; a stale form or another member changes nothing."""
+    poison = app.emit(event("five_steps")).job_id or ""
+    for i in range(5):
+        die_holding(app, clock, f"victim-{i}")
+    assert app.worker("quarantines").claim() is None
+    with in_process(app) as http:
+        ana, eve = Session(app, http, "ana"), Session(app, http, "eve")
+        page = visible(ana.get(f"/jobs/{poison}").text)
+        assert "crashed_worker_repeatedly" in page and "Retry job" in page
+        assert "Retry job" not in visible(eve.get(f"/jobs/{poison}").text)
+        assert eve.post(f"/jobs/{poison}/retry").status_code == 403
+        stale = http.post(f"/jobs/{poison}/retry", data={"csrf": "old"}, headers=ana.headers)
+        assert stale.status_code == 403
+        assert status_of(app, poison) == "failed"
+        done = ana.post(f"/jobs/{poison}/retry")
+        assert (done.status_code, done.headers["location"]) == (303, f"/jobs/{poison}?said=retried")
+        assert "Queued again" in visible(ana.get(done.headers["location"]).text)
+    app.run_until_idle()
+    assert status_of(app, poison) == "completed"
+    with app.store.read() as conn:
+        audit = [(a["action"], a["actor"], a["reason"]) for a in jobq.audit_of(conn, job_id=poison)]
+    assert ("job_retried", "ana via web", "web") in audit
+
+
+def status_of(app: App, job_id: str) -> str:
+    with app.store.read() as conn:
+        job = jobq.get_job(conn, job_id)
+    assert job is not None
+    return job.status.value

@@ -10,6 +10,7 @@ from overture.http import health, problem
 from overture.http.api import admin, receipts
 from overture.http.api import v1 as api_v1
 from overture.http.console import receipts as console_receipts
+from overture.http.console import retries as console_retries
 from overture.http.console import routes as console
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
@@ -23,6 +24,7 @@ DEFAULT_MAX_BODY_BYTES = 1_048_576
 ROUTERS: tuple[APIRouter, ...] = (
     console.router,
     console_receipts.router,
+    console_retries.router,
     health.router,
     api_v1.router,
     admin.router,

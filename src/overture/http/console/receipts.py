@@ -33,7 +33,7 @@ def _refused(request: Request, viewer: Viewer | None, csrf: str | None = None) -
     """Why this person may not use the page (signed out, not an admin, a stale form), or None."""
     if viewer is None:
         return RedirectResponse("/", status_code=303)
-    if viewer.user.role != "admin":
+    if not viewer.is_admin:
         return render(request, "error.html", 403, viewer=viewer, title="Admins only", message=_ADMINS_ONLY)
     if csrf is not None and not same(csrf, viewer.csrf):
         message = "This form is out of date. Go back, reload and retry."

@@ -253,7 +253,7 @@ def jobs(request: Request, status: str | None = None) -> Response:
 
 
 @router.get("/jobs/{job_id}")
-def job_page(request: Request, job_id: str) -> Response:
+def job_page(request: Request, job_id: str, said: str | None = None) -> Response:
     """One job: its steps with their outputs, its chain (parent → children), its approvals."""
     viewer = viewer_of(request)
     if viewer is None:
@@ -272,6 +272,8 @@ def job_page(request: Request, job_id: str) -> Response:
         names=names,
         actions=job_links(detail),
         running=not job.status.final,
+        may_retry=viewer.may_decide(job.user_id),
+        said=said,
     )
 
 
