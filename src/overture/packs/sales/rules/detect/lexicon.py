@@ -52,6 +52,7 @@ class Lexicon:
     specific_days: re.Pattern[str]
     time_ranges: re.Pattern[str]
     invites: re.Pattern[str]
+    meeting_references: re.Pattern[str]
     not_meetings: re.Pattern[str]
     acceptances: re.Pattern[str]
     agreements: re.Pattern[str]

@@ -26,7 +26,8 @@ _SUGGEST = re.compile(
     r"let me|can i|could i|may i|need (?:a|another|one more)|one more|another|again|next|book|reckon|"
     r"fancy|up for|i think|it would be|would be (?:useful|good|great|helpful|worth|valuable|ideal|nice)|"
     r"different|separate|set up|setting up|organi[sz]e|arrange|schedule|plan|does it make sense|"
-    r"would it make sense|make sense to|get (?:your|the|them|him|her) \w+ on)\b"
+    r"would it make sense|make sense to|get (?:your|the|them|him|her) \w+ on|would (?:it|that) help|"
+    r"if we did|we could do|we can do)\b"
 )
 _ANSWER_WITHIN = 4
 _DOCUMENTS = re.compile(r"\b(?:proposal|quote|quotation|pricing|estimate|sow|contract|order form|numbers)\b")
@@ -36,6 +37,16 @@ _VAGUE = re.compile(
     r"\b(?:sometime|some time|at some point|some day|someday|one day|if you are ever|whenever)\b"
 )
 _SEPARATE = re.compile(r"\b(?:separate(?:ly)?|different|another|second|also|as well)\b")
+_ANOTHER = re.compile(
+    r"\b(?:separate|different|another|second|new|extra|follow[- ]?up|one more) (?:\w+ )?"
+    r"(?:meeting|call|session|demo|workshop|visit|review|chat|conversation)"
+)
+# A suggestion made after naming the meeting: "a proper business review with you. I think we should".
+_SUGGEST_AFTER = re.compile(
+    r"^[^.?!]{0,40}?[.,]? *\b(?:we should|let us|shall we|should we|i think we should)\b"
+)
+# A counter-proposal after a "no": "no, let's do a quick call after the audit".
+_PROPOSES = re.compile(r"\b(?:let us|how about|what about|shall we|why not|instead)\b")
 
 
 @dataclass
@@ -77,7 +88,8 @@ def mentions_meeting(text: str, lex: Lexicon) -> bool:
     if lex.meeting_verbs.search(text):
         return True
     return any(
-        _SUGGEST.search(text[max(0, m.start() - 60) : m.start()]) for m in lex.meeting_nouns.finditer(text)
+        _SUGGEST.search(text[max(0, m.start() - 60) : m.start()]) or _SUGGEST_AFTER.search(text[m.end() :])
+        for m in lex.meeting_nouns.finditer(text)
     )
 
 
@@ -127,6 +139,24 @@ class _Reader:
                     earlier.fixed = True
         self.note(turn, f"agreed{' (fixed)' if meeting.fixed else ''}")
 
+    def _arranging(self, turn: Turn) -> bool:
+        """The rep's "I'll reach out when I'm back" just after a meeting was agreed arranges it."""
+        return turn.side == "rep" and any(
+            m.agreed and not m.dropped and turn.index - (m.agreed_at or m.segment) <= 2
+            for m in self.found.meetings
+        )
+
+    def _refers_back(self, turn: Turn, fixed: bool) -> bool:
+        """The meeting already agreed, talked about again ("for that meeting, can you bring…"):
+        not a new one, though a time said now fixes it."""
+        agreed = next((m for m in reversed(self.found.meetings) if m.agreed and not m.dropped), None)
+        text = turn.text
+        if agreed is None or not self.lex.meeting_references.search(text) or _ANOTHER.search(text):
+            return False
+        agreed.fixed = agreed.fixed or fixed
+        self.note(turn, f"the agreed meeting again{' (fixed)' if fixed else ''}")
+        return True
+
     def read(self, turn: Turn) -> None:
         lex, text = self.lex, turn.text
         opening = " ".join(turn.sentences[:2])
@@ -136,7 +166,7 @@ class _Reader:
         planned = mentions_meeting(lex.soft_deferrals.sub(" ", text), lex)
         about_documents = _DOCUMENTS.search(text) and not lex.meeting_nouns.search(text)
         deferred = lex.deferrals.search(text) or (
-            lex.soft_deferrals.search(text) and not planned and not accepts
+            lex.soft_deferrals.search(text) and not planned and not accepts and not self._arranging(turn)
         )
         if deferred and not about_documents:
             for meeting in self.found.meetings:
@@ -148,10 +178,12 @@ class _Reader:
             waiting.dropped = True
             self.note(turn, "answered with something other than a meeting")
             return
+        counter = refuses and bool(_PROPOSES.search(text))
         if waiting is not None and refuses:
             waiting.dropped = True
             self.note(turn, "suggestion turned down")
-            return
+            if not (counter and talk):
+                return
         if lex.falls_through.search(text):
             latest = self.latest()
             if latest is not None and latest.fixed:
@@ -183,11 +215,13 @@ class _Reader:
             self.found.meetings.append(Meeting(turn.index, turn.side, phrase))
             self.note(turn, "another time wanted")
             return
-        if talk and not refuses and not conditional:
+        if talk and self._refers_back(turn, fixed):
+            return
+        if talk and (counter or not refuses) and not conditional:
             self.suggest(turn, fixed, vague=bool(_VAGUE.search(text)))
             return
         latest = self.latest()
-        if latest is not None and fixed and turn.index - latest.segment <= 3:
+        if latest is not None and fixed and turn.index - max(latest.segment, latest.agreed_at or 0) <= 4:
             if accepts or latest.side != turn.side:
                 self.agree(turn, latest, True)
             else:
