@@ -80,6 +80,70 @@ PROPOSAL_CASES = {
     "not a commercial document": ([(REP, "I'll send the deck, the case study and the SOC 2 report.")], False),
     "public price list": ([(REP, "It's the list price on the site, I'll send you the link.")], False),
     "vague": ([(REP, "Maybe we can look at some numbers at some point.")], False),
+    "a change order": ([(REP, "I'll send you a change order for the two new plants by Monday.")], True),
+    "one figure in writing": (
+        [(REP, "I'll get you a figure for the whole portfolio in writing by Friday.")],
+        True,
+    ),
+    "a rate card made for them": (
+        [(REP, "I'll build you a rate card for your six branches this week.")],
+        True,
+    ),
+    "a standard sheet with a word between": (
+        [(REP, "Sure, I'll send the standard per-user pricing sheet.")],
+        False,
+    ),
+    "the slot held, not the quote": (
+        [
+            (REP, "I'll send the quote for both sites by Tuesday."),
+            (BUYER, "Let's review it Thursday at 3pm."),
+            (REP, "Thursday at three, I'll hold that."),
+        ],
+        True,
+    ),
+    "reminded of an old promise": (
+        [
+            (BUYER, "You said last week you'd send the pricing for our four clinics?"),
+            (REP, "Yes, sorry. I'll send it tonight."),
+        ],
+        True,
+    ),
+    "their paperwork with two words before it": (
+        [
+            (BUYER, "We'll send you our standard supplier agreement."),
+            (REP, "Fine, send it over and we'll review."),
+        ],
+        False,
+    ),
+    "that means the new thing asked for": (
+        [
+            (REP, "If the board picks the larger tier, I'll send a new order form."),
+            (BUYER, "A short comparison of the two tiers would help."),
+            (REP, "I'll send that today."),
+        ],
+        False,
+    ),
+    "a colleague says we should not quote it": (
+        [
+            (REP, "I'll send you a quote for the premium tier."),
+            (SE, "Premium is going away, we shouldn't quote it."),
+            (REP, "Right, so no premium quote, sorry."),
+        ],
+        False,
+    ),
+    "told not to send pricing": (
+        [(BUYER, "And don't send me any new pricing before then."), (REP, "Understood.")],
+        False,
+    ),
+    "waits on their choice": (
+        [
+            (
+                REP,
+                "The cost proposal depends on that. Once you've chosen cloud or on-premise, I'll prepare it.",
+            )
+        ],
+        False,
+    ),
 }
 
 
@@ -196,9 +260,11 @@ def _scores(path: Path) -> dict[str, float]:
     return {label: 2 * c["tp"] / max(1, 2 * c["tp"] + c["fp"] + c["fn"]) for label, c in counts.items()}
 
 
-@pytest.mark.parametrize(("name", "floor"), [("tune.jsonl", 0.95), ("holdout.jsonl", 0.8)])
+@pytest.mark.parametrize(
+    ("name", "floor"), [("tune.jsonl", 0.95), ("tune4.jsonl", 0.95), ("holdout.jsonl", 0.85)]
+)
 def test_labelled_sets_score_above_the_promise(name: str, floor: float) -> None:
-    """F1 on both labels stays above its floor: the tuning set near perfect, the held-out part at
-    least where it was measured last (the target there is 0.85)."""
+    """F1 on both labels stays above its floor: the tuning sets near perfect, the held-out part at
+    least at its target of 0.85 (measured 0.92 and 0.91 at the end of the last round)."""
     scores = _scores(CALLS / name)
     assert min(scores.values()) >= floor, scores

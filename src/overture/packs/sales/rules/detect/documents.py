@@ -45,8 +45,22 @@ _MEMORY = 5
 THEIRS, PAST = "their document", "a document already sent"
 # The prospect naming their own paperwork: "our MSA", "my purchase order".
 _THEIRS = re.compile(
-    r"\b(?:our|my)\s+(?:\w+\s+)?(?:msa|contract|agreement|terms|paper|template|order form|po)\b"
+    r"\b(?:our|my)\s+(?:\w+\s+){0,2}(?:msa|contract|agreement|terms|paper|template|order form|po)\b"
 )
+# A list made for them is a tailored price: "I'll build you a rate card for your depots".
+_TAILORED_LIST = re.compile(
+    r"\b(?:build|put together|draw up|prepare|make|create) (?:you |up )?(?:a|an|your) (?:[\w-]+ )?"
+    r"(?:rate card|price list)s? for (?:your|the|all|each|both|those|these)\b"
+)
+# The prospect reminding the rep of a promise not yet kept: "you said last week you'd send it".
+_REPORTED_PROMISE = re.compile(r"\byou (?:said|promised|mentioned|told (?:us|me)) (?:\w+ ){0,3}?you would\b")
+# The prospect asking for something new that is no commercial document: "a one-page comparison
+# would help". A later "I'll send that" is about it, not about the quote named before.
+_ASKS_FOR_OTHER = re.compile(
+    r"\b(?:a|an|some)\b.*\b(?:would (?:help|be (?:useful|helpful|great|good))|is what (?:i|we) need)\b"
+    r"|\b(?:send|share|give) (?:me|us) (?:a|an|some)\b"
+)
+OTHER = "other material"
 # A clause that carries on the promise of the one before it: "..., and then a fee proposal".
 _CONTINUES = re.compile(r"^(?:and|and then|then|plus|also|as well as)\b")
 
@@ -98,6 +112,8 @@ def document_kind(clause: str, lex: Lexicon, requested: bool = False) -> str | N
             return kind
     if lex.commercial_verbs.search(clause):
         return "quote"
+    if _TAILORED_LIST.search(clause):
+        return "pricing"
     return None
 
 
@@ -170,8 +186,14 @@ class _Reader:
                 if self.lex.commitment_frames.search(clause) and self.lex.delivery_verbs.search(clause):
                     framed_before = sentence
             if kind is not None:
-                past = turn.side == "prospect" and self.lex.past_markers.search(clause)
+                past = (
+                    turn.side == "prospect"
+                    and self.lex.past_markers.search(clause)
+                    and not _REPORTED_PROMISE.search(clause)
+                )
                 self.last_document = (PAST if past else kind, turn.index)
+            elif turn.side == "prospect" and _ASKS_FOR_OTHER.search(clause) and not _DEICTIC.search(clause):
+                self.last_document = (OTHER, turn.index)
             elif self.lex.prospect_documents.search(clause):
                 self.last_document = (THEIRS, turn.index)
         if turn.side == "prospect":
@@ -186,7 +208,7 @@ class _Reader:
             return None
         if not _DEICTIC.search(clause) or self.lex.non_commercial.search(clause):
             return None
-        if self.last_document[0] in (THEIRS, PAST):
+        if self.last_document[0] in (THEIRS, PAST, OTHER):
             return None
         if self.lex.meeting_verbs.search(clause):
             return None
@@ -205,7 +227,7 @@ class _Reader:
             return False
         if meant is None and not re.search(r"\b(?:it|that|them|everything|anything)\b", clause):
             return False
-        if meant is None and self.lex.meeting_nouns.search(clause):
+        if meant is None and (self.lex.meeting_nouns.search(clause) or self.lex.clock_times.search(clause)):
             return False
         self.found.trail.append(f"withdrawn: {clause}")
         self.found.active.clear()
