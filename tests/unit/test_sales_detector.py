@@ -135,6 +135,13 @@ PROPOSAL_CASES = {
         [(BUYER, "And don't send me any new pricing before then."), (REP, "Understood.")],
         False,
     ),
+    "asked to send it over, it will be in their inbox": (
+        [
+            (BUYER, "Send the order form over and we'll sign this week."),
+            (REP, "Great, it'll be in your inbox within the hour."),
+        ],
+        True,
+    ),
     "waits on their choice": (
         [
             (
@@ -156,6 +163,13 @@ def test_proposal_cases(name: str) -> None:
 
 
 SCHEDULE_CASES = {
+    "another half hour, a slot to be found": (
+        [
+            (BUYER, "Let's grab another half hour once I've read it."),
+            (REP, "Sounds good, I'll find us a slot."),
+        ],
+        True,
+    ),
     "question accepted": (
         [(REP, "Should we circle back after your offsite?"), (BUYER, "Yes, let's do that.")],
         True,

@@ -26,7 +26,7 @@ _DEICTIC = re.compile(
     r"(?! (?:is|was|are|were|means)\b)"
     r"|\b(?:a|an|the) (?:revised|updated|new|corrected|fresh|amended|final) (?:one|version|copy|draft)\b"
     r"|\b(?:it|that|them|those|this) (?:will be|is|are|should be) "
-    r"(?:with you|coming|on (?:its|their) way|over)"
+    r"(?:with you|coming|on (?:its|their) way|over|in your inbox)"
     r"|\byou will (?:have|get|receive) (?:it|that|them|those|this|these|both|all three|all of them)\b"
     r"|\b(?:have|get) (?:it|that|them|those) (?:over|across|to you|with you)\b"
 )
