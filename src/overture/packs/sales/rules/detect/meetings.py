@@ -27,14 +27,15 @@ _SUGGEST = re.compile(
     r"fancy|up for|i think|it would be|would be (?:useful|good|great|helpful|worth|valuable|ideal|nice)|"
     r"different|separate|set up|setting up|organi[sz]e|arrange|schedule|plan|does it make sense|"
     r"would it make sense|make sense to|get (?:your|the|them|him|her) \w+ on|would (?:it|that) help|"
-    r"if we did|we could do|we can do)\b"
+    r"if we did|we could do|we can do|then we do|maybe we (?:can|could))\b"
 )
 _ANSWER_WITHIN = 4
 _DOCUMENTS = re.compile(r"\b(?:proposal|quote|quotation|pricing|estimate|sow|contract|order form|numbers)\b")
 # A suggestion too loose to be agreed to: "pop in sometime if you're ever up this way".
-_HEDGED = re.compile(r"\b(?:maybe|perhaps|possibly|we will see|let us see|sometime)\b")
+_HEDGED = re.compile(r"\b(?:maybe|perhaps|possibly|we will see|let us see|sometime|whenever)\b")
 _VAGUE = re.compile(
     r"\b(?:sometime|some time|at some point|some day|someday|one day|if you are ever|whenever)\b"
+    r"|\b(?:maybe|perhaps)(?= *(?:[.?!]|$))"  # "let's talk again next year, maybe."
 )
 _SEPARATE = re.compile(r"\b(?:separate(?:ly)?|different|another|second|also|as well)\b")
 _ANOTHER = re.compile(
@@ -88,9 +89,16 @@ def mentions_meeting(text: str, lex: Lexicon) -> bool:
     if lex.meeting_verbs.search(text):
         return True
     return any(
-        _SUGGEST.search(text[max(0, m.start() - 60) : m.start()]) or _SUGGEST_AFTER.search(text[m.end() :])
+        _SUGGEST.search(_same_sentence(text[max(0, m.start() - 60) : m.start()]))
+        or _SUGGEST_AFTER.search(text[m.end() :])
         for m in lex.meeting_nouns.finditer(text)
     )
+
+
+def _same_sentence(before: str) -> str:
+    """What comes before a word in its own sentence: "let's see first. You call me if…" does not
+    suggest a call."""
+    return re.split(r"[.?!] ", before)[-1]
 
 
 def is_fixed(text: str, lex: Lexicon) -> bool:
