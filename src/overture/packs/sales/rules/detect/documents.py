@@ -166,6 +166,9 @@ class _Reader:
     def read(self, turn: Turn) -> None:
         settled = False
         framed_before = -1
+        # "So you'll send the proposal — in English too?": the ask and the document may sit in
+        # different clauses of one question.
+        asked_in_turn = turn.side == "prospect" and bool(self.lex.request_frames.search(turn.text))
         for sentence, clause in turn.clauses():
             kind = document_kind(clause, self.lex, requested=self.request is not None)
             if kind is not None and turn.side == "prospect" and _THEIRS.search(clause):
@@ -176,7 +179,8 @@ class _Reader:
                 settled = True
                 continue
             if turn.side == "prospect":
-                if kind and self.lex.request_frames.search(clause) and not self.lex.negations.search(clause):
+                asked = self.lex.request_frames.search(clause) or (turn.is_question and asked_in_turn)
+                if kind and asked and not self.lex.negations.search(clause):
                     self.request = (kind, turn.index)
             else:
                 meant = meant or self._requested(clause)

@@ -50,6 +50,9 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
 _COMPILED = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _REPLACEMENTS)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _RAW_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\u201c])")
+# A short aside between two dashes ("I'll send — vou mandar — the proposal") belongs to the
+# clause around it: one dash breaks a clause, a pair does not.
+_ASIDE = re.compile(r"\s+—\s+([^—]{1,60}?)\s+—\s+")
 _CLAUSE_BREAK = re.compile(r";\s+|\s+—\s+|,?\s+\bbut\b\s+|,\s+(?=(?:and then|so|then|though|although)\b)")
 
 
@@ -93,7 +96,7 @@ class Turn:
         return [
             (i, part.strip(" ,."))
             for i, sentence in enumerate(self.sentences)
-            for part in _CLAUSE_BREAK.split(sentence)
+            for part in _CLAUSE_BREAK.split(_ASIDE.sub(r" \1 ", sentence))
             if part.strip(" ,.")
         ]
 
