@@ -27,7 +27,7 @@ _SUGGEST = re.compile(
     r"fancy|up for|i think|it would be|would be (?:useful|good|great|helpful|worth|valuable|ideal|nice)|"
     r"different|separate|set up|setting up|organi[sz]e|arrange|schedule|plan|does it make sense|"
     r"would it make sense|make sense to|get (?:your|the|them|him|her) \w+ on|would (?:it|that) help|"
-    r"if we did|we could do|we can do|then we do|maybe we (?:can|could))\b"
+    r"if we did|we could do|we can do|then we do|maybe we (?:can|could)|and perhaps (?:a|an))\b"
 )
 _ANSWER_WITHIN = 4
 _DOCUMENTS = re.compile(r"\b(?:proposal|quote|quotation|pricing|estimate|sow|contract|order form|numbers)\b")
