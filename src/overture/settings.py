@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     meetingbaas_api_base_url: str | None = None
     meetingbaas_webhook_url: str | None = None
     meetingbaas_bot_name: str = "Overture notetaker"
+    # Where a v2 webhook's transcript link may point (host patterns), and the otherwise refused
+    # networks (private, loopback...) any fetched link may reach anyway, e.g. an on-premises store.
+    meetingbaas_transcript_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "s3.amazonaws.com",
+            "*.s3.amazonaws.com",
+            "s3.*.amazonaws.com",
+            "*.s3.*.amazonaws.com",
+            "*.meetingbaas.com",
+        ]
+    )
+    fetch_allowed_networks: list[str] = Field(default_factory=list)
     gmail_push_audience: str | None = None
     gmail_push_service_account: str | None = None
     gmail_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"

@@ -44,6 +44,8 @@ _WHY = {
     "nothing was recorded.",
     404: "No account watches this mailbox (and the push was not authenticated); nothing was recorded.",
     413: "The request body is larger than the configured limit; it was not read.",
+    422: "The request names something Overture does not fetch (a transcript link that is not https, "
+    "not on the allowed storage hosts, or resolving to a private address); sending it again will not help.",
     503: "A resource needed to take the request could not be fetched; send it again.",
 }
 _ACKS = {
@@ -113,15 +115,16 @@ _UNROUTED = {
     "/webhooks/meetingbaas",
     summary="MeetingBaaS bot webhooks (API v1 and v2)",
     response_model=WebhookAck,
-    responses={200: _ACK, 202: _UNROUTED, **_problems(400, 401, 413, 503)},
+    responses={200: _ACK, 202: _UNROUTED, **_problems(400, 401, 413, 422, 503)},
     openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
 )
 async def meetingbaas_webhook(request: Request) -> Response:
     """Authenticated by `x-meeting-baas-api-key`, `x-mb-secret` or a Svix signature. A finished
     meeting's transcript is stored once and a `meeting_ended` event refers to it by id; failures
     and status changes are recorded, not run. A meeting nobody's account matches is kept
-    `unrouted` (202) for `overture integrations replay`. 503 if a v2 transcript could not be
-    fetched."""
+    `unrouted` (202) for `overture integrations replay`. A v2 transcript link is fetched only
+    over https from the allowed storage hosts and never from a private address (422 otherwise);
+    503 if it could not be fetched."""
     intake = _intake(request)
     taken = await _take(request, "meetingbaas", intake.meetingbaas, await request.body(), request.headers)
     return taken if isinstance(taken, Response) else _ack(taken, intake)
