@@ -53,8 +53,12 @@ class Admin:
             raise ValidationFailed("name: must not be empty")
         row = tenancy.OrgRow(id=org_id, name=name.strip(), profile=profile or {}, created_at=self.clock.now())
         with self.store.write() as conn:
-            if tenancy.get_org(conn, org_id):
-                raise Conflict(f"org {org_id!r} already exists")
+            existing = tenancy.get_org(conn, org_id, include_removed=True)
+            if existing is not None:
+                removed = existing.removed_at is not None
+                raise Conflict(
+                    f"org {org_id!r} " + ("was removed; choose another id" if removed else "already exists")
+                )
             tenancy.insert_org(conn, row)
         return row
 
@@ -103,8 +107,12 @@ class Admin:
         )
         with self.store.write() as conn:
             self._org(conn, org_id)
-            if tenancy.get_user(conn, user_id):
-                raise Conflict(f"user {user_id!r} already exists")
+            existing = tenancy.get_user(conn, user_id, include_removed=True)
+            if existing is not None:
+                removed = existing.removed_at is not None
+                raise Conflict(
+                    f"user {user_id!r} " + ("was removed; choose another id" if removed else "already exists")
+                )
             tenancy.insert_user(conn, row)
         return row
 
