@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import health, problem
+from overture.http import health, log_redaction, problem
 from overture.http.api import admin, receipts
 from overture.http.api import v1 as api_v1
 from overture.http.console import receipts as console_receipts
@@ -15,6 +15,7 @@ from overture.http.console import routes as console
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
+from overture.http.security_headers import SecurityHeaders
 from overture.http.webhooks import routes as webhooks
 from overture.storage import migrate
 
@@ -61,4 +62,6 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     for router in ROUTERS:
         api.include_router(router)
     api.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
+    api.add_middleware(SecurityHeaders)
+    log_redaction.install()
     return api
