@@ -16,6 +16,7 @@ from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
 from overture.http.security_headers import SecurityHeaders
+from overture.http.throttle import throttle_for
 from overture.http.webhooks import routes as webhooks
 from overture.storage import migrate
 
@@ -57,6 +58,8 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     api.state.overture = app
     api.state.tokens = app.tokens
     api.state.metrics = registry_for(app)
+    api.state.throttle = throttle_for(app)
+    api.state.metrics.register(api.state.throttle.collector())
     api.state.schema_head = migrate.head_revision()
     problem.install(api)
     for router in ROUTERS:

@@ -17,10 +17,12 @@ from overture.http.problem import MEDIA_TYPE, Problem, problems
 
 _REF_TEMPLATE = "#/components/schemas/{model}"
 _FASTAPI_422 = ("HTTPValidationError", "ValidationError")
+_RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
 
 
 def finish(document: dict[str, Any]) -> dict[str, Any]:
-    """Add the Problem and EventIn schemas; document every 422 as problem+json."""
+    """Add the Problem and EventIn schemas; document every 422 as problem+json, and a 429 (with
+    ``Retry-After``) wherever authentication can fail."""
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     for model in (Problem, EventIn):
         schema = model.model_json_schema(ref_template=_REF_TEMPLATE)
@@ -32,6 +34,9 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
             invalid = responses.get("422")
             if invalid is not None and MEDIA_TYPE not in invalid.get("content", {}):
                 responses["422"] = problems(422)[422]
+            if "401" in responses:  # failed authentication is throttled wherever it is checked
+                throttled = responses.setdefault("429", problems(429)[429])
+                throttled.setdefault("headers", {"Retry-After": _RETRY_AFTER})
     for name in _FASTAPI_422:
         schemas.pop(name, None)
     return document

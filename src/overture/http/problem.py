@@ -36,6 +36,7 @@ _SLUGS = {
     413: "content-too-large",
     415: "unsupported-media-type",
     422: "validation-failed",
+    429: "too-many-requests",
     500: "internal-error",
     503: "not-ready",
 }
@@ -48,6 +49,7 @@ _DESCRIPTIONS = {
     413: "The request body is larger than the configured limit; it was not read.",
     415: "The request body must be JSON (Content-Type: application/json).",
     422: "The request is well-formed but invalid; `detail` and `errors` say which field and why.",
+    429: "Too many failed authentications from this client lately; try again after `Retry-After` seconds.",
     503: "Not ready: the database is unreachable or its schema is not current.",
 }
 _BEARER = {"WWW-Authenticate": 'Bearer realm="overture"'}

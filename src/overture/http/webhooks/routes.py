@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 from overture.app import App
 from overture.core.webhooks import Outcome
 from overture.http.problem import problem_response, problems
+from overture.http.throttle import Throttle, client_address
 from overture.http.webhooks.intake import Intake
 from overture.http.webhooks.receipts import Taken, WebhookAck
 from overture.integrations import graph
@@ -46,6 +47,8 @@ _WHY = {
     413: "The request body is larger than the configured limit; it was not read.",
     422: "The request names something Overture does not fetch (a transcript link that is not https, "
     "not on the allowed storage hosts, or resolving to a private address); sending it again will not help.",
+    429: "Too many unauthenticated requests came from this client lately; nothing was read. "
+    "Send it again after `Retry-After` seconds.",
     503: "A resource needed to take the request could not be fetched; send it again.",
 }
 _ACKS = {
@@ -73,17 +76,39 @@ def _intake(request: Request) -> Intake:
     return intake
 
 
-def _refused(request: Request, provider: str, exc: WebhookRejected) -> Response:
+def _kind(provider: str) -> str:
+    """The throttle's name for a sender's failed authentications."""
+    return "webhook:" + provider.replace(" ", "-")
+
+
+def _locked_out(request: Request, provider: str) -> Response | None:
+    """A 429 when this client sent too many unauthenticated webhooks lately (None: go on)."""
+    throttle: Throttle = request.app.state.throttle
+    wait = throttle.retry_after(_kind(provider), client_address(request.client))
+    if wait is None:
+        return None
+    detail = f"too many unauthenticated {provider} webhooks from this client; try again in {wait} s"
+    return problem_response(429, detail, request.url.path, headers={"Retry-After": str(wait)})
+
+
+async def _refused(request: Request, provider: str, exc: WebhookRejected) -> Response:
+    """The problem to answer; a 401 counts against the client's address."""
     log.info("refused a %s webhook: %s", provider, exc.reason)
+    if exc.status == 401:
+        throttle: Throttle = request.app.state.throttle
+        await run_in_threadpool(throttle.failed, _kind(provider), client_address(request.client))
     return problem_response(exc.status, exc.detail, request.url.path)
 
 
 async def _take(request: Request, provider: str, fn: Callable[..., Any], *args: Any) -> Any:
     """Run ``fn`` in the thread pool; a ``WebhookRejected`` becomes the problem to answer."""
+    locked = _locked_out(request, provider)
+    if locked is not None:
+        return locked
     try:
         return await run_in_threadpool(fn, *args)
     except WebhookRejected as exc:
-        return _refused(request, provider, exc)
+        return await _refused(request, provider, exc)
 
 
 def _after(intake: Intake, taken: list[Taken]) -> BackgroundTask | None:
@@ -115,7 +140,7 @@ _UNROUTED = {
     "/webhooks/meetingbaas",
     summary="MeetingBaaS bot webhooks (API v1 and v2)",
     response_model=WebhookAck,
-    responses={200: _ACK, 202: _UNROUTED, **_problems(400, 401, 413, 422, 503)},
+    responses={200: _ACK, 202: _UNROUTED, **_problems(400, 401, 429, 413, 422, 503)},
     openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
 )
 async def meetingbaas_webhook(request: Request) -> Response:
@@ -148,7 +173,7 @@ _GOOGLE_HEADERS = [
     "/webhooks/google-calendar",
     summary="Google Calendar push notifications",
     response_model=WebhookAck,
-    responses={200: _ACK, **_problems(400, 401, 413)},
+    responses={200: _ACK, **_problems(400, 401, 429, 413)},
     openapi_extra={"parameters": _GOOGLE_HEADERS},
 )
 async def google_calendar_webhook(request: Request) -> Response:
@@ -164,7 +189,7 @@ async def google_calendar_webhook(request: Request) -> Response:
     "/webhooks/gmail",
     summary="Gmail changes through a Pub/Sub push subscription",
     response_model=WebhookAck,
-    responses={200: _ACK, **_problems(400, 401, 404, 413, 503)},
+    responses={200: _ACK, **_problems(400, 401, 429, 404, 413, 503)},
     openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
 )
 async def gmail_webhook(request: Request) -> Response:
@@ -186,7 +211,7 @@ async def gmail_webhook(request: Request) -> Response:
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         202: {"description": "Recorded; each change is fetched after this answer.", **_ACKS},
-        **_problems(400, 401, 413),
+        **_problems(400, 401, 429, 413),
     },
     openapi_extra={
         "parameters": [
@@ -201,7 +226,7 @@ async def graph_webhook(request: Request) -> Response:
     try:
         token = graph.validation_token(request.query_params)
     except WebhookRejected as exc:
-        return _refused(request, "microsoft graph", exc)
+        return await _refused(request, "microsoft graph", exc)
     if token is not None:
         return PlainTextResponse(token, media_type="text/plain")
     intake = _intake(request)
@@ -220,7 +245,7 @@ async def graph_webhook(request: Request) -> Response:
             "description": "Acknowledged; a message for the person who clicked, or a modal answer.",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        **_problems(400, 401, 413),
+        **_problems(400, 401, 429, 413),
     },
     openapi_extra={
         "requestBody": {
@@ -240,6 +265,9 @@ async def graph_webhook(request: Request) -> Response:
 async def slack_interactions(request: Request) -> Response:
     """Signed with the app's signing secret (v0, five-minute window); forged, stale and unsigned
     requests get 401. The decision is made through the approvals path after the answer."""
+    locked = _locked_out(request, "slack")
+    if locked is not None:
+        return locked
     intake = _intake(request)
     body = await request.body()
     secrets = intake.secrets()
@@ -249,7 +277,7 @@ async def slack_interactions(request: Request) -> Response:
         SlackVerifier(secrets.slack_signing_secret).verify(body, request.headers, intake.app.clock.now())
         interaction = parse_interaction(body)
     except WebhookRejected as exc:
-        return _refused(request, "slack", exc)
+        return await _refused(request, "slack", exc)
     answer = await run_in_threadpool(intake.slack.take, interaction)
     task = None
     if answer.receipt_id is not None:
