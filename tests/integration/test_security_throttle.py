@@ -85,8 +85,9 @@ def lockouts(app: App) -> list[dict[str, Any]]:
 
 
 def test_bad_bearer_tokens_from_one_address_are_throttled(app: App) -> None:
-    """30 bad tokens (each its own prefix) from one address: 20 are 401, then 429 with Retry-After, even for a good
-    token from there; another address is unaffected; one lockout is audited and counted."""
+    """30 bad tokens (each its own prefix) from one address: 20 are 401, then 429 with
+    Retry-After, even for a good token from there; another address is unaffected; one lockout
+    is audited and counted."""
     good = issue(app, "acme", "ana")
     with callers(app) as call:
         tries = [
