@@ -95,3 +95,14 @@ def record(
         cur.execute("WITH " + ", ".join(parts) + " " + tail, params)
     finally:
         cur.close()
+
+
+_MADE_JOBS = ("accepted", "deferred")
+
+
+def recent_jobs(conn: sa.Connection, org_id: str, since: datetime) -> int:
+    """How many of an org's events received since ``since`` made a job (the ingest rate's count)."""
+    q = sa.select(sa.func.count()).where(
+        events.c.org_id == org_id, events.c.received_at >= since, events.c.outcome.in_(_MADE_JOBS)
+    )
+    return int(conn.execute(q).scalar() or 0)
