@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from overture.app import App
 from overture.clock import FakeClock
+from overture.core.webhooks import pending_action_ref
 from overture.integrations import safe_json
 from tests.integration.test_http_api import Client, in_process, is_problem, issue
 from tests.integration.test_webhooks_accounts import connect, hooks_app, snapshot
@@ -200,3 +201,10 @@ def test_a_valid_body_still_goes_through(hooks: App, api: Client) -> None:
         headers={"x-meeting-baas-api-key": API_KEY, "content-type": "application/json"},
     )
     assert response.status_code == 200, response.text
+
+
+def test_a_deeply_nested_button_value_names_no_action() -> None:
+    """A button value or modal metadata is JSON inside the (already measured) Slack payload; one
+    nested 50,000 deep names no pending action instead of raising RecursionError."""
+    assert pending_action_ref("{" + '"a":{' * 50_000 + "}" * 50_001) is None
+    assert pending_action_ref('{"pending_action_id": "pa_1"}') == "pa_1"
