@@ -178,7 +178,7 @@ def parse_notifications(body: bytes, client_state: str | Mapping[str, str]) -> N
         if (
             not expected
             or not isinstance(given, str)
-            or not hmac.compare_digest(given.encode(), expected.encode())
+            or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
         ):
             discarded += 1
             continue

@@ -12,14 +12,17 @@ import sqlalchemy as sa
 
 from overture.clock import Clock
 from overture.core.budget import PERIODS, usd_to_micros
-from overture.core.hours import ActiveHours, format_workdays
+from overture.core.hours import ActiveHours, format_workdays, parse_workdays
 from overture.errors import Conflict, NotFound, ValidationFailed
 from overture.ids import new_id
 from overture.storage.queries import tenancy
 from overture.storage.store import Store
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Python's whitespace, spelled out so that the OpenAPI document can state the same pattern.
+WHITESPACE = "\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+EMAIL_PATTERN = f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[^@{WHITESPACE}]+$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -34,6 +37,10 @@ def _slug(value: str, field: str) -> str:
 def _normal_hours(active_hours: str | None, workdays: str) -> tuple[str | None, str]:
     """Validated active hours and workdays in their canonical spelling."""
     if not active_hours:
+        try:
+            parse_workdays(workdays)  # kept for when hours are set: refused now if unreadable
+        except ValueError as exc:
+            raise ValidationFailed(f"workdays: {exc}") from None
         return None, workdays
     try:
         hours = ActiveHours.parse(active_hours, workdays)
@@ -87,7 +94,7 @@ class Admin:
         active_hours, workdays = _normal_hours(active_hours, workdays)
         if max_notifications_per_hour < 0:
             raise ValidationFailed("max_notifications_per_hour: must be 0 or more")
-        if email is not None and not _EMAIL.match(email):
+        if email is not None and not _EMAIL.fullmatch(email):
             raise ValidationFailed("email: not a valid email address")
         if role not in ("member", "admin"):
             raise ValidationFailed(f"role: {role!r} is not member or admin")

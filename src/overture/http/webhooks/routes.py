@@ -26,6 +26,7 @@ from overture.http.problem import problem_response, problems
 from overture.http.throttle import Throttle, client_address
 from overture.http.webhooks.intake import Intake
 from overture.http.webhooks.receipts import Taken, WebhookAck
+from overture.integrations import google_calendar as calendar_api
 from overture.integrations import graph
 from overture.integrations.apis import WebhookRejected, unauthenticated
 from overture.integrations.slack_signing import SlackVerifier, parse_interaction
@@ -35,6 +36,21 @@ log = logging.getLogger("overture.webhooks")
 router = APIRouter(tags=["webhooks"])
 
 _JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+# A Graph notification collection as the receiver reads it: every item names its subscription.
+_GRAPH_BODY = {
+    "type": "object",
+    "required": ["value"],
+    "properties": {
+        "value": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["subscriptionId"],
+                "properties": {"subscriptionId": {"type": "string"}, "clientState": {"type": "string"}},
+            },
+        }
+    },
+}
 _ACK = {
     "description": "Taken: what became of the receipt (or of the first one, for a retry).",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookAck"}}},
@@ -155,16 +171,18 @@ async def meetingbaas_webhook(request: Request) -> Response:
     return taken if isinstance(taken, Response) else _ack(taken, intake)
 
 
+# What the receiver reads from each header (a header's surrounding blanks are not its value).
+_PRESENT = {"type": "string", "pattern": "\\S"}
 _GOOGLE_HEADERS = [
-    {"name": f"X-Goog-{name}", "in": "header", "required": required, "schema": {"type": "string"}}
-    for name, required in (
-        ("Channel-ID", True),
-        ("Channel-Token", True),
-        ("Resource-ID", True),
-        ("Resource-State", True),
-        ("Message-Number", True),
-        ("Resource-URI", False),
-        ("Channel-Expiration", False),
+    {"name": f"X-Goog-{name}", "in": "header", "required": required, "schema": schema}
+    for name, required, schema in (
+        ("Channel-ID", True, _PRESENT),
+        ("Channel-Token", True, {"type": "string"}),
+        ("Resource-ID", True, _PRESENT),
+        ("Resource-State", True, {"type": "string", "enum": sorted(calendar_api.RESOURCE_STATES)}),
+        ("Message-Number", True, {"type": "string", "pattern": "^\\s*[0-9]+\\s*$"}),
+        ("Resource-URI", False, {"type": "string"}),
+        ("Channel-Expiration", False, {"type": "string"}),
     )
 ]
 
@@ -215,9 +233,14 @@ async def gmail_webhook(request: Request) -> Response:
     },
     openapi_extra={
         "parameters": [
-            {"name": "validationToken", "in": "query", "required": False, "schema": {"type": "string"}}
+            {
+                "name": "validationToken",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": graph.MAX_VALIDATION_TOKEN},
+            }
         ],
-        "requestBody": {"required": False, **_JSON_BODY},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _GRAPH_BODY}}},
     },
 )
 async def graph_webhook(request: Request) -> Response:
