@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from overture.app import App
 from overture.clock import FakeClock
 from overture.core.webhooks import pending_action_ref
+from overture.integrations import graph as graph_api
 from overture.integrations import safe_json
+from overture.integrations.apis import WebhookRejected
 from tests.integration.test_http_api import Client, in_process, is_problem, issue
 from tests.integration.test_webhooks_accounts import connect, hooks_app, snapshot
 from tests.integration.test_webhooks_meetingbaas import API_KEY, v1
@@ -208,3 +210,12 @@ def test_a_deeply_nested_button_value_names_no_action() -> None:
     nested 50,000 deep names no pending action instead of raising RecursionError."""
     assert pending_action_ref("{" + '"a":{' * 50_000 + "}" * 50_001) is None
     assert pending_action_ref('{"pending_action_id": "pa_1"}') == "pa_1"
+
+
+def test_a_lone_surrogate_client_state_is_refused_not_a_crash() -> None:
+    """Graph's clientState is compared as bytes; one that is a lone surrogate (valid JSON, not
+    encodable as UTF-8) is a mismatch, 401, where it raised UnicodeEncodeError (a 500)."""
+    body = b'{"value": [{"subscriptionId": "s1", "clientState": "\\ud800"}]}'
+    with pytest.raises(WebhookRejected) as caught:
+        graph_api.parse_notifications(body, {"s1": "the-secret"})
+    assert caught.value.status == 401

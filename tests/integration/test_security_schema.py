@@ -43,6 +43,7 @@ class Served:
     member: str
     admin: str
     app: App
+    folder: Path
 
 
 def _free_port() -> int:
@@ -52,7 +53,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(db_url: str, clock: FakeClock, effect_dir: Path) -> Iterator[Served]:
+def served(db_url: str, clock: FakeClock, effect_dir: Path, tmp_path: Path) -> Iterator[Served]:
     """The service on a real port: org acme with member ana, a member's and an admin's token,
     failed-authentication limits high enough for a fuzzer, and Gmail pushes authenticated
     (against a certificate fake on loopback that knows no key)."""
@@ -79,7 +80,7 @@ def served(db_url: str, clock: FakeClock, effect_dir: Path) -> Iterator[Served]:
             started = threading.Event()
             while not server.started and thread.is_alive():
                 started.wait(0.05)
-            yield Served(f"http://127.0.0.1:{port}", member, admin, app)
+            yield Served(f"http://127.0.0.1:{port}", member, admin, app, tmp_path)
         finally:
             server.should_exit = True
             thread.join(30)
@@ -110,8 +111,9 @@ def schemathesis(served: Served, examples: int, token: str, *options: str) -> Ru
         "--no-color",
         *options,
     ]
-    done = subprocess.run(
+    done = subprocess.run(  # in the test's folder: the tool keeps a cache where it runs
         command,
+        cwd=served.folder,
         capture_output=True,
         text=True,
         timeout=1200,
