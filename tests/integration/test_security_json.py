@@ -188,6 +188,7 @@ def test_fuzzed_webhook_bodies_never_produce_a_5xx(hooks: App, api: Client) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_a_long_fuzz_run_never_produces_a_5xx(hooks: App, api: Client) -> None:
     """The same, 3,000 examples (`pytest -m slow`)."""
     tally = _fuzz(hooks, api, 3_000)

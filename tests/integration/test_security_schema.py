@@ -152,6 +152,7 @@ def test_a_bounded_schemathesis_run_with_all_checks_finds_nothing(served: Served
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_a_long_schemathesis_run_with_all_checks_finds_nothing(served: Served) -> None:
     """More than 2,000 cases (`pytest -m slow`)."""
