@@ -7,6 +7,7 @@ from typing import Any
 
 from overture.clock import Clock, SystemClock
 from overture.core.events import parse_event
+from overture.core.ingest_rate import IngestRate
 from overture.core.records import Event, IngestResult
 from overture.engine.admin.tenancy import Admin
 from overture.engine.admin.tokens import Tokens
@@ -44,7 +45,13 @@ class App:
         self.clock: Clock = clock or SystemClock()
         self.store = Store(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
         self.registry = registry if registry is not None else load_packs(self.settings.packs, self.settings)
-        self.ingestor = Ingestor(self.store, self.registry, self.settings.max_chain_depth)
+        rate = self.settings.org_ingest_rate
+        self.ingestor = Ingestor(
+            self.store,
+            self.registry,
+            self.settings.max_chain_depth,
+            ingest_rate=IngestRate.parse(rate) if rate else None,
+        )
         self.approvals = Approvals(self.store, self.clock)
         self.admin = Admin(self.store, self.clock)
         self.contexts = ContextLoader(self.store, self.registry, self.clock, self.settings.tier1_cache_ttl_s)

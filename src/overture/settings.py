@@ -13,6 +13,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+#: A rate as operators write it: ``20/minute`` (second, minute, hour or day).
+_RATE = r"^[1-9][0-9]*/(second|minute|hour|day)$"
+
 
 class Settings(BaseSettings):
     """Everything an operator can set. Environment beats the file; the file beats defaults."""
@@ -52,6 +55,24 @@ class Settings(BaseSettings):
     meetingbaas_api_base_url: str | None = None
     meetingbaas_webhook_url: str | None = None
     meetingbaas_bot_name: str = "Overture notetaker"
+    # Where a v2 webhook's transcript link may point (host patterns), and the otherwise refused
+    # networks (private, loopback...) any fetched link may reach anyway, e.g. an on-premises store.
+    meetingbaas_transcript_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "s3.amazonaws.com",
+            "*.s3.amazonaws.com",
+            "s3.*.amazonaws.com",
+            "*.s3.*.amazonaws.com",
+            "*.meetingbaas.com",
+        ]
+    )
+    fetch_allowed_networks: list[str] = Field(default_factory=list)
+    # Failed authentications (bearer tokens, console sign-ins, webhook signatures) a client may
+    # make before it is answered 429: per address, and per presented token's first characters.
+    auth_failures_per_address: str = Field(default="20/minute", pattern=_RATE)
+    auth_failures_per_token: str = Field(default="10/minute", pattern=_RATE)
+    # Events one org may have accepted in a window (off when unset); more are deferred, not dropped.
+    org_ingest_rate: str | None = Field(default=None, pattern=_RATE)
     gmail_push_audience: str | None = None
     gmail_push_service_account: str | None = None
     gmail_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"

@@ -66,7 +66,8 @@ def test_v1_operations_declare_bearer_security_and_their_refusals(app: App) -> N
         else:
             assert "security" not in op, (method, path)
     events = document["paths"]["/v1/events"]["post"]
-    assert set(events["responses"]) == {"202", "400", "401", "403", "413", "415", "422", "503"}
+    assert set(events["responses"]) == {"202", "400", "401", "403", "413", "415", "422", "429", "503"}
+    assert "Retry-After" in events["responses"]["429"]["headers"]
     assert events["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/EventIn"
     }

@@ -19,6 +19,7 @@ from overture.app import App
 from overture.clock import FakeClock
 from overture.storage.tables.crm import meetings, transcripts
 from overture.storage.tables.orchestrator import events
+from tests.fake_storage import receiver, tls_storage, trusting_fetcher
 from tests.integration.test_http_api import Client, in_process, is_problem
 from tests.integration.test_webhooks_accounts import (
     connect,
@@ -28,7 +29,7 @@ from tests.integration.test_webhooks_accounts import (
     rows,
     snapshot,
 )
-from tests.unit.test_integrations_apis import FakeApi, Reply
+from tests.unit.test_integrations_apis import Reply
 from tests.unit.test_integrations_meetingbaas import ARTIFACT, SECRET_WORDS, V1_COMPLETE, V2_COMPLETED
 
 API_KEY = "mb-api-key-123"
@@ -125,9 +126,9 @@ def test_a_redelivery_is_a_duplicate_with_one_job(hooks: App, api: Client) -> No
 def test_v2_callback_fetches_the_artifact_without_our_credentials(hooks: App, api: Client) -> None:
     """`bot.completed` with the callback secret: the account is the secret's, the transcript is
     downloaded from its pre-signed link with no credential, and v1 for the same bot is a duplicate."""
-    with FakeApi(lambda _r: Reply(body=ARTIFACT)) as storage:
+    with tls_storage(lambda _r: Reply(body=ARTIFACT)) as storage, receiver(hooks, trusting_fetcher()) as mb:
         doc = v2(f"{storage.url}/bucket/transcription.json?X-Amz-Signature=x")
-        response = api.post(URL, content=raw(doc), headers={"x-mb-secret": CALLBACK_SECRET})
+        response = mb.post(URL, content=raw(doc), headers={"x-mb-secret": CALLBACK_SECRET})
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "processed"
         [seen] = storage.seen
@@ -143,12 +144,12 @@ def test_v2_callback_fetches_the_artifact_without_our_credentials(hooks: App, ap
 def test_an_unreachable_artifact_is_a_503_to_retry_and_changes_nothing(hooks: App, api: Client) -> None:
     """MeetingBaaS retries 5xx: nothing is recorded, and the retry that can fetch it succeeds."""
     replies = [Reply(status=500, body={"error": "busy"}), Reply(body=ARTIFACT)]
-    with FakeApi(lambda _r: replies.pop(0)) as storage:
+    with tls_storage(lambda _r: replies.pop(0)) as storage, receiver(hooks, trusting_fetcher()) as mb:
         doc = raw(v2(f"{storage.url}/t.json", overture_account="ana-recorder"))
         before = snapshot(hooks)
-        is_problem(api.post(URL, content=doc, headers=KEYED), 503)
+        is_problem(mb.post(URL, content=doc, headers=KEYED), 503)
         assert snapshot(hooks) == before and rows(hooks, transcripts) == 0
-        assert api.post(URL, content=doc, headers=KEYED).json()["status"] == "processed"
+        assert mb.post(URL, content=doc, headers=KEYED).json()["status"] == "processed"
     assert len(jobs_of(hooks, "meeting_ended")) == 1
 
 

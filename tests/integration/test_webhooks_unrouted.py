@@ -25,6 +25,7 @@ from overture.ids import new_id
 from overture.storage.queries import integrations as store
 from overture.storage.tables.crm import meetings, transcripts
 from overture.storage.tables.orchestrator import audit_log, events
+from tests.fake_storage import receiver, tls_storage, trusting_fetcher
 from tests.integration.test_console import Session, visible
 from tests.integration.test_http_api import Client, in_process, is_problem, issue
 from tests.integration.test_webhooks_accounts import (
@@ -46,7 +47,7 @@ from tests.integration.test_webhooks_meetingbaas import (
     v1,
     v2,
 )
-from tests.unit.test_integrations_apis import FakeApi, Reply
+from tests.unit.test_integrations_apis import Reply
 from tests.unit.test_integrations_meetingbaas import ARTIFACT, SECRET_WORDS
 
 LATE = "eve-recorder"
@@ -180,9 +181,9 @@ def test_a_refused_receipt_never_blocks_a_later_delivery(hooks: App) -> None:
 def test_a_v2_meeting_is_kept_with_its_fetched_transcript(hooks: App, api: Client) -> None:
     """The v2 link expires in four hours: the artifact is fetched at once and kept, so the
     replay needs nothing from MeetingBaaS's storage."""
-    with FakeApi(lambda _r: Reply(body=ARTIFACT)) as storage:
+    with tls_storage(lambda _r: Reply(body=ARTIFACT)) as storage, receiver(hooks, trusting_fetcher()) as mb:
         body = raw(v2(f"{storage.url}/t.json", overture_account=LATE))
-        response = api.post(URL, content=body, headers=svix_headers(hooks, body))
+        response = mb.post(URL, content=body, headers=svix_headers(hooks, body))
     assert response.status_code == 202, response.text
     connect(hooks, "meetingbaas", LATE, user="eve")
     done = Replays(hooks).replay(unrouted(hooks), "ops")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from overture.core.events import parse_event
-from overture.integrations.apis import ApiError, WebhookRejected, make_client
+from overture.integrations.apis import ApiError, WebhookRejected
 from overture.integrations.meetingbaas import (
     Credential,
     MeetingBaasSecrets,
@@ -26,7 +26,8 @@ from overture.integrations.meetingbaas import (
     verify_svix,
     verify_webhook,
 )
-from tests.unit.test_integrations_apis import FakeApi, Reply, Seen
+from tests.fake_storage import tls_storage, trusting_fetcher
+from tests.unit.test_integrations_apis import Reply, Seen
 
 NOW = datetime(2025, 11, 21, 10, 0, tzinfo=UTC)
 SECRET_WORDS = "Hello everyone"
@@ -465,8 +466,10 @@ def test_v2_transcript_artifact_is_fetched_without_our_credentials() -> None:
     def storage(request: Seen) -> Reply:
         return Reply(body=ARTIFACT) if request.path == "/bucket/transcription.json" else Reply(404)
 
-    with FakeApi(storage) as api, make_client(api.url) as http:
-        transcript = fetch_transcript(http, f"{api.url}/bucket/transcription.json?X-Amz-Signature=x")
+    with tls_storage(storage) as api:
+        transcript = fetch_transcript(
+            trusting_fetcher(), f"{api.url}/bucket/transcription.json?X-Amz-Signature=x"
+        )
         seen = api.seen[0]
     assert "authorization" not in seen.headers and "x-meeting-baas-api-key" not in seen.headers
     assert seen.query == {"X-Amz-Signature": ["x"]}
@@ -480,11 +483,10 @@ def test_v2_transcript_artifact_is_fetched_without_our_credentials() -> None:
 def test_an_expired_artifact_link_is_an_api_error() -> None:
     """S3 answers 403 once the 4 hours are over; the caller asks MeetingBaaS to resend."""
     with (
-        FakeApi(lambda _r: Reply(403, b"<Error>AccessDenied</Error>")) as api,
-        make_client(api.url) as http,
+        tls_storage(lambda _r: Reply(403, b"<Error>AccessDenied</Error>")) as api,
         pytest.raises(ApiError) as caught,
     ):
-        fetch_transcript(http, f"{api.url}/bucket/transcription.json")
+        fetch_transcript(trusting_fetcher(), f"{api.url}/bucket/transcription.json")
     assert caught.value.status == 403
 
 

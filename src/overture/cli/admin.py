@@ -1,10 +1,15 @@
-"""Tenancy admin commands: migrate, orgs, users, features, budgets."""
+"""Tenancy admin commands: migrate, orgs, users (adding and removing them), features, budgets."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
+
+if TYPE_CHECKING:
+    from overture.engine.humans.removals import Removal
 
 
 @click.command()
@@ -46,6 +51,30 @@ def orgs_list(as_json: bool) -> None:
         emit_json([{"id": r.id, "name": r.name} for r in rows])
     for r in [] if as_json else rows:
         click.echo(f"{r.id}\t{r.name}")
+
+
+@orgs.command("remove")
+@click.argument("org_id")
+@json_option
+@handle_errors
+def orgs_remove(org_id: str, as_json: bool) -> None:
+    """Remove an organisation and its users (kept for history): every token and console session
+    of theirs is revoked at once, pending actions expire and queued jobs are cancelled."""
+    from overture.engine.humans.removals import Removals
+
+    app = state().app()
+    _removed(Removals(app.store, app.clock).remove_org(org_id), as_json)
+
+
+def _removed(removal: Removal, as_json: bool) -> None:
+    if as_json:
+        emit_json(removal.as_dict())
+        return
+    who = f"user {removal.user_id}" if removal.user_id else f"org {removal.org_id}"
+    click.echo(
+        f"{who} removed: {removal.tokens_revoked} token(s) revoked, {removal.actions_expired} pending "
+        f"action(s) expired, {removal.jobs_cancelled} queued job(s) cancelled"
+    )
 
 
 @click.group()
@@ -111,6 +140,20 @@ def users_add(
         click.echo(
             f"user {row.id} added to {row.org_id} ({row.timezone}, active {row.active_hours or 'always'})"
         )
+
+
+@users.command("remove")
+@click.argument("user_id")
+@click.option("--org", "org_id", required=True)
+@json_option
+@handle_errors
+def users_remove(user_id: str, org_id: str, as_json: bool) -> None:
+    """Remove a user (kept for history): every token and console session of theirs is revoked at
+    once, their pending actions expire and their queued jobs are cancelled."""
+    from overture.engine.humans.removals import Removals
+
+    app = state().app()
+    _removed(Removals(app.store, app.clock).remove_user(org_id, user_id), as_json)
 
 
 @click.group()

@@ -35,6 +35,7 @@ class Reason(StrEnum):
     OUTSIDE_ACTIVE_HOURS = "outside_active_hours"
     BUDGET_EXCEEDED = "budget_exceeded"
     DUPLICATE = "duplicate"
+    ORG_RATE_LIMITED = "org_rate_limited"  # decided after the gates, by core/ingest_rate.py
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ALL_DAYS = frozenset(range(7))
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")  # ASCII digits only
 _LOOKAHEAD_DAYS = 8  # every weekday recurs within a week; one more covers a DST-emptied window
 _WORKDAYS_HINT = "use e.g. mon-fri or mon,wed,fri"
 

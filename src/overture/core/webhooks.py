@@ -146,7 +146,7 @@ def pending_action_ref(raw: str | None) -> str | None:
     if text.startswith("{"):
         try:
             data = json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested too deeply to be ours
             return None
         if not isinstance(data, dict):
             return None

@@ -2,6 +2,7 @@
 
 ``Authorization: Bearer ov_...`` is hashed and looked up; the token's scope becomes the
 request's :class:`~overture.engine.admin.tokens.Principal`. Every /v1 route depends on it.
+A client that presented too many bad tokens is answered 429 first (see ``overture.http.throttle``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from overture.app import App
 from overture.engine.admin.tokens import InvalidToken, Principal, Tokens
+from overture.http.throttle import Throttle, client_address
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -42,8 +44,16 @@ def authenticated(
     scheme, _, secret = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise InvalidToken(f"unsupported authorization scheme {scheme[:32]!r}: use Bearer")
+    secret = secret.strip()
+    throttle: Throttle = request.app.state.throttle
+    address = client_address(request.client)
+    throttle.check("bearer", address, secret, what="token checks")
     tokens: Tokens = request.app.state.tokens
-    return tokens.authenticate(secret.strip())
+    try:
+        return tokens.authenticate(secret)
+    except InvalidToken:
+        throttle.failed("bearer", address, secret)
+        raise
 
 
 AppDep = Annotated[App, Depends(overture_app)]

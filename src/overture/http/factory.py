@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import health, problem
+from overture.http import health, log_redaction, problem
 from overture.http.api import admin, receipts
 from overture.http.api import v1 as api_v1
 from overture.http.console import receipts as console_receipts
@@ -15,6 +15,8 @@ from overture.http.console import routes as console
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
+from overture.http.security_headers import SecurityHeaders
+from overture.http.throttle import throttle_for
 from overture.http.webhooks import routes as webhooks
 from overture.storage import migrate
 
@@ -56,9 +58,13 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     api.state.overture = app
     api.state.tokens = app.tokens
     api.state.metrics = registry_for(app)
+    api.state.throttle = throttle_for(app)
+    api.state.metrics.register(api.state.throttle.collector())
     api.state.schema_head = migrate.head_revision()
     problem.install(api)
     for router in ROUTERS:
         api.include_router(router)
     api.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
+    api.add_middleware(SecurityHeaders)
+    log_redaction.install()
     return api

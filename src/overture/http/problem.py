@@ -8,6 +8,7 @@ asked for, and validation problems list each error under ``errors``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -36,6 +37,7 @@ _SLUGS = {
     413: "content-too-large",
     415: "unsupported-media-type",
     422: "validation-failed",
+    429: "too-many-requests",
     500: "internal-error",
     503: "not-ready",
 }
@@ -48,6 +50,7 @@ _DESCRIPTIONS = {
     413: "The request body is larger than the configured limit; it was not read.",
     415: "The request body must be JSON (Content-Type: application/json).",
     422: "The request is well-formed but invalid; `detail` and `errors` say which field and why.",
+    429: "Too many failed authentications from this client lately; try again after `Retry-After` seconds.",
     503: "Not ready: the database is unreachable or its schema is not current.",
 }
 _BEARER = {"WWW-Authenticate": 'Bearer realm="overture"'}
@@ -181,10 +184,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc.detail)
     if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
         detail = f"no resource at {request.url.path}"
-    elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow") or "none"
+    headers = exc.headers
+    if exc.status_code == 405:
+        allowed = _documented_methods(request) or (exc.headers or {}).get("Allow") or "none"
+        headers = {**(exc.headers or {}), "Allow": allowed}
         detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
-    return problem_response(exc.status_code, detail, request.url.path, headers=exc.headers)
+    return problem_response(exc.status_code, detail, request.url.path, headers=headers)
+
+
+def _documented_methods(request: Request) -> str:
+    """Every method the OpenAPI document gives this path (Starlette's 405 names only the first
+    matching route's: ``/v1/orgs`` said ``GET`` and forgot ``POST``); empty if undocumented."""
+    state = request.app.state
+    table: list[tuple[re.Pattern[str], str]] | None = getattr(state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for path, item in request.app.openapi().get("paths", {}).items():
+            parts = re.split(r"(\{[^}/]+\})", path)
+            regex = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+            table.append((re.compile(f"^{regex}$"), ", ".join(sorted(m.upper() for m in item))))
+        state.allowed_methods = table
+    path = request.url.path
+    return next((methods for pattern, methods in table if pattern.match(path)), "")
 
 
 async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:

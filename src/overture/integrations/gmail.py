@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,6 +27,7 @@ from google.oauth2 import id_token
 from pydantic import BaseModel, ConfigDict, Field
 
 from overture.errors import OvertureError
+from overture.integrations import safe_json
 from overture.integrations.apis import (
     ApiError,
     EventDraft,
@@ -73,7 +73,9 @@ def _decode_data(data: Any) -> dict[str, Any]:
         raise malformed("missing_data", "message.data is missing")
     try:
         raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-        decoded = json.loads(raw)
+        decoded = safe_json.loads(raw, what="message.data")
+    except safe_json.JsonRefused as exc:
+        raise malformed("malformed_data", str(exc)) from None
     except (binascii.Error, ValueError):
         raise malformed("malformed_data", "message.data is not base64-encoded JSON") from None
     if not isinstance(decoded, dict):
@@ -84,9 +86,9 @@ def _decode_data(data: Any) -> dict[str, Any]:
 def parse_push(body: bytes) -> GmailPush:
     """Read a Pub/Sub push envelope and its Gmail data, or raise ``WebhookRejected`` (400)."""
     try:
-        envelope = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise malformed("malformed_body", "the body is not JSON") from None
+        envelope = safe_json.loads(body)
+    except ValueError as exc:
+        raise malformed("malformed_body", safe_json.refusal(exc)) from None
     message = envelope.get("message") if isinstance(envelope, dict) else None
     if not isinstance(message, dict):
         raise malformed("missing_message", "the body has no 'message' object")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from overture.integrations import safe_json
 from overture.integrations.apis import (
     ApiError,
     idempotency_key,
@@ -161,9 +161,9 @@ def parse_notifications(body: bytes, client_state: str | Mapping[str, str]) -> N
     secret for every subscription, or one per subscription id). Raises ``WebhookRejected``:
     400 if unreadable, 401 if it has items and none of them matches."""
     try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise malformed("malformed_body", "the body is not JSON") from None
+        doc = safe_json.loads(body)
+    except ValueError as exc:
+        raise malformed("malformed_body", safe_json.refusal(exc)) from None
     items = doc.get("value") if isinstance(doc, dict) else None
     if not isinstance(items, list):
         raise malformed("missing_value", "the body has no 'value' list")
@@ -178,7 +178,7 @@ def parse_notifications(body: bytes, client_state: str | Mapping[str, str]) -> N
         if (
             not expected
             or not isinstance(given, str)
-            or not hmac.compare_digest(given.encode(), expected.encode())
+            or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
         ):
             discarded += 1
             continue

@@ -15,19 +15,20 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from overture.integrations.apis import EventDraft, header, malformed, obj, request_json, text, unauthenticated
+from overture.integrations import safe_json
+from overture.integrations.apis import EventDraft, header, malformed, obj, text, unauthenticated
+from overture.integrations.safe_fetch import FetchPolicy, SafeFetch
 
 SOURCE = "webhook:meetingbaas"
+ARTIFACTS = "meetingbaas artifacts"
 REPLAY_WINDOW_S = 300
 _COMPLETED = {"complete", "bot.completed"}
 _FAILED = {"failed", "bot.failed"}
@@ -192,10 +193,15 @@ def transcript_from_artifact(data: Any) -> Transcript:
     return transcript_from_segments(result["utterances"])
 
 
-def fetch_transcript(http: httpx.Client, url: str) -> Transcript:
-    """Download a v2 transcription artifact. ``url`` is pre-signed (valid 4 hours): use a client
-    without our API key, which must never travel to the storage host."""
-    return transcript_from_artifact(request_json(http, "GET", url, service="meetingbaas artifacts"))
+def transcript_policy(hosts: Sequence[str], allowed_networks: Sequence[str] = ()) -> FetchPolicy:
+    """What a v2 transcript link may point at: https on MeetingBaaS's storage hosts."""
+    return FetchPolicy(ARTIFACTS, tuple(hosts), tuple(allowed_networks))
+
+
+def fetch_transcript(fetcher: SafeFetch, url: str) -> Transcript:
+    """Download a v2 transcription artifact through the guarded client. ``url`` comes from the
+    webhook body and is pre-signed (valid 4 hours): no credential of ours goes with it."""
+    return transcript_from_artifact(fetcher.get_json(url))
 
 
 class MeetingCompleted(BaseModel):
@@ -316,9 +322,9 @@ def parse_webhook(body: bytes) -> MeetingCompleted | MeetingNotice:
     """Read an (authenticated) webhook body, or raise ``WebhookRejected`` (400). Unknown event
     names become ``MeetingNotice(kind=OTHER)``: new vendor events are recorded, not refused."""
     try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise malformed("malformed_body", "the body is not JSON") from None
+        doc = safe_json.loads(body)
+    except ValueError as exc:
+        raise malformed("malformed_body", safe_json.refusal(exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("event"), str):
         raise malformed("missing_event", "the body has no 'event' name")
     event = doc["event"]

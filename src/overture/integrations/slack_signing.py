@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from overture.integrations import safe_json
 from overture.integrations.apis import header, malformed, unauthenticated
 
 VERSION = "v0"
@@ -202,9 +203,12 @@ def parse_interaction(body: bytes) -> SlackInteraction:
     if not raw:
         raise malformed("missing_payload", "the form has no payload field")
     try:
-        data = json.loads(raw[0])
-    except json.JSONDecodeError as exc:
-        raise malformed("malformed_payload", f"payload is not JSON: {exc.msg}") from None
+        data = safe_json.loads(raw[0], what="payload")
+    except safe_json.JsonRefused as exc:
+        raise malformed("malformed_payload", str(exc)) from None
+    except ValueError as exc:
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise malformed("malformed_payload", f"payload is not JSON: {message}") from None
     if not isinstance(data, dict):
         raise malformed("malformed_payload", "payload is not a JSON object")
     try:

@@ -16,12 +16,12 @@ from overture.storage.store import WAKE_CHANNEL
 from overture.storage.tables.orchestrator import audit_log, events, sequence_jobs
 
 # One row whatever exists: the seed row keeps the LEFT JOINs answering when the org, the user,
-# the switch or an earlier event is missing.
+# the switch or an earlier event is missing. A removed org or user is missing.
 _LOOKUP = (
     "SELECT o.id, u.id, u.timezone, u.active_hours, u.workdays, f.enabled, d.id, d.job_id "
     "FROM (SELECT 1 AS one) AS seed "
-    "LEFT JOIN orgs o ON o.id = {p} "
-    "LEFT JOIN users u ON u.id = {p} AND u.org_id = o.id "
+    "LEFT JOIN orgs o ON o.id = {p} AND o.removed_at IS NULL "
+    "LEFT JOIN users u ON u.id = {p} AND u.org_id = o.id AND u.removed_at IS NULL "
     "LEFT JOIN feature_settings f ON f.org_id = o.id AND f.event_type = {p} "
     "LEFT JOIN (SELECT id, job_id FROM events WHERE org_id = {p} AND type = {p} AND dedupe_key = {p} "
     "AND received_at >= {p} AND outcome IN ('accepted', 'deferred') "
@@ -95,3 +95,14 @@ def record(
         cur.execute("WITH " + ", ".join(parts) + " " + tail, params)
     finally:
         cur.close()
+
+
+_MADE_JOBS = ("accepted", "deferred")
+
+
+def recent_jobs(conn: sa.Connection, org_id: str, since: datetime) -> int:
+    """How many of an org's events received since ``since`` made a job (the ingest rate's count)."""
+    q = sa.select(sa.func.count()).where(
+        events.c.org_id == org_id, events.c.received_at >= since, events.c.outcome.in_(_MADE_JOBS)
+    )
+    return int(conn.execute(q).scalar() or 0)

@@ -12,14 +12,17 @@ import sqlalchemy as sa
 
 from overture.clock import Clock
 from overture.core.budget import PERIODS, usd_to_micros
-from overture.core.hours import ActiveHours, format_workdays
+from overture.core.hours import ActiveHours, format_workdays, parse_workdays
 from overture.errors import Conflict, NotFound, ValidationFailed
 from overture.ids import new_id
 from overture.storage.queries import tenancy
 from overture.storage.store import Store
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Python's whitespace, spelled out so that the OpenAPI document can state the same pattern.
+WHITESPACE = "\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+EMAIL_PATTERN = f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[^@{WHITESPACE}]+$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -34,6 +37,10 @@ def _slug(value: str, field: str) -> str:
 def _normal_hours(active_hours: str | None, workdays: str) -> tuple[str | None, str]:
     """Validated active hours and workdays in their canonical spelling."""
     if not active_hours:
+        try:
+            parse_workdays(workdays)  # kept for when hours are set: refused now if unreadable
+        except ValueError as exc:
+            raise ValidationFailed(f"workdays: {exc}") from None
         return None, workdays
     try:
         hours = ActiveHours.parse(active_hours, workdays)
@@ -53,8 +60,12 @@ class Admin:
             raise ValidationFailed("name: must not be empty")
         row = tenancy.OrgRow(id=org_id, name=name.strip(), profile=profile or {}, created_at=self.clock.now())
         with self.store.write() as conn:
-            if tenancy.get_org(conn, org_id):
-                raise Conflict(f"org {org_id!r} already exists")
+            existing = tenancy.get_org(conn, org_id, include_removed=True)
+            if existing is not None:
+                removed = existing.removed_at is not None
+                raise Conflict(
+                    f"org {org_id!r} " + ("was removed; choose another id" if removed else "already exists")
+                )
             tenancy.insert_org(conn, row)
         return row
 
@@ -83,7 +94,7 @@ class Admin:
         active_hours, workdays = _normal_hours(active_hours, workdays)
         if max_notifications_per_hour < 0:
             raise ValidationFailed("max_notifications_per_hour: must be 0 or more")
-        if email is not None and not _EMAIL.match(email):
+        if email is not None and not _EMAIL.fullmatch(email):
             raise ValidationFailed("email: not a valid email address")
         if role not in ("member", "admin"):
             raise ValidationFailed(f"role: {role!r} is not member or admin")
@@ -103,8 +114,12 @@ class Admin:
         )
         with self.store.write() as conn:
             self._org(conn, org_id)
-            if tenancy.get_user(conn, user_id):
-                raise Conflict(f"user {user_id!r} already exists")
+            existing = tenancy.get_user(conn, user_id, include_removed=True)
+            if existing is not None:
+                removed = existing.removed_at is not None
+                raise Conflict(
+                    f"user {user_id!r} " + ("was removed; choose another id" if removed else "already exists")
+                )
             tenancy.insert_user(conn, row)
         return row
 

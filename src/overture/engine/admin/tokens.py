@@ -155,9 +155,12 @@ class Tokens:
         if not _SHAPE.match(secret):
             raise InvalidToken("malformed token: expected ov_ followed by 43 URL-safe characters")
         with self.store.read() as conn:
-            row = tokenq.find_by_hash(conn, hash_secret(secret))
-        if row is None:
+            found = tokenq.find_for_auth(conn, hash_secret(secret))
+        if found is None:
             raise InvalidToken("unknown token")
+        row, gone = found
         if row.revoked_at is not None:
             raise InvalidToken(f"token {row.id} was revoked at {row.revoked_at.isoformat()}")
+        if gone is not None:
+            raise InvalidToken(f"token {row.id} no longer proves anything: its {gone}")
         return Principal.of(row)

@@ -14,6 +14,8 @@ from overture.core import budget as budgets
 from overture.core.dedupe import dedupe_key, dedupe_window
 from overture.core.gates import GateDecision, GateFacts, Outcome, Reason, UserFacts, decide
 from overture.core.hours import ActiveHours
+from overture.core.ingest_rate import IngestRate
+from overture.core.ingest_rate import throttle as rate_throttle
 from overture.core.records import Event, IngestResult, JobStatus
 from overture.engine.audit import audit_row
 from overture.engine.registry import Registry
@@ -62,6 +64,8 @@ class Ingestor:
     store: Store
     registry: Registry
     max_chain_depth: int = 3
+    #: The per-org ingest rate past which events are deferred (None: no limit).
+    ingest_rate: IngestRate | None = None
 
     def __post_init__(self) -> None:
         self._writer: HeldWriter | None = None
@@ -107,6 +111,10 @@ class Ingestor:
         )
         # A follow-up scheduled for later meets the active-hours gate at the time it will run.
         decision = decide(facts, max(now, event.not_before) if event.not_before else now)
+        rate = self.ingest_rate
+        if rate is not None and decision.outcome == Outcome.ACCEPTED:
+            recent = intake.recent_jobs(conn, event.org_id, now - rate.window)
+            decision = rate_throttle(decision, recent, rate, now)
         reason = decision.reason.value
         if depth > self.max_chain_depth:
             reason = "chain_depth_exceeded"
@@ -229,7 +237,7 @@ class Ingestor:
 def _run_after(event: Event, now: datetime, decision: GateDecision, deferred: bool) -> datetime:
     """When the job may first run: its window's start if deferred, else its not-before time, else now."""
     if deferred and decision.run_after:
-        return decision.run_after
+        return max(decision.run_after, event.not_before) if event.not_before else decision.run_after
     return max(now, event.not_before) if event.not_before else now
 
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Path
 
 from overture.http.api.models import ID_PATTERN, Org, OrgIn, OrgList, User, UserIn
 from overture.http.auth import AppDep, Auth
-from overture.http.bodies import require_json
+from overture.http.bodies import LimitedJsonRoute, require_json
 from overture.http.problem import problems
 from overture.storage.queries import tenancy
 
-router = APIRouter(prefix="/v1", tags=["admin"])
+router = APIRouter(prefix="/v1", tags=["admin"], route_class=LimitedJsonRoute)
 
 OrgId = Annotated[str, Path(pattern=ID_PATTERN, description="An org id.")]
 JsonBody = Annotated[None, Depends(require_json)]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from overture.core.gates import Outcome
 from overture.core.records import ActionStatus, Decision, JobStatus, StepStatus
 from overture.core.storable import check_storable
+from overture.engine.admin.tenancy import EMAIL_PATTERN, WHITESPACE
 from overture.errors import ValidationFailed
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
@@ -142,6 +144,17 @@ class ApprovalList(BaseModel):
 class DecisionIn(Incoming):
     """A human's decision on a pending action."""
 
+    # `modifications` only with `edit`: stated so that the document says it, checked in v1.py.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"action": {"const": "edit"}}},
+                {"properties": {"modifications": {"type": "null"}}},
+            ]
+        },
+    )
+
     action: Decision
     modifications: dict[str, Any] | None = Field(
         default=None, description="For `edit` only: the draft fields to change."
@@ -170,7 +183,7 @@ class OrgIn(Incoming):
     """A new organisation."""
 
     id: str | None = Field(default=None, pattern=ID_PATTERN, description="Generated when absent.")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": f"[^{WHITESPACE}]"})
     profile: dict[str, Any] | None = None
 
 
@@ -184,20 +197,48 @@ class OrgList(BaseModel):
     items: list[Org]
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c}{c.upper()}]" for c in word)
+
+
+# What the admin service accepts (engine/admin/tenancy.py, core/hours.py), stated as patterns.
+_WS = f"[{WHITESPACE}]*"
+_CLOCK = "(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?"
+ACTIVE_HOURS = f"^(?:{_WS}{_CLOCK}{_WS}-{_WS}(?:{_CLOCK}|24:00(?::00)?){_WS})?$"  # empty: always
+_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY = "(?:" + "|".join(_any_case(name) for name in (*_NAMES, *(n[:3] for n in _NAMES))) + ")"
+_DAYS = f"{_WS}{_DAY}{_WS}(?:-{_WS}{_DAY}{_WS})?"
+WORKDAYS = f"^{_DAYS}(?:,{_DAYS})*$"
+EMAIL = EMAIL_PATTERN
+ZONES: list[JsonValue] = [*sorted(available_timezones())]
+
+
 class UserIn(Incoming):
     """A new user of an organisation."""
 
     id: str | None = Field(default=None, pattern=ID_PATTERN, description="Generated when absent.")
     name: str = Field(default="", max_length=200)
-    timezone: str = Field(default="UTC", max_length=64, description="An IANA time zone.")
-    active_hours: str | None = Field(
-        default="08:00-18:00", max_length=32, description="HH:MM-HH:MM; null means always reachable."
+    timezone: str = Field(
+        default="UTC", max_length=64, description="An IANA time zone.", json_schema_extra={"enum": ZONES}
     )
-    workdays: str = Field(default="mon-fri", max_length=64)
+    active_hours: str | None = Field(
+        default="08:00-18:00",
+        max_length=32,
+        description="HH:MM-HH:MM; null means always reachable.",
+        json_schema_extra={"pattern": ACTIVE_HOURS},
+    )
+    workdays: str = Field(default="mon-fri", max_length=64, json_schema_extra={"pattern": WORKDAYS})
     max_notifications_per_hour: int = Field(default=10, ge=0, le=1_000_000)
-    email: str | None = Field(default=None, max_length=320)
+    email: str | None = Field(default=None, max_length=320, json_schema_extra={"pattern": EMAIL})
     slack_user_id: str | None = Field(default=None, max_length=64)
     role: str = Field(default="member", pattern="^(member|admin)$")
+
+    @field_validator("max_notifications_per_hour", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # JSON true is not the number 1
+            raise ValueError("must be a whole number, not true or false")
+        return value
 
 
 class User(BaseModel):

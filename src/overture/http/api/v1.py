@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from overture.app import App
@@ -34,7 +33,7 @@ from overture.http.api.models import (
     JobList,
 )
 from overture.http.auth import AppDep, Auth
-from overture.http.bodies import read_json, require_json
+from overture.http.bodies import LimitedJsonRoute, read_json, require_json
 from overture.http.problem import problem_response, problems
 from overture.storage.outage import RETRY_AFTER_S, is_unavailable
 from overture.storage.queries import approvals as actionq
@@ -43,7 +42,7 @@ from overture.storage.queries import jobs as jobq
 log = logging.getLogger("overture.http")
 
 
-class _OutageAware(APIRoute):
+class _OutageAware(LimitedJsonRoute):
     """A /v1 route whose request finds the database away (its token lookup included) answers
     503 with Retry-After, never 500: the client is to try again, nothing was done."""
 

@@ -35,6 +35,7 @@ from overture.http.console.session import (
     start_session,
     viewer_of,
 )
+from overture.http.throttle import Throttle, client_address
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import tenancy
@@ -76,9 +77,17 @@ def signin(request: Request, token: Field = None, nonce: Field = None) -> Respon
     """Check the token and start a session; a token that cannot sign in is said why, at once."""
     if not same(nonce, request.cookies.get(SIGNIN_COOKIE) or ""):
         return _signin_page(request, 400, "The sign-in form expired; please try again.")
+    throttle: Throttle = request.app.state.throttle
+    address = client_address(request.client)
+    wait = throttle.retry_after("console", address, token)
+    if wait is not None:
+        page = _signin_page(request, 429, f"Too many failed sign-ins from here; try again in {wait} s.")
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         sign_in(_app(request), token or "")
     except InvalidToken as exc:
+        throttle.failed("console", address, token)
         return _signin_page(request, 401, f"Cannot sign in: {exc}")
     response = _home()
     start_session(request, response, (token or "").strip())

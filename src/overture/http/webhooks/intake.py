@@ -8,7 +8,6 @@ outcome (taken, recorded only, refused, a sender's retry) is a receipt with its 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -28,7 +27,9 @@ from overture.http.webhooks.work import WebhookWork
 from overture.integrations import gmail as gmail_api
 from overture.integrations import google_calendar as calendar_api
 from overture.integrations import graph as graph_api
+from overture.integrations import safe_json
 from overture.integrations.apis import WebhookRejected, unauthenticated
+from overture.integrations.safe_fetch import SafeFetch
 from overture.storage.queries import integrations as store
 from overture.storage.queries.integrations import Account
 
@@ -38,12 +39,12 @@ log = logging.getLogger("overture.webhooks")
 class Intake:
     """The receivers' service: one per HTTP service, kept on its state."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, fetcher: SafeFetch | None = None) -> None:
         self.app = app
         self.receipts = Receipts(app)
         self.work = WebhookWork(app)
         self.slack = SlackDecisions(app, self.work)
-        self.mb = MeetingBaasIntake(app, self.receipts)
+        self.mb = MeetingBaasIntake(app, self.receipts, fetcher)
         # Certificates are cached for the max-age Google gives; no connection is kept open.
         self._certs = gmail_api.HttpxRequest(
             httpx.Client(timeout=10.0, limits=httpx.Limits(max_keepalive_connections=0))
@@ -144,8 +145,8 @@ class Intake:
         """The clientState each subscription's items carry, for the subscriptions whose stored
         hash it matches (the others' items are discarded by the parser)."""
         try:
-            doc = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            doc = safe_json.loads(body)
+        except ValueError:  # the parser says why, after
             return {}
         items = doc.get("value") if isinstance(doc, dict) else None
         items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []

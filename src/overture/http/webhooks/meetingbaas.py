@@ -18,17 +18,17 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
 from overture.app import App
 from overture.core.webhooks import Outcome, Provider, meeting_route, secret_hash
-from overture.errors import ValidationFailed
+from overture.errors import RateLimited, ValidationFailed
 from overture.http.webhooks.config import WebhookSecrets
 from overture.http.webhooks.receipts import Draft, Receipts, Taken
 from overture.ids import new_id
 from overture.integrations import meetingbaas as mb_api
-from overture.integrations.apis import DEFAULT_TIMEOUT, ApiError, WebhookRejected, header, unauthenticated
+from overture.integrations.apis import ApiError, WebhookRejected, header, unauthenticated
+from overture.integrations.safe_fetch import FetchRefused, SafeFetch
 from overture.storage.queries import integrations as store
 from overture.storage.queries.integrations import Account
 
@@ -49,9 +49,14 @@ def route_text(extra: Mapping[str, Any]) -> str:
 class MeetingBaasIntake:
     """The MeetingBaaS receiver's service (``replay`` turns what it kept unrouted into events)."""
 
-    def __init__(self, app: App, receipts: Receipts | None = None) -> None:
+    def __init__(self, app: App, receipts: Receipts | None = None, fetcher: SafeFetch | None = None) -> None:
         self.app = app
         self.receipts = receipts or Receipts(app)
+        settings = app.settings
+        policy = mb_api.transcript_policy(
+            settings.meetingbaas_transcript_hosts, settings.fetch_allowed_networks
+        )
+        self.fetcher = fetcher or SafeFetch(policy)
 
     def take(self, body: bytes, headers: Mapping[str, str]) -> Taken:
         """A bot's webhook: ``meeting_ended`` for a finished meeting with a transcript, kept
@@ -116,13 +121,16 @@ class MeetingBaasIntake:
                 conn, Provider.MEETINGBAAS.value, route.org_id or "", route.user_id or ""
             )
 
-    @staticmethod
-    def _fetch_transcript(meeting: mb_api.MeetingCompleted) -> mb_api.Transcript:
-        """Download a v2 transcript. The link is pre-signed: no credential goes with it."""
+    def _fetch_transcript(self, meeting: mb_api.MeetingCompleted) -> mb_api.Transcript:
+        """Download a v2 transcript through the guarded client (the link is pre-signed: no
+        credential goes with it). A link it refuses is a 422, so the sender does not send it
+        again; a fetch that failed is a 503, to be sent again."""
         try:
-            with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
-                return mb_api.fetch_transcript(http, str(meeting.transcript_url))
-        except (ApiError, ValueError) as exc:
+            return mb_api.fetch_transcript(self.fetcher, str(meeting.transcript_url))
+        except FetchRefused as exc:
+            log.warning("bot %s: transcript link refused (%s)", meeting.bot_id, exc.reason)
+            raise WebhookRejected(422, "transcript_refused", f"data.transcription: {exc.detail}") from None
+        except (ApiError, RateLimited, ValueError) as exc:
             log.warning("bot %s: transcript not fetched (%s)", meeting.bot_id, type(exc).__name__)
             raise WebhookRejected(
                 503, "transcript_unavailable", "the transcript artifact could not be fetched; send it again"

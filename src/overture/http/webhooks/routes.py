@@ -23,8 +23,10 @@ from starlette.background import BackgroundTask
 from overture.app import App
 from overture.core.webhooks import Outcome
 from overture.http.problem import problem_response, problems
+from overture.http.throttle import Throttle, client_address
 from overture.http.webhooks.intake import Intake
 from overture.http.webhooks.receipts import Taken, WebhookAck
+from overture.integrations import google_calendar as calendar_api
 from overture.integrations import graph
 from overture.integrations.apis import WebhookRejected, unauthenticated
 from overture.integrations.slack_signing import SlackVerifier, parse_interaction
@@ -34,6 +36,21 @@ log = logging.getLogger("overture.webhooks")
 router = APIRouter(tags=["webhooks"])
 
 _JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+# A Graph notification collection as the receiver reads it: every item names its subscription.
+_GRAPH_BODY = {
+    "type": "object",
+    "required": ["value"],
+    "properties": {
+        "value": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["subscriptionId"],
+                "properties": {"subscriptionId": {"type": "string"}, "clientState": {"type": "string"}},
+            },
+        }
+    },
+}
 _ACK = {
     "description": "Taken: what became of the receipt (or of the first one, for a retry).",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookAck"}}},
@@ -44,6 +61,10 @@ _WHY = {
     "nothing was recorded.",
     404: "No account watches this mailbox (and the push was not authenticated); nothing was recorded.",
     413: "The request body is larger than the configured limit; it was not read.",
+    422: "The request names something Overture does not fetch (a transcript link that is not https, "
+    "not on the allowed storage hosts, or resolving to a private address); sending it again will not help.",
+    429: "Too many unauthenticated requests came from this client lately; nothing was read. "
+    "Send it again after `Retry-After` seconds.",
     503: "A resource needed to take the request could not be fetched; send it again.",
 }
 _ACKS = {
@@ -71,17 +92,39 @@ def _intake(request: Request) -> Intake:
     return intake
 
 
-def _refused(request: Request, provider: str, exc: WebhookRejected) -> Response:
+def _kind(provider: str) -> str:
+    """The throttle's name for a sender's failed authentications."""
+    return "webhook:" + provider.replace(" ", "-")
+
+
+def _locked_out(request: Request, provider: str) -> Response | None:
+    """A 429 when this client sent too many unauthenticated webhooks lately (None: go on)."""
+    throttle: Throttle = request.app.state.throttle
+    wait = throttle.retry_after(_kind(provider), client_address(request.client))
+    if wait is None:
+        return None
+    detail = f"too many unauthenticated {provider} webhooks from this client; try again in {wait} s"
+    return problem_response(429, detail, request.url.path, headers={"Retry-After": str(wait)})
+
+
+async def _refused(request: Request, provider: str, exc: WebhookRejected) -> Response:
+    """The problem to answer; a 401 counts against the client's address."""
     log.info("refused a %s webhook: %s", provider, exc.reason)
+    if exc.status == 401:
+        throttle: Throttle = request.app.state.throttle
+        await run_in_threadpool(throttle.failed, _kind(provider), client_address(request.client))
     return problem_response(exc.status, exc.detail, request.url.path)
 
 
 async def _take(request: Request, provider: str, fn: Callable[..., Any], *args: Any) -> Any:
     """Run ``fn`` in the thread pool; a ``WebhookRejected`` becomes the problem to answer."""
+    locked = _locked_out(request, provider)
+    if locked is not None:
+        return locked
     try:
         return await run_in_threadpool(fn, *args)
     except WebhookRejected as exc:
-        return _refused(request, provider, exc)
+        return await _refused(request, provider, exc)
 
 
 def _after(intake: Intake, taken: list[Taken]) -> BackgroundTask | None:
@@ -113,30 +156,33 @@ _UNROUTED = {
     "/webhooks/meetingbaas",
     summary="MeetingBaaS bot webhooks (API v1 and v2)",
     response_model=WebhookAck,
-    responses={200: _ACK, 202: _UNROUTED, **_problems(400, 401, 413, 503)},
+    responses={200: _ACK, 202: _UNROUTED, **_problems(400, 401, 429, 413, 422, 503)},
     openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
 )
 async def meetingbaas_webhook(request: Request) -> Response:
     """Authenticated by `x-meeting-baas-api-key`, `x-mb-secret` or a Svix signature. A finished
     meeting's transcript is stored once and a `meeting_ended` event refers to it by id; failures
     and status changes are recorded, not run. A meeting nobody's account matches is kept
-    `unrouted` (202) for `overture integrations replay`. 503 if a v2 transcript could not be
-    fetched."""
+    `unrouted` (202) for `overture integrations replay`. A v2 transcript link is fetched only
+    over https from the allowed storage hosts and never from a private address (422 otherwise);
+    503 if it could not be fetched."""
     intake = _intake(request)
     taken = await _take(request, "meetingbaas", intake.meetingbaas, await request.body(), request.headers)
     return taken if isinstance(taken, Response) else _ack(taken, intake)
 
 
+# What the receiver reads from each header (a header's surrounding blanks are not its value).
+_PRESENT = {"type": "string", "pattern": "\\S"}
 _GOOGLE_HEADERS = [
-    {"name": f"X-Goog-{name}", "in": "header", "required": required, "schema": {"type": "string"}}
-    for name, required in (
-        ("Channel-ID", True),
-        ("Channel-Token", True),
-        ("Resource-ID", True),
-        ("Resource-State", True),
-        ("Message-Number", True),
-        ("Resource-URI", False),
-        ("Channel-Expiration", False),
+    {"name": f"X-Goog-{name}", "in": "header", "required": required, "schema": schema}
+    for name, required, schema in (
+        ("Channel-ID", True, _PRESENT),
+        ("Channel-Token", True, {"type": "string"}),
+        ("Resource-ID", True, _PRESENT),
+        ("Resource-State", True, {"type": "string", "enum": sorted(calendar_api.RESOURCE_STATES)}),
+        ("Message-Number", True, {"type": "string", "pattern": "^\\s*[0-9]+\\s*$"}),
+        ("Resource-URI", False, {"type": "string"}),
+        ("Channel-Expiration", False, {"type": "string"}),
     )
 ]
 
@@ -145,7 +191,7 @@ _GOOGLE_HEADERS = [
     "/webhooks/google-calendar",
     summary="Google Calendar push notifications",
     response_model=WebhookAck,
-    responses={200: _ACK, **_problems(400, 401, 413)},
+    responses={200: _ACK, **_problems(400, 401, 429, 413)},
     openapi_extra={"parameters": _GOOGLE_HEADERS},
 )
 async def google_calendar_webhook(request: Request) -> Response:
@@ -161,7 +207,7 @@ async def google_calendar_webhook(request: Request) -> Response:
     "/webhooks/gmail",
     summary="Gmail changes through a Pub/Sub push subscription",
     response_model=WebhookAck,
-    responses={200: _ACK, **_problems(400, 401, 404, 413, 503)},
+    responses={200: _ACK, **_problems(400, 401, 429, 404, 413, 503)},
     openapi_extra={"requestBody": {"required": True, **_JSON_BODY}},
 )
 async def gmail_webhook(request: Request) -> Response:
@@ -183,13 +229,18 @@ async def gmail_webhook(request: Request) -> Response:
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         202: {"description": "Recorded; each change is fetched after this answer.", **_ACKS},
-        **_problems(400, 401, 413),
+        **_problems(400, 401, 429, 413),
     },
     openapi_extra={
         "parameters": [
-            {"name": "validationToken", "in": "query", "required": False, "schema": {"type": "string"}}
+            {
+                "name": "validationToken",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": graph.MAX_VALIDATION_TOKEN},
+            }
         ],
-        "requestBody": {"required": False, **_JSON_BODY},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _GRAPH_BODY}}},
     },
 )
 async def graph_webhook(request: Request) -> Response:
@@ -198,7 +249,7 @@ async def graph_webhook(request: Request) -> Response:
     try:
         token = graph.validation_token(request.query_params)
     except WebhookRejected as exc:
-        return _refused(request, "microsoft graph", exc)
+        return await _refused(request, "microsoft graph", exc)
     if token is not None:
         return PlainTextResponse(token, media_type="text/plain")
     intake = _intake(request)
@@ -217,7 +268,7 @@ async def graph_webhook(request: Request) -> Response:
             "description": "Acknowledged; a message for the person who clicked, or a modal answer.",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        **_problems(400, 401, 413),
+        **_problems(400, 401, 429, 413),
     },
     openapi_extra={
         "requestBody": {
@@ -237,6 +288,9 @@ async def graph_webhook(request: Request) -> Response:
 async def slack_interactions(request: Request) -> Response:
     """Signed with the app's signing secret (v0, five-minute window); forged, stale and unsigned
     requests get 401. The decision is made through the approvals path after the answer."""
+    locked = _locked_out(request, "slack")
+    if locked is not None:
+        return locked
     intake = _intake(request)
     body = await request.body()
     secrets = intake.secrets()
@@ -246,7 +300,7 @@ async def slack_interactions(request: Request) -> Response:
         SlackVerifier(secrets.slack_signing_secret).verify(body, request.headers, intake.app.clock.now())
         interaction = parse_interaction(body)
     except WebhookRejected as exc:
-        return _refused(request, "slack", exc)
+        return await _refused(request, "slack", exc)
     answer = await run_in_threadpool(intake.slack.take, interaction)
     task = None
     if answer.receipt_id is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from overture.storage.tables.orchestrator import api_tokens
+from overture.storage.tables.orchestrator import api_tokens, orgs, users
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,26 @@ _COLUMNS = (
     api_tokens.c.created_at,
     api_tokens.c.revoked_at,
 )
-_BY_HASH = sa.select(*_COLUMNS).where(api_tokens.c.token_hash == sa.bindparam("token_hash"))
 _BY_ID = sa.select(*_COLUMNS).where(api_tokens.c.id == sa.bindparam("token_id"))
+
+
+# With the token, whether its org and user are still there: a token of a removed (or deleted)
+# org or user proves nothing.
+_FOR_AUTH = (
+    sa.select(
+        *_COLUMNS,
+        orgs.c.id.label("org_found"),
+        orgs.c.removed_at.label("org_removed"),
+        users.c.id.label("user_found"),
+        users.c.removed_at.label("user_removed"),
+    )
+    .select_from(
+        api_tokens.outerjoin(orgs, orgs.c.id == api_tokens.c.org_id).outerjoin(
+            users, users.c.id == api_tokens.c.user_id
+        )
+    )
+    .where(api_tokens.c.token_hash == sa.bindparam("token_hash"))
+)
 
 
 def _row(row: Mapping[Any, Any]) -> TokenRow:
@@ -54,10 +72,19 @@ def insert_token(conn: sa.Connection, token: TokenRow, token_hash: str) -> None:
     conn.execute(sa.insert(api_tokens).values(**token.__dict__, token_hash=token_hash))
 
 
-def find_by_hash(conn: sa.Connection, token_hash: str) -> TokenRow | None:
-    """The token whose secret hashes to ``token_hash``, revoked or not."""
-    row = conn.execute(_BY_HASH, {"token_hash": token_hash}).mappings().first()
-    return _row(row) if row else None
+def find_for_auth(conn: sa.Connection, token_hash: str) -> tuple[TokenRow, str | None] | None:
+    """The token whose secret hashes to ``token_hash``, and what of its owners is gone (None:
+    its org and user, if it names them, are still there), in one read."""
+    row = conn.execute(_FOR_AUTH, {"token_hash": token_hash}).mappings().first()
+    if row is None:
+        return None
+    token = _row(row)
+    gone = None
+    if token.org_id is not None and (row["org_found"] is None or row["org_removed"] is not None):
+        gone = f"org {token.org_id} is gone"
+    elif token.user_id is not None and (row["user_found"] is None or row["user_removed"] is not None):
+        gone = f"user {token.user_id} is gone"
+    return token, gone
 
 
 def get_token(conn: sa.Connection, token_id: str) -> TokenRow | None:
@@ -81,3 +108,11 @@ def revoke_token(conn: sa.Connection, token_id: str, at: datetime) -> bool:
         .values(revoked_at=at)
     )
     return result.rowcount == 1
+
+
+def revoke_owned(conn: sa.Connection, org_id: str, user_id: str | None, at: datetime) -> int:
+    """Revoke every live token of an org (or of one user of it); how many were revoked."""
+    q = sa.update(api_tokens).where(api_tokens.c.org_id == org_id, api_tokens.c.revoked_at.is_(None))
+    if user_id is not None:
+        q = q.where(api_tokens.c.user_id == user_id)
+    return int(conn.execute(q.values(revoked_at=at)).rowcount)

@@ -27,6 +27,8 @@ orgs = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("profile", json_type(), nullable=False),
     _created(),
+    # Soft delete (`overture orgs remove`): the row stays for history, the org is gone.
+    sa.Column("removed_at", UTCDateTime(), nullable=True),
 )
 
 users = sa.Table(
@@ -44,6 +46,7 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("preferences", json_type(), nullable=False),
     _created(),
+    sa.Column("removed_at", UTCDateTime(), nullable=True),  # soft delete (`overture users remove`)
 )
 
 feature_settings = sa.Table(
