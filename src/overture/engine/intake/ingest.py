@@ -17,8 +17,9 @@ from overture.core.hours import ActiveHours
 from overture.core.records import Event, IngestResult, JobStatus
 from overture.engine.audit import audit_row
 from overture.engine.registry import Registry
-from overture.errors import ValidationFailed
+from overture.errors import PayloadInvalid, ValidationFailed
 from overture.ids import new_id
+from overture.sequences.payload import payload_problems
 from overture.storage import intake
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
@@ -87,6 +88,10 @@ class Ingestor:
         if sequence is None:
             known = ", ".join(sorted(self.registry.sequences)) or "none"
             raise ValidationFailed(f"type: unknown event type {event.type!r} (known: {known})")
+        if sequence.payload is not None:
+            problems = payload_problems(sequence.payload, event.payload, f"the {event.type} sequence")
+            if problems:
+                raise PayloadInvalid(problems)
         if depth is None:
             depth = self._depth_of(conn, event)
         key = dedupe_key(event, sequence.dedupe)
