@@ -8,6 +8,7 @@ from overture import __version__
 from overture.app import App
 from overture.http import health, problem
 from overture.http.api import admin, receipts
+from overture.http.api import ops as api_ops
 from overture.http.api import v1 as api_v1
 from overture.http.console import receipts as console_receipts
 from overture.http.console import retries as console_retries
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     console_retries.router,
     health.router,
     api_v1.router,
+    api_ops.router,
     admin.router,
     receipts.router,
     webhooks.router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -81,9 +81,15 @@ class Ingestor:
         return result
 
     def ingest_in(
-        self, conn: sa.Connection, event: Event, now: datetime, depth: int | None = None
+        self,
+        conn: sa.Connection,
+        event: Event,
+        now: datetime,
+        depth: int | None = None,
+        replay_of: str | None = None,
     ) -> IngestResult:
-        """Gate and record one event inside the caller's transaction."""
+        """Gate and record one event inside the caller's transaction. A replay (``replay_of``
+        names the event it repeats, see ``replay.py``) passes every gate but dedupe."""
         sequence = self.registry.sequences.get(event.type)
         if sequence is None:
             known = ", ".join(sorted(self.registry.sequences)) or "none"
@@ -100,7 +106,7 @@ class Ingestor:
         since = now - dedupe_window(event, sequence.dedupe)
         found = intake.lookup(Driver.under(conn), event.org_id, event.user_id, event.type, key, since)
         state = budget_state(conn, event.org_id, now) if found.org_exists and sequence.uses_ai else None
-        duplicate = found.duplicate
+        duplicate = None if replay_of else found.duplicate
         facts = GateFacts(
             org_exists=found.org_exists,
             user=_user_facts(found.user) if found.user else None,
@@ -113,6 +119,8 @@ class Ingestor:
         # A follow-up scheduled for later meets the active-hours gate at the time it will run.
         decision = decide(facts, max(now, event.not_before) if event.not_before else now)
         reason = decision.reason.value
+        if replay_of:
+            decision = replace(decision, detail=f"replay of event {replay_of}; {decision.detail}")
         if depth > self.max_chain_depth:
             reason = "chain_depth_exceeded"
             decision = GateDecision(

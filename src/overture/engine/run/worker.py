@@ -193,7 +193,7 @@ class Worker:
         try:
             lane.runner.run(job, self._connection(), claimed_at, then)
         except LeaseLost:
-            log.warning("job %s: lease lost; another worker has it", job.id)
+            log.warning("job %s: lease lost (cancelled, or another worker has it)", job.id)
         except Exception as exc:
             if is_unavailable(exc):
                 self.outage.abandoned(job, token)

@@ -135,3 +135,11 @@ def count_pending(conn: sa.Connection, org_id: str | None = None) -> int:
     if org_id is not None:
         q = q.where(pending_actions.c.org_id == org_id)
     return int(conn.execute(q).scalar() or 0)
+
+
+def pending_of_job(conn: sa.Connection, job_id: str) -> list[PendingAction]:
+    """The job's actions still waiting for a human."""
+    q = sa.select(pending_actions).where(
+        pending_actions.c.job_id == job_id, pending_actions.c.status == ActionStatus.PENDING.value
+    )
+    return [_action(r) for r in conn.execute(q.order_by(pending_actions.c.step_index)).mappings()]

@@ -175,6 +175,22 @@ def retry_failed(conn: sa.Connection, job_id: str, now: datetime, reason: str) -
     return conn.execute(stmt).rowcount == 1
 
 
+def end_unfinished(conn: sa.Connection, job: Job, now: datetime, **values: Any) -> bool:
+    """End a job that is still as ``job`` saw it (same status and lease); its worker's next
+    fenced commit then finds the lease gone. False when it moved on (finished, or taken) meanwhile."""
+    lease = sequence_jobs.c.lease_token
+    stmt = (
+        sa.update(sequence_jobs)
+        .where(
+            sequence_jobs.c.id == job.id,
+            sequence_jobs.c.status == job.status.value,
+            lease.is_(None) if job.lease_token is None else lease == job.lease_token,
+        )
+        .values(**values, updated_at=now, lease_owner=None, lease_token=None, lease_expires_at=None)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
 def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> None:
     conn.execute(sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain))
 

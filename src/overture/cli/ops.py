@@ -1,0 +1,91 @@
+"""Operating jobs by hand: ``jobs cancel``, and ``events list`` / ``events replay``.
+
+Thin commands over ``engine/run/cancel.py`` and ``engine/intake/replay.py``; each records who
+asked (``--by``) and why (``--reason``) in the audit log.
+"""
+
+from __future__ import annotations
+
+import click
+
+from overture.cli.common import emit_json, handle_errors, json_option, state
+
+by_option = click.option(
+    "--by", "by", default="operator", show_default=True, help="Who asks (recorded in the audit log)."
+)
+reason_option = click.option("--reason", "why", required=True, help="Why (recorded in the audit log).")
+
+
+@click.command("cancel")
+@click.argument("job_id")
+@reason_option
+@by_option
+@json_option
+@handle_errors
+def jobs_cancel(job_id: str, why: str, by: str, as_json: bool) -> None:
+    """Cancel a job not yet ended. A running job stops after its current step (whose outcome is
+    dropped, nothing of it sent); its pending approvals are closed as cancelled."""
+    from overture.engine.run.cancel import cancel_job
+
+    app = state().app()
+    done = cancel_job(app.store, app.clock, job_id, by, why, "cli")
+    if as_json:
+        emit_json(done.as_dict())
+        return
+    closed = f"; closed {len(done.closed_actions)} pending approval(s)" if done.closed_actions else ""
+    click.echo(f"job {job_id} cancelled (was {done.was.value}){closed}")
+
+
+@click.group()
+def events() -> None:
+    """Events as they arrived, and replaying one as a new job."""
+
+
+@events.command("list")
+@click.option("--org", "org_id")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@json_option
+@handle_errors
+def events_list(org_id: str | None, limit: int, as_json: bool) -> None:
+    """Events, newest first, with what the gates decided and the job each became."""
+    from overture.storage.queries import jobs as jobq
+
+    with state().app().store.read() as conn:
+        rows = jobq.list_events(conn, org_id, limit)
+    if as_json:
+        keys = ("id", "org_id", "user_id", "type", "source", "outcome", "reason", "detail", "job_id")
+        emit_json([{k: r[k] for k in keys} | {"received_at": r["received_at"].isoformat()} for r in rows])
+        return
+    if not rows:
+        click.echo("no events" + (f" in org {org_id}" if org_id else ""))
+    for r in rows:
+        click.echo(
+            f"{r['id']}  {r['type']:<22} {r['user_id']:<12} {r['outcome']:<9} {r['reason']:<20} "
+            f"job {r['job_id'] or '-'}"
+        )
+
+
+@events.command("replay")
+@click.argument("event_id")
+@reason_option
+@by_option
+@handle_errors
+def events_replay(event_id: str, why: str, by: str) -> None:
+    """Ingest an event again as a new event and job, bypassing dedupe (only): prints the outcome
+    as JSON with replay_of naming the event it repeats. Exits 1 when the replay is rejected."""
+    from overture.cli.outcomes import report_outcome
+    from overture.engine.intake.replay import replay_event
+
+    app = state().app()
+    replayed = replay_event(app.store, app.ingestor, app.clock, event_id, by, why, "cli")
+    emit_json(replayed.as_dict())
+    report_outcome(replayed.result)
+
+
+def register(cli: click.Group) -> None:
+    """``events`` at the top; ``cancel`` joins the ``jobs`` group (registered before this)."""
+    jobs = cli.commands.get("jobs")
+    if not isinstance(jobs, click.Group):
+        raise RuntimeError("register the jobs commands before the ops commands")
+    jobs.add_command(jobs_cancel)
+    cli.add_command(events)
