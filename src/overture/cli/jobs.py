@@ -11,7 +11,6 @@ from overture.cli.common import emit_json, handle_errors, json_option, parse_jso
 from overture.core.records import ActionStatus, Decision, JobStatus
 from overture.engine.admin.views import action_view, job_detail, job_summary
 from overture.engine.run.effects import effect_view
-from overture.engine.run.outages import retry_job
 from overture.errors import NotFound, ValidationFailed
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
@@ -77,7 +76,9 @@ def worker(until_idle: bool, max_jobs: int | None, name: str | None, concurrency
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     runs = w.run(until_idle=until_idle, max_jobs=max_jobs)
-    click.echo(f"worker {w.name}: {runs} job run(s)")
+    from overture.cli.outcomes import worker_summary
+
+    click.echo(worker_summary(w.name, runs, w.outcomes, w.failed_jobs))
 
 
 @click.command()
@@ -198,12 +199,16 @@ def render_job(d: dict[str, Any]) -> str:
 @click.option(
     "--by", "by", default="operator", show_default=True, help="Who asks (recorded in the audit log)."
 )
+@click.option("--from-step", help="Re-run from this earlier step (by name) instead of where it stopped.")
 @json_option
 @handle_errors
-def jobs_retry(job_id: str, by: str, as_json: bool) -> None:
-    """Queue a failed job again at the step it stopped on (a quarantined one, once fixed)."""
+def jobs_retry(job_id: str, by: str, from_step: str | None, as_json: bool) -> None:
+    """Queue a failed or halted job again at the step it stopped on (a quarantined one, once
+    fixed), keeping the steps before it; effects already carried out are not repeated."""
+    from overture.engine.run.retries import retry
+
     app = state().app()
-    job = retry_job(app.store, app.clock, job_id, by, "cli")
+    job = retry(app.store, app.clock, app.registry, job_id, by, "cli", from_step)
     if as_json:
         emit_json(job_summary(job))
     else:

@@ -1,10 +1,13 @@
-"""Operating jobs by hand: ``jobs cancel``, and ``events list`` / ``events replay``.
+"""Operating jobs by hand: ``jobs cancel``, ``jobs retry-all``, and ``events list`` /
+``events replay``.
 
 Thin commands over ``engine/run/cancel.py`` and ``engine/intake/replay.py``; each records who
 asked (``--by``) and why (``--reason``) in the audit log.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import click
 
@@ -34,6 +37,61 @@ def jobs_cancel(job_id: str, why: str, by: str, as_json: bool) -> None:
         return
     closed = f"; closed {len(done.closed_actions)} pending approval(s)" if done.closed_actions else ""
     click.echo(f"job {job_id} cancelled (was {done.was.value}){closed}")
+
+
+@click.command("retry-all")
+@click.option("--type", "event_type", help="Only jobs of this event type.")
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    help="Jobs that ended at or after this moment (UTC).",
+)
+@click.option("--status", type=click.Choice(["failed", "halted"]), default="failed", show_default=True)
+@click.option("--org", "org_id")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Only list the jobs that would be retried.")
+@by_option
+@json_option
+@handle_errors
+def jobs_retry_all(
+    event_type: str | None,
+    since: datetime,
+    status: str,
+    org_id: str | None,
+    limit: int,
+    dry_run: bool,
+    by: str,
+    as_json: bool,
+) -> None:
+    """Retry every job (of a type) that failed since a moment, each at the step it stopped on."""
+    from overture.core.records import JobStatus
+    from overture.engine.admin.views import job_summary
+    from overture.engine.run.retries import retry_ended_since
+
+    app = state().app()
+    jobs = retry_ended_since(
+        app.store,
+        app.clock,
+        app.registry,
+        since.replace(tzinfo=UTC),
+        by,
+        "cli",
+        event_type,
+        JobStatus(status),
+        org_id,
+        limit,
+        dry_run,
+    )
+    if as_json:
+        emit_json([job_summary(j) for j in jobs])
+        return
+    verb = "would retry" if dry_run else "retried"
+    click.echo(
+        f"{verb} {len(jobs)} job(s)" + ("" if jobs else f": none {status} since {since:%Y-%m-%d %H:%M}")
+    )
+    for j in jobs:
+        click.echo(f"  {j.id}  {j.event_type:<22} step {j.current_step}")
 
 
 @click.group()
@@ -88,4 +146,5 @@ def register(cli: click.Group) -> None:
     if not isinstance(jobs, click.Group):
         raise RuntimeError("register the jobs commands before the ops commands")
     jobs.add_command(jobs_cancel)
+    jobs.add_command(jobs_retry_all)
     cli.add_command(events)

@@ -191,6 +191,46 @@ def end_unfinished(conn: sa.Connection, job: Job, now: datetime, **values: Any) 
     return conn.execute(stmt).rowcount == 1
 
 
+def requeue(conn: sa.Connection, job: Job, now: datetime, **values: Any) -> bool:
+    """Queue an ended job again (pending, run now) if it is still as ``job`` saw it."""
+    stmt = (
+        sa.update(sequence_jobs)
+        .where(sequence_jobs.c.id == job.id, sequence_jobs.c.status == job.status.value)
+        .values(
+            **values,
+            status=JobStatus.PENDING.value,
+            run_after=now,
+            updated_at=now,
+            finished_at=None,
+            lost_claims=0,
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+        )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def ended_since(
+    conn: sa.Connection,
+    statuses: Iterable[str],
+    since: datetime,
+    event_type: str | None = None,
+    org_id: str | None = None,
+    limit: int = 100,
+) -> list[Job]:
+    """Jobs that ended in one of ``statuses`` at or after ``since``, oldest first."""
+    ended = sa.func.coalesce(sequence_jobs.c.finished_at, sequence_jobs.c.updated_at)
+    q = sa.select(sequence_jobs).where(sequence_jobs.c.status.in_(list(statuses)), ended >= since)
+    if event_type is not None:
+        q = q.where(sequence_jobs.c.event_type == event_type)
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    return [
+        job_from_row(r) for r in conn.execute(q.order_by(ended, sequence_jobs.c.id).limit(limit)).mappings()
+    ]
+
+
 def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> None:
     conn.execute(sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain))
 
