@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,14 @@ from click.testing import CliRunner
 from overture.app import App
 from overture.cli.main import cli
 from overture.clock import FakeClock
+from overture.core.records import Decision
 from overture.core.step_context import StepContext
 from overture.engine.packs import load_packs
 from overture.sequences import load_sequence_text
 from overture.settings import Settings
+from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
 from tests.conftest import MECHANICS, event
 from tests.integration.test_http_api import in_process, is_problem, issue
 
@@ -149,3 +153,28 @@ def _status(app: App, job_id: str | None) -> str:
         job = jobq.get_job(conn, job_id or "")
     assert job is not None
     return job.status.value
+
+
+def test_an_expired_job_is_asked_again(app: App, clock: FakeClock) -> None:
+    """Its approval is pending again for as long as it first had, its owner is told again, and
+    once approved the job runs to the end; from_step does not apply."""
+    job_id = app.emit(event("gated", {"ref": "late"})).job_id or ""
+    app.run_until_idle()
+    clock.advance(timedelta(hours=49))
+    assert app.approvals.expire_due() == 1 and _status(app, job_id) == "expired"
+    ana = issue(app, "acme", "ana")
+    with in_process(app) as api:
+        stepped = api.post(f"/v1/jobs/{job_id}/retry", json={"from_step": "draft"}, headers=ana)
+        assert "an expired job is asked again at its approval" in is_problem(stepped, 422)["detail"]
+        done = api.post(f"/v1/jobs/{job_id}/retry", headers=ana)
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "awaiting_approval"
+        assert done.json()["status_reason"] == "waiting for a decision on send (asked again by ana via api)"
+    with app.store.read() as conn:
+        (action,) = actionq.list_actions(conn, org_id="acme")
+        asks = [n for n in noteq.for_user(conn, "ana") if n["kind"] == "approval_request"]
+    assert action.expires_at == clock.now() + timedelta(hours=48) and action.decided_by is None
+    assert len(asks) == 2
+    app.approvals.decide(action.id, Decision.APPROVE, "ana", "api")
+    app.run_until_idle()
+    assert _status(app, job_id) == "completed"

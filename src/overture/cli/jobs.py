@@ -204,7 +204,8 @@ def render_job(d: dict[str, Any]) -> str:
 @handle_errors
 def jobs_retry(job_id: str, by: str, from_step: str | None, as_json: bool) -> None:
     """Queue a failed or halted job again at the step it stopped on (a quarantined one, once
-    fixed), keeping the steps before it; effects already carried out are not repeated."""
+    fixed), keeping the steps before it; effects already carried out are not repeated. An
+    expired job's approval is asked again."""
     from overture.engine.run.retries import retry
 
     app = state().app()
@@ -212,7 +213,7 @@ def jobs_retry(job_id: str, by: str, from_step: str | None, as_json: bool) -> No
     if as_json:
         emit_json(job_summary(job))
     else:
-        click.echo(f"job {job.id} queued again at step {job.current_step}")
+        click.echo(f"job {job.id} queued again at step {job.current_step}: {job.status_reason}")
 
 
 @jobs.command("retry-effects")

@@ -47,7 +47,9 @@ def jobs_cancel(job_id: str, why: str, by: str, as_json: bool) -> None:
     type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
     help="Jobs that ended at or after this moment (UTC).",
 )
-@click.option("--status", type=click.Choice(["failed", "halted"]), default="failed", show_default=True)
+@click.option(
+    "--status", type=click.Choice(["failed", "halted", "expired"]), default="failed", show_default=True
+)
 @click.option("--org", "org_id")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Only list the jobs that would be retried.")

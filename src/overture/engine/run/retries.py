@@ -1,11 +1,12 @@
-"""Running ended jobs again: one failed or halted job from the step it stopped on (or from an
-earlier step by name), or every such job of a type that ended since a moment.
+"""Running ended jobs again: one failed, halted or expired job from the step it stopped on (or
+a failed or halted one from an earlier step by name), or every such job of a type that ended
+since a moment.
 
 The recorded steps before the restart point and their outputs are kept; the runner reads only
 those (``runner.py``). Effects keep their idempotency keys, so an effect already carried out by
 a re-run step is not repeated (``overture effects retry`` is the explicit way to repeat one).
-An expired job is not retried: its approval expired, and a replay of its event
-(``replay.py``) asks again. Each retry is audited with who asked, how, and from which step.
+An expired job is asked again: its approval is pending once more, with a fresh expiry and a new
+message to its owner. Each retry is audited with who asked, how, and from which step.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from overture.clock import Clock
+from overture.core import policies
 from overture.core.records import Job, JobStatus
 from overture.core.state import JobState
 from overture.engine.audit import audit_row
 from overture.engine.registry import Registry
 from overture.errors import Conflict, NotFound, ValidationFailed
+from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.store import Store
 
-RETRYABLE = (JobStatus.FAILED, JobStatus.HALTED)
+RETRYABLE = (JobStatus.FAILED, JobStatus.HALTED, JobStatus.EXPIRED)
 
 
 def restart_index(registry: Registry, job: Job, from_step: str | None) -> int:
@@ -117,12 +120,15 @@ def _requeue(
     if job.status not in RETRYABLE:
         if quiet:
             return False
-        hint = (
-            ": its approval expired; replay its event to ask again" if job.status == JobStatus.EXPIRED else ""
-        )
         raise Conflict(
-            f"job {job.id} is {job.status.value}; only failed jobs are retried, and halted ones{hint}"
+            f"job {job.id} is {job.status.value}; only failed jobs are retried, and halted or expired ones"
         )
+    if job.status == JobStatus.EXPIRED:
+        if from_step is not None:
+            raise ValidationFailed(
+                "from_step: an expired job is asked again at its approval; leave from_step out"
+            )
+        return _ask_again(conn, job, by, via, now, quiet)
     index = restart_index(registry, job, from_step)
     state = JobState.from_context(job.context)
     state.attempts = {k: v for k, v in state.attempts.items() if int(k) < index}
@@ -148,6 +154,42 @@ def _requeue(
         step_index=index,
         from_step=from_step,
         was=job.status_reason or job.status.value,
+    )
+    jobq.insert_audit(conn, [row])
+    return True
+
+
+def _ask_again(conn: sa.Connection, job: Job, by: str, via: str, now: datetime, quiet: bool) -> bool:
+    """An expired job waits again at its gate: the action pending for as long as it first had."""
+    action = actionq.expired_of_job(conn, job.id)
+    if action is None or not actionq.reopen_expired(
+        conn, action.id, now + (action.expires_at - action.created_at)
+    ):
+        if quiet:
+            return False
+        raise Conflict(f"job {job.id} has no expired approval to ask again")
+    jobq.update_job(
+        conn,
+        job.id,
+        None,
+        now,
+        status=JobStatus.AWAITING_APPROVAL.value,
+        finished_at=None,
+        status_reason=f"waiting for a decision on {action.step_name} (asked again by {by} via {via})",
+    )
+    notice = policies.approval_notice(action, now)
+    jobq.insert_notifications(
+        conn, [{**notice, "dedupe_key": f"{notice['dedupe_key']}:again:{notice['id']}"}]
+    )
+    row = audit_row(
+        now,
+        "approval_reopened",
+        via,
+        org_id=job.org_id,
+        job_id=job.id,
+        actor=by,
+        pending_action_id=action.id,
+        step=action.step_name,
     )
     jobq.insert_audit(conn, [row])
     return True

@@ -122,7 +122,7 @@ class RetryAllIn(Incoming):
 
     since: datetime = Field(description="Jobs that ended at or after this moment.")
     event_type: str | None = Field(default=None, max_length=64, description="Only jobs of this event type.")
-    status: Literal["failed", "halted"] = "failed"
+    status: Literal["failed", "halted", "expired"] = "failed"
     limit: int = Field(default=100, ge=1, le=1000)
     dry_run: bool = Field(default=False, description="Only list the jobs that would be retried.")
     by: str | None = Field(
@@ -163,8 +163,8 @@ def retry(
     body: Annotated[RetryIn | None, Body()] = None,
 ) -> dict[str, Any]:
     """Queue a failed or halted job again at the step it stopped on, or from an earlier
-    `from_step`, keeping the steps before it; effects already carried out are not repeated.
-    409 when the job is not failed or halted."""
+    `from_step`, keeping the steps before it; effects already carried out are not repeated. An
+    expired job's approval is asked again. 409 when the job is not failed, halted or expired."""
     body = body or RetryIn()
     org = principal.org_filter(None)
     with app.store.read() as conn:
