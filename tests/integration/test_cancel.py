@@ -24,6 +24,7 @@ from overture.settings import Settings
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from tests.conftest import MECHANICS, event
+from tests.integration.test_console import Session, visible
 from tests.integration.test_http_api import add_globex, in_process, is_problem, issue, paused
 
 
@@ -179,3 +180,25 @@ def test_a_running_job_stops_after_its_current_step(interrupting: App, effect_di
     next_job = app.emit(event("five_steps")).job_id or ""
     app.run_until_idle()
     assert job_of(app, next_job).status.value == "completed"
+
+
+def test_a_job_is_cancelled_from_its_page(app: App) -> None:
+    """Its page offers "Cancel job…" to its owner (not to another member); the confirm page asks
+    why; a stale form or an empty reason changes nothing; the cancel is audited as via web."""
+    job_id = app.emit(event("five_steps")).job_id or ""
+    with in_process(app) as http:
+        ana, eve = Session(app, http, "ana"), Session(app, http, "eve")
+        assert "Cancel job…" in visible(ana.get(f"/jobs/{job_id}").text)
+        assert "Cancel job…" not in visible(eve.get(f"/jobs/{job_id}").text)
+        assert "Why?" in visible(ana.get(f"/jobs/{job_id}/cancel").text)
+        assert eve.post(f"/jobs/{job_id}/cancel", reason="mine now").status_code == 403
+        stale = http.post(f"/jobs/{job_id}/cancel", data={"csrf": "old", "reason": "x"}, headers=ana.headers)
+        assert stale.status_code == 403
+        assert ana.post(f"/jobs/{job_id}/cancel", reason="  ").status_code == 422
+        assert job_of(app, job_id).status.value == "pending"
+        done = ana.post(f"/jobs/{job_id}/cancel", reason="sent by mistake")
+        assert (done.status_code, done.headers["location"]) == (303, f"/jobs/{job_id}?said=cancelled")
+        page = visible(ana.get(done.headers["location"]).text)
+        assert "Cancelled: nothing more runs or is sent for it." in page
+        assert "cancelled by ana via web: sent by mistake" in page and "Cancel job…" not in page
+    assert ("job_cancelled", "web", "ana", "sent by mistake") in audit(app, job_id)

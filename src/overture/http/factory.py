@@ -10,6 +10,7 @@ from overture.http import health, problem
 from overture.http.api import admin, receipts
 from overture.http.api import ops as api_ops
 from overture.http.api import v1 as api_v1
+from overture.http.console import cancels as console_cancels
 from overture.http.console import receipts as console_receipts
 from overture.http.console import retries as console_retries
 from overture.http.console import routes as console
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     console.router,
     console_receipts.router,
     console_retries.router,
+    console_cancels.router,
     health.router,
     api_v1.router,
     api_ops.router,
