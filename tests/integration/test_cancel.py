@@ -202,3 +202,30 @@ def test_a_job_is_cancelled_from_its_page(app: App) -> None:
         assert "Cancelled: nothing more runs or is sent for it." in page
         assert "cancelled by ana via web: sent by mistake" in page and "Cancel job…" not in page
     assert ("job_cancelled", "web", "ana", "sent by mistake") in audit(app, job_id)
+
+
+def test_jobs_not_ended_are_cancelled_in_bulk_from_the_cli_and_the_api(app: App) -> None:
+    """By type (CLI, after a dry run) and by status (API, org admins only); ended jobs are left."""
+    gated = app.emit(event("gated", {"ref": "bulk"})).job_id or ""
+    broken = app.emit(event("must_stop")).job_id or ""
+    app.run_until_idle()
+    queued = [app.emit(event("five_steps", {"n": n})).job_id or "" for n in (1, 2)]
+    env = {"OVERTURE_PACKS": json.dumps([MECHANICS])}
+    base = ["--db", app.settings.database_url, "jobs", "cancel-all", "--type", "five_steps"]
+    dry = CliRunner().invoke(cli, [*base, "--reason", "runaway schedule", "--dry-run"], env=env)
+    assert dry.exit_code == 0 and dry.output.startswith("would cancel 2 job(s)\n")
+    assert [job_of(app, j).status.value for j in queued] == ["pending", "pending"]
+    done = CliRunner().invoke(cli, [*base, "--reason", "runaway schedule", "--by", "boss"], env=env)
+    assert done.exit_code == 0 and done.output.startswith("cancelled 2 job(s)\n"), done.output
+    assert [job_of(app, j).status.value for j in queued] == ["cancelled", "cancelled"]
+    with in_process(app) as api:
+        body = {"reason": "stop asking", "status": ["awaiting_approval"]}
+        refused = api.post("/v1/jobs/cancel", json=body, headers=issue(app, "acme", "ana"))
+        assert is_problem(refused, 403)["detail"] == "only an org admin may cancel jobs in bulk"
+        bad = api.post("/v1/jobs/cancel", json={**body, "status": ["completed"]}, headers=issue(app, "acme"))
+        assert is_problem(bad, 422)
+        ok = api.post("/v1/jobs/cancel", json=body, headers=issue(app, "acme", "boss"))
+        assert [j["id"] for j in ok.json()["items"]] == [gated]
+    assert job_of(app, gated).status.value == "cancelled" and job_of(app, broken).status.value == "failed"
+    assert ("job_cancelled", "cli", "boss", "runaway schedule") in audit(app, queued[0])
+    assert ("job_cancelled", "api", "boss", "stop asking") in audit(app, gated)

@@ -1,5 +1,5 @@
-"""Operating jobs by hand: ``jobs cancel``, ``jobs retry-all``, and ``events list`` /
-``events replay``.
+"""Operating jobs by hand: ``jobs cancel`` / ``cancel-all``, ``jobs retry-all``, and
+``events list`` / ``events replay``.
 
 Thin commands over ``engine/run/cancel.py`` and ``engine/intake/replay.py``; each records who
 asked (``--by``) and why (``--reason``) in the audit log.
@@ -16,6 +16,7 @@ from overture.cli.common import emit_json, handle_errors, json_option, state
 by_option = click.option(
     "--by", "by", default="operator", show_default=True, help="Who asks (recorded in the audit log)."
 )
+_WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 reason_option = click.option("--reason", "why", required=True, help="Why (recorded in the audit log).")
 
 
@@ -39,12 +40,59 @@ def jobs_cancel(job_id: str, why: str, by: str, as_json: bool) -> None:
     click.echo(f"job {job_id} cancelled (was {done.was.value}){closed}")
 
 
+@click.command("cancel-all")
+@click.option("--type", "event_type", help="Only jobs of this event type.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["pending", "deferred", "awaiting_approval", "in_progress"]),
+    help="Only jobs with this status (repeatable; default: every status not yet ended).",
+)
+@click.option("--since", type=_WHEN, help="Only jobs created at or after this moment (UTC).")
+@click.option("--org", "org_id")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Only list the jobs that would be cancelled.")
+@reason_option
+@by_option
+@json_option
+@handle_errors
+def jobs_cancel_all(
+    event_type: str | None,
+    statuses: tuple[str, ...],
+    since: datetime | None,
+    org_id: str | None,
+    limit: int,
+    dry_run: bool,
+    why: str,
+    by: str,
+    as_json: bool,
+) -> None:
+    """Cancel every job (of a type, with a status) not yet ended, oldest first."""
+    from overture.core.records import JobStatus
+    from overture.engine.admin.views import job_summary
+    from overture.engine.run.cancel import NOT_ENDED, cancel_matching
+
+    app = state().app()
+    chosen = tuple(JobStatus(s) for s in statuses) or NOT_ENDED
+    when = since.replace(tzinfo=UTC) if since else None
+    jobs = cancel_matching(
+        app.store, app.clock, by, why, "cli", event_type, chosen, org_id, when, limit, dry_run
+    )
+    if as_json:
+        emit_json([job_summary(j) for j in jobs])
+        return
+    click.echo(f"{'would cancel' if dry_run else 'cancelled'} {len(jobs)} job(s)")
+    for j in jobs:
+        click.echo(f"  {j.id}  {j.event_type:<22} step {j.current_step}")
+
+
 @click.command("retry-all")
 @click.option("--type", "event_type", help="Only jobs of this event type.")
 @click.option(
     "--since",
     required=True,
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    type=_WHEN,
     help="Jobs that ended at or after this moment (UTC).",
 )
 @click.option(
@@ -149,4 +197,5 @@ def register(cli: click.Group) -> None:
         raise RuntimeError("register the jobs commands before the ops commands")
     jobs.add_command(jobs_cancel)
     jobs.add_command(jobs_retry_all)
+    jobs.add_command(jobs_cancel_all)
     cli.add_command(events)

@@ -1,4 +1,5 @@
-"""Cancelling a job that has not ended: pending, deferred, waiting for approval, or running.
+"""Cancelling a job that has not ended: pending, deferred, waiting for approval, or running;
+one, or every one of a type (and status) created since a moment.
 
 A queued job is simply never claimed again. A running one loses its lease: the step under way
 finishes, but its commit is refused by the lease fence (``storage/queries/jobs.py``), so nothing
@@ -9,12 +10,13 @@ as cancelled. Who asked and why go to the audit log, and why to the job's status
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from overture.clock import Clock
 from overture.core.records import ActionStatus, Job, JobStatus
 from overture.core.state import closing_values
 from overture.engine.audit import audit_row, check_reason
-from overture.errors import Conflict, NotFound
+from overture.errors import Conflict, NotFound, ValidationFailed
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.store import Store
@@ -99,3 +101,39 @@ def cancel_job(
         assert fresh is not None
         return Cancelled(fresh, job.status, tuple(closed))
     raise Conflict(f"job {job_id} kept changing while being cancelled; try again")
+
+
+NOT_ENDED = (JobStatus.PENDING, JobStatus.DEFERRED, JobStatus.AWAITING_APPROVAL, JobStatus.IN_PROGRESS)
+
+
+def cancel_matching(
+    store: Store,
+    clock: Clock,
+    by: str,
+    why: str,
+    via: str = "cli",
+    event_type: str | None = None,
+    statuses: tuple[JobStatus, ...] = NOT_ENDED,
+    org_id: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+    dry_run: bool = False,
+) -> list[Job]:
+    """Cancel each job of ``event_type`` in ``statuses`` (oldest first, at most ``limit``), one
+    transaction each; with ``dry_run`` only list them. A job that ended meanwhile is left out."""
+    why = check_reason(why)
+    if not statuses or any(s.final for s in statuses):
+        raise ValidationFailed(
+            f"status: only jobs not yet ended are cancelled ({', '.join(s.value for s in NOT_ENDED)})"
+        )
+    with store.read() as conn:
+        found = jobq.not_ended(conn, [s.value for s in statuses], event_type, org_id, since, limit)
+    if dry_run:
+        return found
+    done = []
+    for job in found:
+        try:
+            done.append(cancel_job(store, clock, job.id, by, why, via, org_id).job)
+        except (Conflict, NotFound):
+            continue  # it ended (or went) meanwhile
+    return done

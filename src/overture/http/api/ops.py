@@ -1,7 +1,7 @@
-"""Operating jobs over /v1: cancel a job not yet ended, retry failed ones (one, from a step,
-or all of a type since a moment), replay an event as a new job.
+"""Operating jobs over /v1: cancel jobs not yet ended (one, or all of a type), retry failed
+ones (one, from a step, or all of a type since a moment), replay an event as a new job.
 
-The same operations as ``overture jobs cancel / retry / retry-all`` and ``overture events
+The same operations as ``overture jobs cancel / cancel-all / retry / retry-all`` and ``overture events
 replay``, audited with who
 asked (the token's user, else the ``by`` the body names, else the token) and the body's reason.
 A token sees only its org: another org's job or event is answered as not found. A token tied to
@@ -22,7 +22,7 @@ from overture.core.records import JobStatus
 from overture.engine.admin.tokens import Principal
 from overture.engine.admin.views import job_summary
 from overture.engine.intake.replay import original_event, replay_event
-from overture.engine.run.cancel import cancel_job
+from overture.engine.run.cancel import NOT_ENDED, cancel_job, cancel_matching
 from overture.engine.run.retries import retry as retry_job
 from overture.engine.run.retries import retry_ended_since
 from overture.errors import Forbidden, NotFound
@@ -205,6 +205,67 @@ def retry_all(
         body.event_type,
         JobStatus(body.status),
         org,
+        body.limit,
+        body.dry_run,
+    )
+    return {"items": [job_summary(j) for j in jobs]}
+
+
+class CancelAllIn(Incoming):
+    """Which jobs not yet ended to cancel, and why."""
+
+    reason: str = Field(min_length=1, max_length=500, description="Why; recorded in the audit log.")
+    event_type: str | None = Field(default=None, max_length=64, description="Only jobs of this event type.")
+    status: list[Literal["pending", "deferred", "awaiting_approval", "in_progress"]] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only jobs with these statuses (default: every one not ended).",
+    )
+    since: datetime | None = Field(default=None, description="Only jobs created at or after this moment.")
+    limit: int = Field(default=100, ge=1, le=1000)
+    dry_run: bool = Field(default=False, description="Only list the jobs that would be cancelled.")
+    by: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="Who asks, for a token not tied to a user."
+    )
+
+    @field_validator("since")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone offset (e.g. Z or +02:00)")
+        return value
+
+
+@router.post(
+    "/jobs/cancel",
+    response_model=JobList,
+    tags=["jobs"],
+    summary="Cancel every job of a type not yet ended",
+    responses=problems(400, 401, 403, 413, 415, 422),
+)
+def cancel_all(
+    body: CancelAllIn,
+    principal: Auth,
+    _json: Annotated[None, Depends(require_json)],
+    app: AppDep,
+) -> dict[str, Any]:
+    """Each matching job (oldest first, at most `limit`) is cancelled as `POST /v1/jobs/{id}/cancel`
+    does, audited; `dry_run` lists them and changes nothing."""
+    org = principal.org_filter(None)
+    if principal.user_id is not None:
+        with app.store.read() as conn:
+            _owner_or_admin(conn, principal, principal.org_id or "", None, "cancel jobs in bulk")
+    statuses = tuple(JobStatus(s) for s in body.status) if body.status else NOT_ENDED
+    jobs = cancel_matching(
+        app.store,
+        app.clock,
+        _who(principal, body.by),
+        body.reason,
+        "api",
+        body.event_type,
+        statuses,
+        org,
+        body.since,
         body.limit,
         body.dry_run,
     )

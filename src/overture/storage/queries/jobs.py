@@ -231,6 +231,26 @@ def ended_since(
     ]
 
 
+def not_ended(
+    conn: sa.Connection,
+    statuses: Iterable[str],
+    event_type: str | None = None,
+    org_id: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[Job]:
+    """Jobs in one of ``statuses`` (not final ones), created at or after ``since``, oldest first."""
+    q = sa.select(sequence_jobs).where(sequence_jobs.c.status.in_(list(statuses)))
+    if event_type is not None:
+        q = q.where(sequence_jobs.c.event_type == event_type)
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    if since is not None:
+        q = q.where(sequence_jobs.c.created_at >= since)
+    q = q.order_by(sequence_jobs.c.created_at, sequence_jobs.c.id).limit(limit)
+    return [job_from_row(r) for r in conn.execute(q).mappings()]
+
+
 def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> None:
     conn.execute(sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain))
 
