@@ -13,6 +13,7 @@ from overture.app import App
 from overture.cli.main import cli
 from overture.storage.queries import jobs as jobq
 from tests.conftest import MECHANICS, event
+from tests.integration.test_console import Session, visible
 from tests.integration.test_http_api import add_globex, in_process, is_problem, issue
 
 
@@ -101,3 +102,27 @@ def test_a_replay_from_the_cli_says_what_it_repeats(app: App) -> None:
     assert (row["actor"], row["reason"], row["detail"]["why"]) == ("boss", "cli", "rerun after fix")
     unknown = CliRunner().invoke(cli, [*db, "events", "replay", "nope", "--reason", "x"], env=env)
     assert unknown.exit_code == 2 and "no event 'nope'" in unknown.output
+
+
+def test_an_ended_job_is_run_again_from_its_page(app: App) -> None:
+    """Its owner (not another member) sees "Run again as a new job…"; the confirm page asks
+    why; the replay lands on the new job's page; audited as via web."""
+    first = app.emit(event("five_steps", {"n": 9}))
+    app.run_until_idle()
+    with in_process(app) as http:
+        ana, eve = Session(app, http, "ana"), Session(app, http, "eve")
+        assert "Run again as a new job…" in visible(ana.get(f"/jobs/{first.job_id}").text)
+        assert "Run again as a new job…" not in visible(eve.get(f"/jobs/{first.job_id}").text)
+        assert "Why?" in visible(ana.get(f"/jobs/{first.job_id}/replay").text)
+        assert eve.post(f"/jobs/{first.job_id}/replay", reason="x").status_code == 403
+        assert ana.post(f"/jobs/{first.job_id}/replay", reason="").status_code == 422
+        done = ana.post(f"/jobs/{first.job_id}/replay", reason="the template changed")
+        assert done.status_code == 303 and done.headers["location"].endswith("?said=replayed")
+        new_job = done.headers["location"].split("/jobs/")[1].split("?")[0]
+        assert new_job != first.job_id
+        assert "A new job, replaying the event of an earlier one." in visible(
+            ana.get(done.headers["location"]).text
+        )
+    (row,) = replays(app)
+    assert (row["actor"], row["reason"], row["job_id"]) == ("ana", "web", new_job)
+    assert row["detail"]["replay_of"] == first.event_id
