@@ -14,6 +14,14 @@ class ValidationFailed(OvertureError):
     """The input is not valid."""
 
 
+class PayloadInvalid(ValidationFailed):
+    """The event's payload lacks a field its sequence needs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = list(problems)  # (location such as payload.meeting_id, message)
+        super().__init__("; ".join(f"{where}: {message}" for where, message in self.problems))
+
+
 class NotFound(OvertureError):
     """No such object."""
 

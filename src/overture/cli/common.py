@@ -26,11 +26,16 @@ class CliState:
     overrides: dict[str, Any] = field(default_factory=dict)
     _app: App | None = None
 
-    def app(self, migrate: bool = True) -> App:
+    def app(self, migrate: bool = True, create: bool = False) -> App:
+        """The App; a missing SQLite file is refused unless ``create`` (see ``database.py``)."""
         if self._app is None:
             settings = Settings(**self.overrides)
             self._app = App(settings)
             if migrate:
+                if not create:
+                    from overture.cli.database import refuse_missing
+
+                    refuse_missing(self._app.store.engine)
                 ensure_schema(self._app)
         return self._app
 

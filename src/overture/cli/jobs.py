@@ -8,10 +8,9 @@ from typing import Any
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
-from overture.core.records import Decision
+from overture.core.records import ActionStatus, Decision, JobStatus
 from overture.engine.admin.views import action_view, job_detail, job_summary
 from overture.engine.run.effects import effect_view
-from overture.engine.run.outages import retry_job
 from overture.errors import NotFound, ValidationFailed
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
@@ -36,7 +35,8 @@ def emit(
     idempotency_key: str | None,
     parent_job_id: str | None,
 ) -> None:
-    """Send an event; prints {event_id, status, job_id, reason} as JSON."""
+    """Send an event; prints {event_id, status, job_id, reason} as JSON. Exits 1 when the event
+    is rejected; a deferred event says until when and why (on stderr)."""
     data: dict[str, Any] = {
         "type": event_type,
         "org_id": org_id,
@@ -48,7 +48,11 @@ def emit(
         data["idempotency_key"] = idempotency_key
     if parent_job_id:
         data["parent_job_id"] = parent_job_id
-    emit_json(state().app().emit(data).as_dict())
+    result = state().app().emit(data)
+    emit_json(result.as_dict())
+    from overture.cli.outcomes import report_outcome
+
+    report_outcome(result)
 
 
 @click.command()
@@ -72,7 +76,9 @@ def worker(until_idle: bool, max_jobs: int | None, name: str | None, concurrency
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     runs = w.run(until_idle=until_idle, max_jobs=max_jobs)
-    click.echo(f"worker {w.name}: {runs} job run(s)")
+    from overture.cli.outcomes import worker_summary
+
+    click.echo(worker_summary(w.name, runs, w.outcomes, w.failed_jobs))
 
 
 @click.command()
@@ -109,7 +115,7 @@ def jobs() -> None:
 
 @jobs.command("list")
 @click.option("--org", "org_id")
-@click.option("--status")
+@click.option("--status", type=click.Choice([s.value for s in JobStatus]), help="Only jobs with this status.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @json_option
 @handle_errors
@@ -120,6 +126,10 @@ def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool)
     if as_json:
         emit_json([job_summary(j) for j in rows])
         return
+    if not rows:
+        click.echo(
+            "no jobs" + (f" with status {status}" if status else "") + (f" in org {org_id}" if org_id else "")
+        )
     for j in rows:
         failures = (j.execution_metadata or {}).get(EFFECT_FAILURES)
         flag = f"  ({failures} effect(s) failed)" if failures else ""
@@ -189,16 +199,21 @@ def render_job(d: dict[str, Any]) -> str:
 @click.option(
     "--by", "by", default="operator", show_default=True, help="Who asks (recorded in the audit log)."
 )
+@click.option("--from-step", help="Re-run from this earlier step (by name) instead of where it stopped.")
 @json_option
 @handle_errors
-def jobs_retry(job_id: str, by: str, as_json: bool) -> None:
-    """Queue a failed job again at the step it stopped on (a quarantined one, once fixed)."""
+def jobs_retry(job_id: str, by: str, from_step: str | None, as_json: bool) -> None:
+    """Queue a failed or halted job again at the step it stopped on (a quarantined one, once
+    fixed), keeping the steps before it; effects already carried out are not repeated. An
+    expired job's approval is asked again."""
+    from overture.engine.run.retries import retry
+
     app = state().app()
-    job = retry_job(app.store, app.clock, job_id, by, "cli")
+    job = retry(app.store, app.clock, app.registry, job_id, by, "cli", from_step)
     if as_json:
         emit_json(job_summary(job))
     else:
-        click.echo(f"job {job.id} queued again at step {job.current_step}")
+        click.echo(f"job {job.id} queued again at step {job.current_step}: {job.status_reason}")
 
 
 @jobs.command("retry-effects")
@@ -228,6 +243,9 @@ def effects_list(job_id: str, as_json: bool) -> None:
         if jobq.get_job(conn, job_id) is None:
             raise NotFound(f"no job {job_id!r}")
         rows = jobq.outbox_of(conn, job_id)
+    if not rows and not as_json:
+        click.echo(f"job {job_id} queued no effects")
+        return
     _show_effects([effect_view(r) for r in rows], as_json)
 
 
@@ -275,7 +293,12 @@ def approvals() -> None:
 @approvals.command("list")
 @click.option("--org", "org_id")
 @click.option("--user", "user_id")
-@click.option("--status", default="pending", show_default=True, help="pending, approved, ... or all.")
+@click.option(
+    "--status",
+    default="pending",
+    show_default=True,
+    type=click.Choice([*(s.value for s in ActionStatus), "all"]),
+)
 @json_option
 @handle_errors
 def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json: bool) -> None:
@@ -291,6 +314,8 @@ def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json
     if as_json:
         emit_json([action_view(a) for a in rows])
         return
+    if not rows:
+        click.echo(f"no {'' if status == 'all' else status + ' '}approvals")
     for a in rows:
         click.echo(f"{a.id}  {a.status.value:<9} {a.pattern:<8} {a.user_id:<12} {a.title}")
 
@@ -298,14 +323,21 @@ def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json
 @approvals.command("decide")
 @click.argument("action_id")
 @click.argument("decision", type=click.Choice([d.value for d in Decision]))
-@click.option("--modifications", help="For edit: the changed draft fields as a JSON object.")
-@click.option("--by", "by", help="Deciding user (default: the action's owner).")
+@click.option(
+    "--modifications",
+    help="For edit: the changed draft fields as a JSON object (edit then approves and sends).",
+)
+@click.option("--by", "by", help="Deciding user, recorded in the audit log (default: the action's owner).")
 @json_option
 @handle_errors
 def approvals_decide(
     action_id: str, decision: str, modifications: str | None, by: str | None, as_json: bool
 ) -> None:
-    """Approve, edit, skip or cancel a pending action."""
+    """Approve, edit, skip or cancel a pending action.
+
+    approve sends the draft as it is; edit applies --modifications and then approves and sends
+    it; skip goes on without this step; cancel ends the job. --by names who decided (the
+    action's owner or an org admin)."""
     app = state().app()
     mods = parse_json_option(modifications, "--modifications")
     if decision != "edit" and mods is not None:

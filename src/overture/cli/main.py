@@ -7,7 +7,7 @@ import logging
 import click
 
 from overture import __version__
-from overture.cli import admin, demo, evaluate, integrations, jobs, packs, perf, sales, serve, skills
+from overture.cli import admin, demo, evaluate, integrations, jobs, ops, packs, perf, sales, serve, skills
 from overture.cli.common import CliState
 
 
@@ -33,7 +33,7 @@ def cli(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
     ctx.call_on_close(state.close)
 
 
-for module in (admin, jobs, serve, integrations, packs, skills, sales, demo, perf, evaluate):
+for module in (admin, jobs, ops, serve, integrations, packs, skills, sales, demo, perf, evaluate):
     module.register(cli)
 
 

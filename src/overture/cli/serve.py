@@ -142,7 +142,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API with a worker and the scheduler until SIGTERM or Ctrl-C."""
     if demo:
-        prepare_demo(state().app(), host, port)
+        prepare_demo(state().app(create=True), host, port)
     run_service(
         state().app(),
         host,

@@ -6,6 +6,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from overture.errors import ValidationFailed
+
 log = logging.getLogger("overture.audit")
 
 
@@ -32,3 +34,16 @@ def audit_row(
         "detail": detail,
         "created_at": now,
     }
+
+
+MAX_REASON = 500
+
+
+def check_reason(why: str) -> str:
+    """The why a person gives for cancelling or replaying, trimmed: refused when empty or too long."""
+    text = why.strip()
+    if not text:
+        raise ValidationFailed("reason: say why (it is recorded in the audit log)")
+    if len(text) > MAX_REASON:
+        raise ValidationFailed(f"reason: at most {MAX_REASON} characters, got {len(text)}")
+    return text

@@ -8,8 +8,11 @@ from overture import __version__
 from overture.app import App
 from overture.http import health, log_redaction, problem
 from overture.http.api import admin, receipts
+from overture.http.api import ops as api_ops
 from overture.http.api import v1 as api_v1
+from overture.http.console import cancels as console_cancels
 from overture.http.console import receipts as console_receipts
+from overture.http.console import reruns as console_reruns
 from overture.http.console import retries as console_retries
 from overture.http.console import routes as console
 from overture.http.limits import BodyLimit
@@ -27,8 +30,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     console.router,
     console_receipts.router,
     console_retries.router,
+    console_cancels.router,
+    console_reruns.router,
     health.router,
     api_v1.router,
+    api_ops.router,
     admin.router,
     receipts.router,
     webhooks.router,

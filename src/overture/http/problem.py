@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from overture.engine.admin.tokens import InvalidToken
-from overture.errors import Conflict, Forbidden, NotFound, OvertureError, ValidationFailed
+from overture.errors import Conflict, Forbidden, NotFound, OvertureError, PayloadInvalid, ValidationFailed
 
 log = logging.getLogger("overture.http")
 
@@ -171,7 +171,14 @@ async def _overture_error(request: Request, exc: Exception) -> JSONResponse:
     if status == 500:
         log.error("unhandled %s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
         return problem_response(500, "internal error; the server log has the details", request.url.path)
-    return problem_response(status, str(exc), request.url.path, headers=_BEARER if status == 401 else None)
+    items = (
+        [ProblemItem(location=w, message=m) for w, m in exc.problems]
+        if isinstance(exc, PayloadInvalid)
+        else None
+    )
+    return problem_response(
+        status, str(exc), request.url.path, errors=items, headers=_BEARER if status == 401 else None
+    )
 
 
 async def _problem_error(request: Request, exc: Exception) -> JSONResponse:

@@ -23,9 +23,10 @@ from overture.sequences.model import (
     Step,
     StepKind,
 )
+from overture.sequences.payload import read_schema
 from overture.sequences.source import _dotted, _freeze, _kind, _suggest
 
-_TOP_KEYS = ("event_type", "description", "active_hours", "dedupe", "steps")
+_TOP_KEYS = ("event_type", "description", "active_hours", "dedupe", "payload", "steps")
 _STEP_KEYS = (
     "name", "uses", "with", "when", "ai", "on_failure", "retry", "timeout",
     "requires_context", "effect", "approval",
@@ -189,6 +190,7 @@ class _Checker:
         description = self.string(("description",), top.get("description") or "") or ""
         hours = self.choice(("active_hours",), top.get("active_hours", "defer"), ("defer", "ignore"))
         dedupe = self.dedupe(top.get("dedupe"))
+        payload = read_schema(top.get("payload"), self.fail)
         steps: list[Step] = []
         raw_steps = self.need(top, (), "steps")
         if raw_steps is not _MISSING and not isinstance(raw_steps, list):
@@ -211,6 +213,7 @@ class _Checker:
             steps=tuple(steps),
             path=self.path,
             lines=MappingProxyType(dict(self.lines)),
+            payload=payload,
         )
 
     def dedupe(self, value: Any) -> DedupeSpec | None:

@@ -64,6 +64,22 @@ class DedupeSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PayloadField:
+    """One field a sequence needs from its event's payload: a dotted path, a type, required?"""
+
+    path: str
+    type: str
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadSchema:
+    """The fields a sequence needs from its event's payload (checked by ``payload.py``)."""
+
+    fields: tuple[PayloadField, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a sequence; inputs are frozen (mappings read-only, lists as tuples)."""
 
@@ -95,6 +111,7 @@ class Sequence:
     steps: tuple[Step, ...]
     path: str
     lines: Mapping[Loc, int] = field(default_factory=dict, repr=False, compare=False)
+    payload: PayloadSchema | None = None
 
     @property
     def uses_ai(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +19,9 @@ from overture.core.ingest_rate import throttle as rate_throttle
 from overture.core.records import Event, IngestResult, JobStatus
 from overture.engine.audit import audit_row
 from overture.engine.registry import Registry
-from overture.errors import ValidationFailed
+from overture.errors import PayloadInvalid, ValidationFailed
 from overture.ids import new_id
+from overture.sequences.payload import payload_problems
 from overture.storage import intake
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
@@ -84,13 +85,23 @@ class Ingestor:
         return result
 
     def ingest_in(
-        self, conn: sa.Connection, event: Event, now: datetime, depth: int | None = None
+        self,
+        conn: sa.Connection,
+        event: Event,
+        now: datetime,
+        depth: int | None = None,
+        replay_of: str | None = None,
     ) -> IngestResult:
-        """Gate and record one event inside the caller's transaction."""
+        """Gate and record one event inside the caller's transaction. A replay (``replay_of``
+        names the event it repeats, see ``replay.py``) passes every gate but dedupe."""
         sequence = self.registry.sequences.get(event.type)
         if sequence is None:
             known = ", ".join(sorted(self.registry.sequences)) or "none"
             raise ValidationFailed(f"type: unknown event type {event.type!r} (known: {known})")
+        if sequence.payload is not None:
+            problems = payload_problems(sequence.payload, event.payload, f"the {event.type} sequence")
+            if problems:
+                raise PayloadInvalid(problems)
         if depth is None:
             depth = self._depth_of(conn, event)
         key = dedupe_key(event, sequence.dedupe)
@@ -99,7 +110,7 @@ class Ingestor:
         since = now - dedupe_window(event, sequence.dedupe)
         found = intake.lookup(Driver.under(conn), event.org_id, event.user_id, event.type, key, since)
         state = budget_state(conn, event.org_id, now) if found.org_exists and sequence.uses_ai else None
-        duplicate = found.duplicate
+        duplicate = None if replay_of else found.duplicate
         facts = GateFacts(
             org_exists=found.org_exists,
             user=_user_facts(found.user) if found.user else None,
@@ -116,6 +127,8 @@ class Ingestor:
             recent = intake.recent_jobs(conn, event.org_id, now - rate.window)
             decision = rate_throttle(decision, recent, rate, now)
         reason = decision.reason.value
+        if replay_of:
+            decision = replace(decision, detail=f"replay of event {replay_of}; {decision.detail}")
         if depth > self.max_chain_depth:
             reason = "chain_depth_exceeded"
             decision = GateDecision(

@@ -113,6 +113,10 @@ class Runner:
         if job.current_step:
             with self.store.read() as conn:
                 outputs = jobq.recorded_outputs(conn, job.id)
+            # Only the steps before this one: a retry from an earlier step must not see the
+            # outputs the steps after it recorded in the run it repeats.
+            before = {s.name for s in sequence.steps[: job.current_step]}
+            outputs = {name: out for name, out in outputs.items() if name in before}
         context = self.contexts.base(job, state)
         budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
         index = first_step = job.current_step

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -73,6 +74,10 @@ class Worker:
     name: str = field(default_factory=worker_name)
     stopping: threading.Event = field(default_factory=threading.Event)
     jobs_run: int = 0
+    # Where this run's jobs stood after each run ("failed", "completed", ... or "lost"), and
+    # the jobs that failed, for the summary a worker prints ("3 run, 1 failed").
+    outcomes: Counter[str] = field(default_factory=Counter)
+    failed_jobs: list[str] = field(default_factory=list)
     commits: int = 0  # hot-path transactions, and the writes they carried (group commit)
     writes: int = 0
     concurrency: int = 1
@@ -190,10 +195,11 @@ class Worker:
             job, claimed_at = claimed, self.clock.monotonic()
         then = self._request if chain and self._reserve() else None
         token = job.lease_token
+        outcome = "lost"
         try:
-            lane.runner.run(job, self._connection(), claimed_at, then)
+            outcome = lane.runner.run(job, self._connection(), claimed_at, then).value
         except LeaseLost:
-            log.warning("job %s: lease lost; another worker has it", job.id)
+            log.warning("job %s: lease lost (cancelled, or another worker has it)", job.id)
         except Exception as exc:
             if is_unavailable(exc):
                 self.outage.abandoned(job, token)
@@ -206,6 +212,9 @@ class Worker:
             self._unreserve()
         with self._lock:
             self.jobs_run += 1
+            self.outcomes[outcome] += 1
+            if outcome == JobStatus.FAILED.value:
+                self.failed_jobs.append(job.id)
         return True
 
     def _hand_back(self, lane: Lane) -> None:
@@ -248,6 +257,7 @@ class Worker:
         self.store.start_listening()
         log.info("worker %s started with %d lane(s)", self.name, self.concurrency)
         self._max_jobs, self._reserved, self.jobs_run = max_jobs, 0, 0
+        self.outcomes, self.failed_jobs = Counter(), []
         self._running = True
         while len(self._lanes) < self.concurrency:
             assert self.make_runner is not None

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from overture.app import App
-from overture.engine.run.outages import retry_job
+from overture.engine.run.retries import retry as retry_job
 from overture.errors import Conflict, NotFound
 from overture.http.console.pages import render
 from overture.http.console.session import Viewer, same, viewer_of
@@ -54,7 +54,8 @@ def _back(job_id: str, said: str) -> RedirectResponse:
 
 @router.post("/jobs/{job_id}/retry")
 def retry(request: Request, job_id: str, csrf: Csrf = None) -> Response:
-    """Queue a failed job again at the step it stopped on."""
+    """Queue a failed or halted job again at the step it stopped on; ask an expired one's
+    approval again."""
     viewer = viewer_of(request)
     refused = _refused(request, viewer, job_id, csrf)
     if refused is not None:
@@ -62,7 +63,15 @@ def retry(request: Request, job_id: str, csrf: Csrf = None) -> Response:
     assert viewer is not None
     app = _app(request)
     try:
-        retry_job(app.store, app.clock, job_id, f"{viewer.user_id} via web", "web")
+        retry_job(
+            app.store,
+            app.clock,
+            app.registry,
+            job_id,
+            f"{viewer.user_id} via web",
+            "web",
+            org_id=viewer.org_id,
+        )
     except (Conflict, NotFound) as exc:
         return render(request, "error.html", 409, viewer=viewer, title="Not retried", message=str(exc))
     return _back(job_id, "retried")

@@ -135,3 +135,36 @@ def count_pending(conn: sa.Connection, org_id: str | None = None) -> int:
     if org_id is not None:
         q = q.where(pending_actions.c.org_id == org_id)
     return int(conn.execute(q).scalar() or 0)
+
+
+def pending_of_job(conn: sa.Connection, job_id: str) -> list[PendingAction]:
+    """The job's actions still waiting for a human."""
+    q = sa.select(pending_actions).where(
+        pending_actions.c.job_id == job_id, pending_actions.c.status == ActionStatus.PENDING.value
+    )
+    return [_action(r) for r in conn.execute(q.order_by(pending_actions.c.step_index)).mappings()]
+
+
+def reopen_expired(conn: sa.Connection, action_id: str, expires_at: datetime) -> bool:
+    """Ask again: an expired action back to pending until ``expires_at``; False unless expired."""
+    result = conn.execute(
+        sa.update(pending_actions)
+        .where(pending_actions.c.id == action_id, pending_actions.c.status == ActionStatus.EXPIRED.value)
+        .values(
+            status=ActionStatus.PENDING.value,
+            expires_at=expires_at,
+            decided_by=None,
+            decided_via=None,
+            decided_at=None,
+        )
+    )
+    return result.rowcount == 1
+
+
+def expired_of_job(conn: sa.Connection, job_id: str) -> PendingAction | None:
+    """The job's action that expired (the one an expired job stopped at)."""
+    q = sa.select(pending_actions).where(
+        pending_actions.c.job_id == job_id, pending_actions.c.status == ActionStatus.EXPIRED.value
+    )
+    row = conn.execute(q.order_by(pending_actions.c.step_index.desc())).mappings().first()
+    return _action(row) if row else None

@@ -175,6 +175,82 @@ def retry_failed(conn: sa.Connection, job_id: str, now: datetime, reason: str) -
     return conn.execute(stmt).rowcount == 1
 
 
+def end_unfinished(conn: sa.Connection, job: Job, now: datetime, **values: Any) -> bool:
+    """End a job that is still as ``job`` saw it (same status and lease); its worker's next
+    fenced commit then finds the lease gone. False when it moved on (finished, or taken) meanwhile."""
+    lease = sequence_jobs.c.lease_token
+    stmt = (
+        sa.update(sequence_jobs)
+        .where(
+            sequence_jobs.c.id == job.id,
+            sequence_jobs.c.status == job.status.value,
+            lease.is_(None) if job.lease_token is None else lease == job.lease_token,
+        )
+        .values(**values, updated_at=now, lease_owner=None, lease_token=None, lease_expires_at=None)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def requeue(conn: sa.Connection, job: Job, now: datetime, **values: Any) -> bool:
+    """Queue an ended job again (pending, run now) if it is still as ``job`` saw it."""
+    stmt = (
+        sa.update(sequence_jobs)
+        .where(sequence_jobs.c.id == job.id, sequence_jobs.c.status == job.status.value)
+        .values(
+            **values,
+            status=JobStatus.PENDING.value,
+            run_after=now,
+            updated_at=now,
+            finished_at=None,
+            lost_claims=0,
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+        )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def ended_since(
+    conn: sa.Connection,
+    statuses: Iterable[str],
+    since: datetime,
+    event_type: str | None = None,
+    org_id: str | None = None,
+    limit: int = 100,
+) -> list[Job]:
+    """Jobs that ended in one of ``statuses`` at or after ``since``, oldest first."""
+    ended = sa.func.coalesce(sequence_jobs.c.finished_at, sequence_jobs.c.updated_at)
+    q = sa.select(sequence_jobs).where(sequence_jobs.c.status.in_(list(statuses)), ended >= since)
+    if event_type is not None:
+        q = q.where(sequence_jobs.c.event_type == event_type)
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    return [
+        job_from_row(r) for r in conn.execute(q.order_by(ended, sequence_jobs.c.id).limit(limit)).mappings()
+    ]
+
+
+def not_ended(
+    conn: sa.Connection,
+    statuses: Iterable[str],
+    event_type: str | None = None,
+    org_id: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[Job]:
+    """Jobs in one of ``statuses`` (not final ones), created at or after ``since``, oldest first."""
+    q = sa.select(sequence_jobs).where(sequence_jobs.c.status.in_(list(statuses)))
+    if event_type is not None:
+        q = q.where(sequence_jobs.c.event_type == event_type)
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    if since is not None:
+        q = q.where(sequence_jobs.c.created_at >= since)
+    q = q.order_by(sequence_jobs.c.created_at, sequence_jobs.c.id).limit(limit)
+    return [job_from_row(r) for r in conn.execute(q).mappings()]
+
+
 def set_children(conn: sa.Connection, job_id: str, chain: dict[str, Any]) -> None:
     conn.execute(sa.update(sequence_jobs).where(sequence_jobs.c.id == job_id).values(event_chain=chain))
 
