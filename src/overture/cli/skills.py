@@ -23,7 +23,7 @@ from overture.settings import Settings
 from overture.skills.context.dates import zone
 from overture.skills.environment import ENV_TIMEZONE, build_environment
 from overture.skills.orchestrate import run_skill
-from overture.skills.skillfile import SkillFile, load_skill_dir
+from overture.skills.skillfile import SkillFile, load_skills
 
 
 def builtin_skill_folders() -> list[Path]:
@@ -31,14 +31,34 @@ def builtin_skill_folders() -> list[Path]:
     return sorted(p / "skills" for p in BUILTIN.iterdir() if (p / "skills").is_dir())
 
 
-def _skills(folders: tuple[str, ...]) -> dict[str, SkillFile]:
+def _skills(folders: tuple[str, ...], wanted: str | None = None) -> dict[str, SkillFile]:
+    """The skills of the folders; a SKILL.md that cannot be read is named on stderr and the
+    others load (an error only when it is the skill asked for)."""
     found: dict[str, SkillFile] = {}
+    broken: dict[str, str] = {}
     for folder in [Path(f) for f in folders] or builtin_skill_folders():
         if not folder.is_dir():
             raise ValidationFailed(f"--folder {folder}: not a folder")
-        for name, skill in load_skill_dir(folder).items():
+        loaded = load_skills(folder)
+        for name, skill in loaded.skills.items():
             found.setdefault(name, skill)
+        for name, error in loaded.problems.items():
+            broken.setdefault(name, str(error))
+    for name, reason in broken.items():
+        if name == wanted and wanted not in found:
+            raise ValidationFailed(f"skill {name!r} could not be read: {reason}")
+        if name not in found:
+            click.echo(f"skipped skill {name!r}: {reason}", err=True)
     return found
+
+
+def _skill(folders: tuple[str, ...], name: str) -> SkillFile:
+    found = _skills(folders, name)
+    skill = found.get(name)
+    if skill is None:
+        known = ", ".join(sorted(found)) or "none"
+        raise NotFound(f"no skill named {name!r} (known: {known})")
+    return skill
 
 
 def _local_zone(explicit: str | None) -> str | tzinfo:
@@ -123,12 +143,9 @@ def skills_run(
     folders: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Run one skill: resolve the date, load its context, run its prose, print the summary."""
-    found = _skills(folders)
-    skill = found.get(name)
-    if skill is None:
-        known = ", ".join(sorted(found)) or "none"
-        raise NotFound(f"no skill named {name!r} (known: {known})")
+    """Run one skill without you: resolve the date, load its context, run its prose once (a
+    model, or the offline draft), print the summary. `skills chat` holds the session with you."""
+    skill = _skill(folders, name)
     env = build_environment(
         vault=vault,
         default_vault=None if vault else working_vault(),
@@ -137,7 +154,7 @@ def skills_run(
         settings=Settings(),
     )
     try:
-        run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, apply_writes=not dry_run))
+        run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, dry_run=dry_run))
     finally:
         env.close()
     if as_json:

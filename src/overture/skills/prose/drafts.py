@@ -31,7 +31,7 @@ class DraftInput:
 
     def result(self, kind: str, file: str | None = None) -> NeedResult | None:
         for r in self.results:
-            if r.need.kind == kind and (file is None or r.need.params.get("file") == file):
+            if r.need.kind == kind and (file is None or r.need.label == file):
                 return r
         return None
 
