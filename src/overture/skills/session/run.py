@@ -38,7 +38,7 @@ async def _propose(interview: Interview, tools: VaultTools, talk: Conversation) 
     path = note_path(tools.vault, interview.note)
     doing = "append to" if interview.mode == "append" else "write"
     await talk.say(f"I will {doing} {path}:\n\n{interview.content}")
-    answer = await talk.ask(Question("write", f"{doing.capitalize()} {path} now? [Y/n]", "yes"))
+    answer = await talk.ask(Question("write", f"{doing.capitalize()} {path} now? (yes/no)", "yes"))
     if not yes(answer):
         return [f"Did not write {interview.note} (you said no)"]
     try:
