@@ -7,6 +7,8 @@ Ctrl-D ends it. What the session says is printed as it comes; the session itself
 
 from __future__ import annotations
 
+import sys
+
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import HTML
 from prompt_toolkit.shortcuts import print_formatted_text
@@ -22,6 +24,10 @@ class TerminalConversation:
 
     async def say(self, text: str) -> None:
         print_formatted_text(text + "\n")
+
+    def stream(self, chunk: str) -> None:
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
 
     async def ask(self, question: Question) -> str:
         shown = f" [{question.default}]" if question.default else ""

@@ -194,6 +194,13 @@ A question the file does not answer takes the answer in brackets.
     "--answers", "answers_file", type=click.Path(dir_okay=False), help="Answer from this YAML file."
 )
 @click.option("--dry-run", is_flag=True, help="Write nothing to the vault; show what would be written.")
+@click.option(
+    "--budget-usd",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="With a model: stop asking it once the session has cost this much.",
+)
 @folder_option
 @handle_errors
 def skills_chat(
@@ -204,6 +211,7 @@ def skills_chat(
     calendars: tuple[str, ...],
     answers_file: str | None,
     dry_run: bool,
+    budget_usd: float,
     folders: tuple[str, ...],
 ) -> None:
     """Hold a skill's session with you: load its context as `run` does, show what was loaded,
@@ -223,7 +231,11 @@ def skills_chat(
         else TerminalConversation()
     )
     try:
-        run = asyncio.run(run_session(skill, env, SystemClock().now(), talk, date_expr, dry_run=dry_run))
+        run = asyncio.run(
+            run_session(
+                skill, env, SystemClock().now(), talk, date_expr, dry_run=dry_run, budget_usd=budget_usd
+            )
+        )
     finally:
         env.close()
     verb = "would write" if dry_run else "wrote"

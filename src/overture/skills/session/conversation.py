@@ -56,6 +56,9 @@ class Conversation(Protocol):
     async def say(self, text: str) -> None:
         """Show ``text`` (markdown) to the person."""
 
+    def stream(self, chunk: str) -> None:
+        """Show a piece of a turn as it is produced (called from the model's thread)."""
+
     async def ask(self, question: Question) -> str:
         """The person's answer; raises :class:`SessionCancelled` or :class:`SessionEnded`."""
 
@@ -119,8 +122,19 @@ class ScriptedConversation:
     asked: list[str] = field(default_factory=list)
     echo: Callable[[str], None] | None = None
 
+    _streaming: list[str] = field(default_factory=list)
+
     async def say(self, text: str) -> None:
         self._keep(text)
+
+    def stream(self, chunk: str) -> None:
+        """Streamed text is kept as one entry per turn (it ends with a newline)."""
+        self._streaming.append(chunk)
+        if self.echo is not None:
+            self.echo(chunk)
+        if chunk.endswith("\n"):
+            self.transcript.append("".join(self._streaming).strip())
+            self._streaming.clear()
 
     async def ask(self, question: Question) -> str:
         self.asked.append(question.key)
