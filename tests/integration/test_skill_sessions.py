@@ -113,7 +113,7 @@ def test_planning_daily_on_the_second_layout(tmp_path: Path, second: Path) -> No
 
 def test_review_then_tomorrows_plan_carry_the_open_items(tmp_path: Path, second: Path) -> None:
     """The evening review carries two items to tomorrow and drops one; the next morning's
-    plan offers the carried items first."""
+    plan offers the carried items first and archives the earlier day before replacing it."""
     assert chat(tmp_path, second, "planning-daily", "2026-12-01", DAILY_ANSWERS).exit_code == 0
     review = chat(
         tmp_path, second, "review-daily", "2026-12-01", "open: [tomorrow, drop]\nfelt: long but clear\n"
@@ -136,8 +136,18 @@ def test_review_then_tomorrows_plan_carry_the_open_items(tmp_path: Path, second:
     assert tomorrow.exit_code == 0, tomorrow.output
     offered = tomorrow.output.split("On offer for priorities for the day:\n", 1)[1]
     assert offered.startswith("  1. Sign off the billing cutover plan (Today.md)\n")
-    assert "- Would update Today.md in Captive\n" in tomorrow.output
+    assert "Today.md is still the plan for 2026-12-01, and it is not archived yet." in tomorrow.output
+    assert "Archive it to Periodic/Daily/2026-12-01.md first? (yes/no)\n> yes" in tomorrow.output
+    assert actions(tomorrow.output)[:2] == [
+        "Would create 2026-12-01.md in Periodic/Daily",
+        "Would update Today.md in Captive",
+    ]
+    assert not (second / "Periodic" / "Daily" / "2026-12-01.md").exists()
     assert "would write" in tomorrow.output and (second / "Captive" / "Today.md").read_text() == today
+    planned = chat(tmp_path, second, "planning-daily", "2026-12-02", "priorities: 1\n")
+    assert planned.exit_code == 0, planned.output
+    assert (second / "Periodic" / "Daily" / "2026-12-01.md").read_text() == today.rstrip("\n") + "\n"
+    assert (second / "Captive" / "Today.md").read_text().startswith("---\ndate: 2026-12-02\n")
 
 
 def test_planning_weekly_on_the_second_layout(tmp_path: Path, second: Path) -> None:

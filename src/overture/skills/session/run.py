@@ -26,6 +26,7 @@ from overture.skills.prose.llm import ProseResult, intents, note_path
 from overture.skills.prose.metering import CallMeter
 from overture.skills.prose.vault_tools import VaultEscape, VaultTools
 from overture.skills.session.answers import yes
+from overture.skills.session.archive import archive_earlier_day
 from overture.skills.session.conversation import Conversation, Question, SessionCancelled, SessionEnded
 from overture.skills.session.interview import Interview, interviewer_for
 from overture.skills.session.model_session import ModelSession
@@ -75,9 +76,12 @@ async def _offline(assembly: Assembly, tools: VaultTools, talk: Conversation, he
         held.decisions.append(note)
         held.held = False
         return
-    interview = await interviewer(DraftInput(assembly.date, assembly.results), talk)
+    src = DraftInput(assembly.date, assembly.results)
+    interview = await interviewer(src, talk)
     held.decisions += interview.decisions
     if interview.content:
+        if (interview.mode, interview.note) == ("write", "Today.md"):
+            held.decisions += await archive_earlier_day(src, tools, talk)
         held.decisions += await _propose(interview, tools, talk)
     held.decisions.append(interview.closing)
 
