@@ -12,6 +12,7 @@ from overture.http.api import v1 as api_v1
 from overture.http.console import receipts as console_receipts
 from overture.http.console import retries as console_retries
 from overture.http.console import routes as console
+from overture.http.console import skill_sessions as console_skills
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     console.router,
     console_receipts.router,
     console_retries.router,
+    console_skills.router,
     health.router,
     api_v1.router,
     admin.router,
