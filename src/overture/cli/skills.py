@@ -25,6 +25,7 @@ from overture.skills.context.dates import zone
 from overture.skills.environment import ENV_TIMEZONE, build_environment
 from overture.skills.orchestrate import run_skill
 from overture.skills.session.conversation import Conversation, ScriptedConversation, load_answers
+from overture.skills.session.model_session import DEFAULT_BUDGET_USD
 from overture.skills.session.run import run_session
 from overture.skills.skillfile import SkillFile, load_skills
 from overture.skills.summary import RunStatus
@@ -197,7 +198,7 @@ A question the file does not answer takes the answer in brackets.
 @click.option(
     "--budget-usd",
     type=click.FloatRange(min=0),
-    default=1.0,
+    default=DEFAULT_BUDGET_USD,
     show_default=True,
     help="With a model: stop asking it once the session has cost this much.",
 )

@@ -31,6 +31,7 @@ from overture.ids import new_id
 from overture.skills.context.scope import resolve_for
 from overture.skills.environment import SkillEnvironment
 from overture.skills.session.live import Entry, LiveConversation
+from overture.skills.session.model_session import DEFAULT_BUDGET_USD
 from overture.skills.session.run import run_session
 from overture.skills.skillfile import SkillFile
 from overture.skills.step import SESSIONS
@@ -38,6 +39,7 @@ from overture.skills.step import SESSIONS
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("overture.http")
 Field = Annotated[str | None, Form()]
+KEEP_FINISHED = 5
 _STALE = "This form is out of date. Go back, reload and try again."
 
 
@@ -78,6 +80,17 @@ def _mine(request: Request, viewer: Viewer, session_id: str) -> Held | None:
     )
 
 
+def _forget_old(sessions: dict[str, Held], viewer: Viewer) -> None:
+    """Keep a person's open sessions and their last few finished ones; forget the rest."""
+    finished = [
+        k
+        for k, h in sessions.items()
+        if (h.org_id, h.user_id) == (viewer.org_id, viewer.user_id) and h.live.finished
+    ]
+    for key in finished[:-KEEP_FINISHED]:
+        del sessions[key]
+
+
 def _list(request: Request, viewer: Viewer, status: int = 200, error: str | None = None) -> Response:
     skills = [s for s, _ in _registered(request).values() if s.runs_orchestrated]
     skills_sorted = sorted(skills, key=lambda s: s.name)
@@ -100,7 +113,7 @@ async def _hold(
     live: LiveConversation, skill: SkillFile, env: SkillEnvironment, app: App, date: str | None
 ) -> None:
     try:
-        run = await run_session(skill, env, app.clock.now(), live, date)
+        run = await run_session(skill, env, app.clock.now(), live, date, budget_usd=DEFAULT_BUDGET_USD)
         live.close(f"Session over: {run.summary.status.value}")
     except Exception as exc:  # the page must say it ended; the reason is ours, never the notes
         log.warning("skill session %s failed: %s", skill.name, type(exc).__name__)
@@ -130,7 +143,9 @@ async def start(request: Request, name: str, csrf: Field = None, date: Field = N
     live = LiveConversation()
     task = asyncio.create_task(_hold(live, skill, env, _app(request), expression))
     held = Held(new_id(), viewer.org_id, viewer.user_id, name, live, task)
-    _held(request)[held.id] = held
+    sessions = _held(request)
+    sessions[held.id] = held
+    _forget_old(sessions, viewer)
     return RedirectResponse(f"/skills/sessions/{held.id}", status_code=303)
 
 

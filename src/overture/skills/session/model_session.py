@@ -33,6 +33,8 @@ from overture.skills.session.conversation import Conversation, Question
 
 log = logging.getLogger("overture.skills")
 MAX_TURNS = 30
+DEFAULT_BUDGET_USD = 1.0
+"""What a session may cost unless the person says otherwise (``--budget-usd``)."""
 
 RULES = """\
 You are holding the skill "{skill}" with the user, turn by turn, in a conversation. The context
