@@ -228,3 +228,12 @@ def test_a_cancelled_session_writes_nothing_and_says_cancelled(second: Path) -> 
     assert result.summary.status.value == "Cancelled" and result.writes == ()
     assert result.summary.actions[-1] == "Cancelled by the user: nothing was written"
     assert not (second / "Captive" / "Today.md").exists()
+
+
+def test_a_focus_block_moved_onto_a_meeting_is_kept_and_the_clash_named(tmp_path: Path, second: Path) -> None:
+    result = chat(tmp_path, second, "planning-daily", "2026-12-01", "focus: ['15:30', drop]\n", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Focus block moved from 09:15-10:00 to 15:30-16:15 (it overlaps 1 meeting)" in actions(
+        result.output
+    )
+    assert "Would create Today.md in Captive" in actions(result.output)

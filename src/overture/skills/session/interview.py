@@ -128,8 +128,11 @@ async def _focus(
         )
         moved = parse_time(answer)
         if moved is not None:
-            accepted.append((moved, moved + end - begin))
-            decisions.append(f"Focus block moved from {span} to {hhmm(moved)}-{hhmm(moved + end - begin)}")
+            new = (moved, moved + end - begin)
+            accepted.append(new)
+            clash = [b for b in busy if b[0] < new[1] and new[0] < b[1]]
+            note = f" (it overlaps {len(clash)} meeting{'s' if len(clash) != 1 else ''})" if clash else ""
+            decisions.append(f"Focus block moved from {span} to {hhmm(new[0])}-{hhmm(new[1])}{note}")
         elif verdict(answer, ("accept", "drop")) == "drop":
             decisions.append(f"Focus block {span} dropped")
         else:
