@@ -74,7 +74,11 @@ def test_planning_daily_runs_as_a_step_and_its_summary_is_the_output(app: App, v
         ("tell-user", "completed"),
     ]
     output = recorded[0].output
-    assert (output["name"], output["status"], output["unavailable"]) == ("planning-daily", "Complete", [])
+    assert (output["name"], output["status"], output["unavailable"]) == (
+        "planning-daily",
+        "Drafted (no session)",
+        [],
+    )
     assert output["date"]["target_date"] == "2026-02-17" and output["date"]["timezone"] == "Europe/London"
     assert output["context"][0]["summary"] == "2 events for 2026-02-17"
     assert output["actions"][0] == "Updated Today.md in Captive"
@@ -95,14 +99,14 @@ def test_without_a_date_the_skill_default_and_the_users_zone_decide(app: App, va
 
 
 def test_a_degraded_run_completes_the_step_and_names_what_was_missing(app: App, vault: Path) -> None:
-    """Week.md missing: the step still completes, status Complete (degraded), Week.md named."""
+    """Week.md missing: the step still completes, drafted, Week.md named."""
     (vault / CAPTIVE / "Week.md").unlink()
     job_id = emit(app, "daily_plan", {"date": "2026-02-17"})
     app.run_until_idle()
     output = steps(app, job_id)[0].output
-    assert output["status"] == "Complete (degraded)"
-    assert output["unavailable"] == ["Week.md: Week.md not found in the vault"]
-    assert "**Status:** Complete (degraded)" in output["summary"]
+    assert output["status"] == "Drafted (no session)"
+    assert output["unavailable"] == ["Week.md: Week.md does not exist yet in Captive"]
+    assert "**Status:** Drafted (no session)" in output["summary"]
 
 
 def test_vault_writes_are_outbox_effects_done_once(app: App, vault: Path) -> None:
@@ -160,7 +164,7 @@ def test_a_registry_built_by_hand_runs_a_prose_skill_with_a_pack_need_type(
         output = steps(application, job_id)[0].output
     finally:
         application.close()
-    assert output["name"] == "morning-brief" and output["status"] == "Complete"
+    assert output["name"] == "morning-brief" and output["status"] == "Drafted (no session)"
     assert [c["summary"] for c in output["context"]] == ["1 event for 2026-02-16", "2 loaded"]
     assert registry.descriptions[next(iter(registry.descriptions))] == "A brief for the morning."
 

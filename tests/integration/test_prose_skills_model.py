@@ -107,7 +107,7 @@ def test_a_model_run_prose_step_records_its_cost_in_the_ledger(
     assert job is not None and job.status.value == "completed"
     plan = steps[0]
     assert (plan.step_name, plan.status.value, plan.cost_micros) == ("plan", "completed", COST_MICROS)
-    assert plan.output["status"] == "Complete" and plan.output["usage"]["calls"] == 1
+    assert plan.output["status"] == "Drafted (no session)" and plan.output["usage"]["calls"] == 1
     assert plan.output["reply"] == PLAN["reply_markdown"]
     [row] = rows
     assert (row["org_id"], row["job_id"], row["step_index"], row["provider"], row["model"]) == (

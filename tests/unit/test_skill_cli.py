@@ -52,10 +52,18 @@ def test_run_planning_daily_for_tomorrow_on_the_sample_vault(vault: Path) -> Non
     after = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     assert result.exit_code == 0, result.output
     assert result.output.startswith("---\n**Orchestrator Summary: planning-daily**\n")
-    assert "**Status:** Complete\n" in result.output
+    assert "**Status:** Drafted (no session)\n" in result.output
     calendar_line = next(line for line in result.output.splitlines() if line.startswith("- Calendar: "))
     assert calendar_line.endswith((f"for {before}", f"for {after}"))
     assert result.output.rstrip().endswith(f"wrote {vault / CAPTIVE / 'Today.md'}")
+    week_line = next(line for line in result.output.splitlines() if line.startswith("- Week.md: "))
+    assert week_line.startswith(
+        (
+            "- Week.md: Loaded from Captive",
+            "- Week.md: ⚠ for week 8, not week",
+            "- Week.md: ⚠ for week 8 of 2026, not week",
+        )
+    )
     today = (vault / CAPTIVE / "Today.md").read_text()
     assert today.startswith((f"---\ndate: {before}\n", f"---\ndate: {after}\n"))
 
@@ -75,12 +83,16 @@ def test_run_with_a_fixed_date_as_json(vault: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert (data["name"], data["status"], data["vault"]) == ("planning-daily", "Complete", str(vault))
+    assert (data["name"], data["status"], data["vault"]) == (
+        "planning-daily",
+        "Drafted (no session)",
+        str(vault),
+    )
     assert data["date"]["target_date"] == "2026-02-17" and data["date"]["timezone"] == "Asia/Tokyo"
     assert [c["summary"] for c in data["context"]][:3] == [
         "2 events for 2026-02-17",
         "Loaded from Captive",
-        "Sarah Chen (1:1 at 14:00)",
+        "Loaded from Captive (for 2026-02-16)",
     ]
     assert data["writes"] == [{"path": "00_Brain/Captive/Today.md", "mode": "updated"}]
 
@@ -95,7 +107,35 @@ def test_the_vault_comes_from_the_environment_when_not_given(vault: Path) -> Non
     data = json.loads(result.output)
     assert (data["vault"], data["dry_run"]) == (str(vault), True)
     assert data["writes"] == [{"path": "00_Brain/Captive/Week.md", "mode": "updated"}]
+    assert "Would update Week.md in Captive" in data["actions"]
     assert (vault / CAPTIVE / "Week.md").read_text() == original
+    text = invoke("run", "planning-weekly", "--date", "next week", "--dry-run", env={ENV_VAULT: str(vault)})
+    assert "- Would update Week.md in Captive\n" in text.output and "Updated" not in text.output
+    assert text.output.rstrip().endswith(f"would write {vault / CAPTIVE / 'Week.md'}")
+    assert (vault / CAPTIVE / "Week.md").read_text() == original
+
+
+def test_one_unreadable_skill_is_named_and_the_others_still_run(vault: Path, tmp_path: Path) -> None:
+    """A folder with a skill whose front matter cannot be read: `list` and `run` of another
+    skill work and name the broken one on stderr; asking for the broken one names its problem."""
+    from overture.packs.planner import SKILLS
+
+    folder = tmp_path / "skills"
+    shutil.copytree(SKILLS, folder)
+    (folder / "broken").mkdir()
+    (folder / "broken" / "SKILL.md").write_text("---\nname: broken\ndescription: [never closed\n---\nHi.\n")
+    listed = invoke("list", "--folder", str(folder))
+    assert listed.exit_code == 0
+    assert "skipped skill 'broken': " in listed.stderr and "not valid YAML" in listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()][:3] == [
+        "planning-daily",
+        "planning-weekly",
+        "review-daily",
+    ]
+    ran = invoke("run", "planning-daily", "--folder", str(folder), "--vault", str(vault), "--dry-run")
+    assert ran.exit_code == 0 and "**Status:** Drafted (no session)" in ran.stdout
+    asked = invoke("run", "broken", "--folder", str(folder), "--vault", str(vault))
+    assert asked.exit_code == 2 and "skill 'broken' could not be read: " in asked.output
 
 
 def test_a_calendar_given_on_the_command_line_replaces_the_vaults(vault: Path, tmp_path: Path) -> None:

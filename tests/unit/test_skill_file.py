@@ -45,7 +45,9 @@ def test_the_seeds_example_parses_into_flags_bullets_and_prose() -> None:
         ("User's directives and preferences", 11),
     ]
     assert skill.prose is not None and skill.prose.title == "Planning Session"
-    assert skill.prose_text == "Greet the user warmly.\nWrite Today.md to Captive with the plan."
+    assert skill.prose_text == (
+        "## Planning Session\n\nGreet the user warmly.\nWrite Today.md to Captive with the plan."
+    )
     assert [(s.title, s.level, s.line) for s in skill.sections] == [
         ("Context", 2, 6),
         ("Planning Session", 2, 13),

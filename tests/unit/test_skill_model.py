@@ -136,14 +136,14 @@ def test_planning_daily_executed_by_the_model_writes_today(vault: Path, serve: A
     api, answers = serve({PROSE: answer(PLAN)})
     result = run(planning_daily(), vault, llm_settings(api))
     assert (vault / CAPTIVE / "Today.md").read_text() == TODAY
-    assert result.summary.status is RunStatus.COMPLETE
+    assert result.summary.status is RunStatus.DRAFTED
     assert result.summary.actions == (
         "Updated Today.md in Captive",
         "Highlighted the 1:1 with Sarah Chen",
         "User completed daily planning session",
         MODEL_LINE,
     )
-    assert "**Status:** Complete\n---" in result.markdown
+    assert "**Status:** Drafted (no session)\n---" in result.markdown
     assert result.output.completed and result.output.text == PLAN["reply_markdown"]
     sent = answers.sent(PROSE)
     system, user = sent["messages"][0]["content"], json.loads(sent["messages"][1]["content"])
@@ -169,7 +169,7 @@ def test_writes_outside_the_vault_are_refused_and_the_run_degrades(
     vault: Path, tmp_path: Path, serve: Any
 ) -> None:
     """../outside.md, an absolute path and a symlink out are refused and named; nothing lands
-    outside the vault, the in-vault write still happens, status Complete (degraded)."""
+    outside the vault, the in-vault write still happens, named as a problem of the drafted run."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (vault / "escape").symlink_to(elsewhere, target_is_directory=True)
@@ -189,13 +189,13 @@ def test_writes_outside_the_vault_are_refused_and_the_run_degrades(
     assert list(elsewhere.iterdir()) == []
     assert (vault / CAPTIVE / "Today.md").read_text() == TODAY
     assert [w.path for w in result.writes] == ["00_Brain/Captive/Today.md"]
-    assert result.summary.status is RunStatus.DEGRADED
+    assert result.summary.status is RunStatus.DRAFTED
     refused = [u for u in result.summary.unavailable if u.startswith("Vault write: Refused to write")]
     assert len(refused) == 3
     assert "'../outside.md': paths must be relative to the vault and may not use '..'" in refused[0]
     assert repr(str(absolute)) in refused[1] and "outside the vault" in refused[2]
     assert "- Refused to write '../outside.md'" in result.markdown
-    assert "**Status:** Complete (degraded)" in result.markdown
+    assert "**Status:** Drafted (no session)" in result.markdown
 
 
 ODD_SKILL = (
@@ -220,7 +220,7 @@ def test_an_unrecognised_bullet_is_classified_by_the_model_and_fulfilled(vault: 
     api, answers = serve({CLASSIFY: classified, PROSE: answer({"reply_markdown": "Two deals move."})})
     result = run(parse_skill(ODD_SKILL), vault, llm_settings(api), deals_registry())
     assert result.unrecognised == ()
-    assert result.summary.status is RunStatus.COMPLETE
+    assert result.summary.status is RunStatus.DRAFTED
     assert result.summary.context[1] == "Deals: 2 loaded"
     assert result.summary.actions[0] == (
         'Classified "What is moving in the sales pipeline" as Deals: The pipeline is the open deals.'
@@ -242,7 +242,7 @@ def test_a_failing_classifier_leaves_the_bullet_not_understood(vault: Path, serv
     assert result.summary.unavailable == (
         '"What is moving in the sales pipeline": no need type recognises it',
     )
-    assert result.summary.status is RunStatus.DEGRADED
+    assert result.summary.status is RunStatus.DRAFTED
     assert result.summary.actions[0] == (
         'Could not place "What is moving in the sales pipeline": the model could not classify it '
         "(openai answered 500: The server had an error)"
@@ -252,12 +252,12 @@ def test_a_failing_classifier_leaves_the_bullet_not_understood(vault: Path, serv
 
 def test_a_failing_prose_call_degrades_and_writes_nothing(vault: Path, serve: Any) -> None:
     """The model answers 500 to the prose: nothing is written, the session is named as not run,
-    and the run is Complete (degraded) with everything it loaded."""
+    and the drafted run names the failure, with everything it loaded."""
     before = (vault / CAPTIVE / "Today.md").read_text()
     api, _ = serve({PROSE: Reply(500, SERVER_ERROR)})
     result = run(planning_daily(), vault, llm_settings(api))
     assert (vault / CAPTIVE / "Today.md").read_text() == before and result.writes == ()
-    assert result.summary.status is RunStatus.DEGRADED
+    assert result.summary.status is RunStatus.DRAFTED
     assert result.summary.unavailable == (
         "Session: the model call failed (openai answered 500: The server had an error)",
     )
@@ -293,7 +293,7 @@ def test_the_cli_runs_the_skill_with_the_configured_provider(vault: Path, serve:
     assert text.output.startswith(
         f"{PLAN['reply_markdown']}\n\n---\n**Orchestrator Summary: planning-daily**"
     )
-    assert f"- {MODEL_LINE}\n" in text.output and "**Status:** Complete\n" in text.output
+    assert f"- {MODEL_LINE}\n" in text.output and "**Status:** Drafted (no session)\n" in text.output
     assert (vault / CAPTIVE / "Today.md").read_text() == TODAY
     as_json = CliRunner().invoke(cli, [*args, "--json", "--dry-run"], env=env)
     data = json.loads(as_json.output)

@@ -29,8 +29,8 @@ def kinds(text: str, registry: NeedRegistry | None = None) -> list[tuple[str, di
         ("Week.md for weekly context", [("vault_file", {"file": "Week.md"})]),
         ("Month.md", [("vault_file", {"file": "Month.md"})]),
         ("Today.md", [("vault_file", {"file": "Today.md"})]),
-        ("People files for anyone with 1:1 meetings", [("people", {})]),
-        ("People files for 1:1 meetings", [("people", {})]),
+        ("People files for anyone with 1:1 meetings", [("people", {"scope": "1:1"})]),
+        ("People files for 1:1 meetings", [("people", {"scope": "1:1"})]),
         ("Active project files", [("projects", {})]),
         ("User's directives and preferences", [("directives", {})]),
         ("Directives", [("directives", {})]),
@@ -99,4 +99,4 @@ def test_a_pack_need_type_is_fulfilled_by_its_own_provider(tmp_path: Path) -> No
     assert seen == ["2026-02-19"]
     assert run.summary.context == ("Deals: 2 loaded",)
     assert '"account": "Globex"' in run.loading
-    assert run.summary.status.value == "Complete"
+    assert run.summary.status.value == "Drafted (no session)"

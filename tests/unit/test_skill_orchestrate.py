@@ -59,10 +59,11 @@ def run(name: str, env: SkillEnvironment, date_expr: str | None = "tomorrow", ap
 def test_planning_daily_for_tomorrow_loads_everything_and_drafts_today(vault: Path) -> None:
     """Tuesday's plan: 2 events, Week.md, Sarah's note, two projects, the profile; Today.md written."""
     result = run("planning-daily", build_environment(vault=vault, timezone="Europe/London"))
-    assert result.summary.status is RunStatus.COMPLETE
+    assert result.summary.status is RunStatus.DRAFTED
     assert result.summary.context == (
         "Calendar: 2 events for 2026-02-17",
         "Week.md: Loaded from Captive [00_Brain/Captive/Week.md]",
+        "Today.md: Loaded from Captive (for 2026-02-16) [00_Brain/Captive/Today.md]",
         "People: Sarah Chen (1:1 at 14:00) [02_Areas/People/Sarah Chen.md]",
         "Projects: Backend Hiring, Q1 Roadmap [01_Projects/Backend Hiring.md, 01_Projects/Q1 Roadmap.md]",
         "Directives: User preferences loaded (profile.md) [00_Brain/Systemic/Directives/profile.md]",
@@ -111,7 +112,7 @@ def test_planning_weekly_drafts_week_md_from_the_weeks_workdays(vault: Path) -> 
 def test_review_daily_appends_a_review_to_today(vault: Path) -> None:
     """Today's review: one of three tasks done, two carried forward, appended to Today.md."""
     result = run("review-daily", build_environment(vault=vault, timezone="UTC"), date_expr="today")
-    assert result.summary.status is RunStatus.COMPLETE
+    assert result.summary.status is RunStatus.DRAFTED
     assert result.summary.actions[0] == "Appended to Today.md in Captive"
     today = (vault / CAPTIVE / "Today.md").read_text()
     assert today.startswith("---\ndate: 2026-02-16\n")
@@ -130,7 +131,7 @@ def test_calendar_down_degrades_and_names_calendar_and_people(vault: Path) -> No
 
     env = build_environment(vault=vault, calendar=CallableCalendar(down), timezone="UTC")
     result = run("planning-daily", env)
-    assert result.summary.status is RunStatus.DEGRADED
+    assert result.summary.status is RunStatus.DRAFTED
     refused = "ConnectionError: calendar.example: connection refused"
     assert result.summary.context[0] == f"Calendar: ⚠ Unavailable ({refused})"
     assert result.summary.unavailable == (
@@ -138,7 +139,7 @@ def test_calendar_down_degrades_and_names_calendar_and_people(vault: Path) -> No
         "People: calendar unavailable: ConnectionError: calendar.example: connection refused",
     )
     markdown = result.markdown
-    assert "**Status:** Complete (degraded)\n\n**Unavailable:**\n- Calendar: ConnectionError" in markdown
+    assert "**Status:** Drafted (no session)\n\n**Unavailable:**\n- Calendar: ConnectionError" in markdown
     today = (vault / CAPTIVE / "Today.md").read_text()
     assert f"## Schedule\n- ⚠ Calendar unavailable ({refused})" in today
 
@@ -148,16 +149,16 @@ def test_no_calendar_configured_is_named_too(vault: Path) -> None:
     shutil.rmtree(vault / "00_Brain/Systemic/Calendars")
     result = run("planning-daily", build_environment(vault=vault, timezone="UTC"))
     assert result.summary.unavailable[0] == "Calendar: no calendar is configured"
-    assert result.summary.status is RunStatus.DEGRADED
+    assert result.summary.status is RunStatus.DRAFTED
 
 
 def test_a_missing_vault_file_degrades_and_is_named(vault: Path) -> None:
-    """Week.md deleted: "Week.md not found in the vault", the rest loads, Today.md is still drafted."""
+    """Week.md deleted: "does not exist yet in Captive", the rest loads, Today.md is still drafted."""
     (vault / CAPTIVE / "Week.md").unlink()
     result = run("planning-daily", build_environment(vault=vault, timezone="UTC"))
-    assert result.summary.status is RunStatus.DEGRADED
-    assert result.summary.context[1] == "Week.md: ⚠ Unavailable (Week.md not found in the vault)"
-    assert result.summary.unavailable == ("Week.md: Week.md not found in the vault",)
+    assert result.summary.status is RunStatus.DRAFTED
+    assert result.summary.context[1] == "Week.md: ⚠ Unavailable (Week.md does not exist yet in Captive)"
+    assert result.summary.unavailable == ("Week.md: Week.md does not exist yet in Captive",)
     assert "- (no Week.md to take priorities from)" in (vault / CAPTIVE / "Today.md").read_text()
 
 
@@ -170,8 +171,8 @@ def test_a_person_without_a_note_degrades_and_is_named(vault: Path) -> None:
         "END:VCALENDAR\n"
     )
     result = run("planning-daily", build_environment(vault=vault, timezone="UTC"))
-    assert result.summary.status is RunStatus.DEGRADED
-    assert result.summary.context[2] == (
+    assert result.summary.status is RunStatus.DRAFTED
+    assert result.summary.context[3] == (
         "People: Jordan Blake (1:1 at 10:00, ⚠ no note), "
         "Sarah Chen (1:1 at 14:00) [02_Areas/People/Sarah Chen.md]"
     )
@@ -184,9 +185,9 @@ def test_a_missing_vault_folder_degrades_every_vault_need(tmp_path: Path) -> Non
     calendar = IcsCalendar([SAMPLE_VAULT / "00_Brain/Systemic/Calendars/work.ics"])
     env = build_environment(vault=tmp_path / "nope", calendar=calendar, timezone="UTC")
     result = run("planning-daily", env)
-    assert result.summary.status is RunStatus.DEGRADED
+    assert result.summary.status is RunStatus.DRAFTED
     named = [u.split(":")[0] for u in result.summary.unavailable]
-    assert named == ["Week.md", "People", "Projects", "Directives"]
+    assert named == ["Week.md", "Today.md", "People", "Projects", "Directives"]
     assert result.summary.context[0] == "Calendar: 2 events for 2026-02-17"
     assert result.summary.actions[0].startswith("Could not write Today.md: ")
     assert not (tmp_path / "nope").exists()
@@ -201,7 +202,7 @@ def test_an_unrecognised_bullet_is_reported_and_a_classifier_model_can_place_it(
     offline = asyncio.run(run_skill(skill, env, MONDAY_MORNING))
     assert offline.summary.context == ('Not understood: "The team\'s standup notes" (line 6)',)
     assert offline.summary.unavailable == ('"The team\'s standup notes": no need type recognises it',)
-    assert offline.summary.status is RunStatus.DEGRADED
+    assert offline.summary.status is RunStatus.DRAFTED
 
     class Classifier:
         def classify_need(self, text: str, kinds: Mapping[str, str]) -> str | None:
@@ -211,7 +212,7 @@ def test_an_unrecognised_bullet_is_reported_and_a_classifier_model_can_place_it(
             return ProseResult("ok", ("User completed the session",), provider="fake", model="m")
 
     placed = asyncio.run(run_skill(skill, replace(env, model=Classifier()), MONDAY_MORNING))
-    assert placed.summary.status is RunStatus.COMPLETE
+    assert placed.summary.status is RunStatus.DRAFTED
     assert placed.summary.context[0].startswith("Directives: User preferences loaded (profile.md)")
     assert placed.summary.actions == ("User completed the session",)
 
@@ -232,7 +233,7 @@ def test_a_skill_without_the_flag_runs_directly_with_no_context(tmp_path: Path) 
     assert seen == {"prose": "## Context\n- Calendar events\n\nSay hello.", "text": "", "results": ()}
     assert result.summary.context == ("None: the skill runs directly (no orchestrated Context section)",)
     assert result.summary.actions == ("Created Inbox.md in .",)
-    assert result.summary.status is RunStatus.COMPLETE
+    assert result.summary.status is RunStatus.DRAFTED
     assert (tmp_path / "vault" / "Inbox.md").read_text() == "hello"
 
 
@@ -269,7 +270,11 @@ def test_the_summary_renders_in_the_seeds_format() -> None:
 def test_the_run_as_json_carries_the_step_output_fields(vault: Path) -> None:
     """name, status, context (with counts and sources), actions, unavailable, summary markdown, date."""
     data = run("planning-daily", build_environment(vault=vault, timezone="UTC"), apply=False).as_json()
-    assert (data["name"], data["status"], data["unavailable"]) == ("planning-daily", "Complete", [])
+    assert (data["name"], data["status"], data["unavailable"]) == (
+        "planning-daily",
+        "Drafted (no session)",
+        [],
+    )
     assert data["context"][0] == {
         "need": "Calendar",
         "kind": "calendar",

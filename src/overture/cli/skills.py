@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from overture.cli.chat import TerminalConversation
 from overture.cli.common import emit_json, handle_errors, json_option
 from overture.clock import SystemClock
 from overture.engine.packs import BUILTIN
@@ -23,7 +24,11 @@ from overture.settings import Settings
 from overture.skills.context.dates import zone
 from overture.skills.environment import ENV_TIMEZONE, build_environment
 from overture.skills.orchestrate import run_skill
-from overture.skills.skillfile import SkillFile, load_skill_dir
+from overture.skills.session.conversation import Conversation, ScriptedConversation, load_answers
+from overture.skills.session.model_session import DEFAULT_BUDGET_USD
+from overture.skills.session.run import run_session
+from overture.skills.skillfile import SkillFile, load_skills
+from overture.skills.summary import RunStatus
 
 
 def builtin_skill_folders() -> list[Path]:
@@ -31,14 +36,34 @@ def builtin_skill_folders() -> list[Path]:
     return sorted(p / "skills" for p in BUILTIN.iterdir() if (p / "skills").is_dir())
 
 
-def _skills(folders: tuple[str, ...]) -> dict[str, SkillFile]:
+def _skills(folders: tuple[str, ...], wanted: str | None = None) -> dict[str, SkillFile]:
+    """The skills of the folders; a SKILL.md that cannot be read is named on stderr and the
+    others load (an error only when it is the skill asked for)."""
     found: dict[str, SkillFile] = {}
+    broken: dict[str, str] = {}
     for folder in [Path(f) for f in folders] or builtin_skill_folders():
         if not folder.is_dir():
             raise ValidationFailed(f"--folder {folder}: not a folder")
-        for name, skill in load_skill_dir(folder).items():
+        loaded = load_skills(folder)
+        for name, skill in loaded.skills.items():
             found.setdefault(name, skill)
+        for name, error in loaded.problems.items():
+            broken.setdefault(name, str(error))
+    for name, reason in broken.items():
+        if name == wanted and wanted not in found:
+            raise ValidationFailed(f"skill {name!r} could not be read: {reason}")
+        if name not in found:
+            click.echo(f"skipped skill {name!r}: {reason}", err=True)
     return found
+
+
+def _skill(folders: tuple[str, ...], name: str) -> SkillFile:
+    found = _skills(folders, name)
+    skill = found.get(name)
+    if skill is None:
+        known = ", ".join(sorted(found)) or "none"
+        raise NotFound(f"no skill named {name!r} (known: {known})")
+    return skill
 
 
 def _local_zone(explicit: str | None) -> str | tzinfo:
@@ -123,12 +148,9 @@ def skills_run(
     folders: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Run one skill: resolve the date, load its context, run its prose, print the summary."""
-    found = _skills(folders)
-    skill = found.get(name)
-    if skill is None:
-        known = ", ".join(sorted(found)) or "none"
-        raise NotFound(f"no skill named {name!r} (known: {known})")
+    """Run one skill without you: resolve the date, load its context, run its prose once (a
+    model, or the offline draft), print the summary. `skills chat` holds the session with you."""
+    skill = _skill(folders, name)
     env = build_environment(
         vault=vault,
         default_vault=None if vault else working_vault(),
@@ -137,7 +159,7 @@ def skills_run(
         settings=Settings(),
     )
     try:
-        run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, apply_writes=not dry_run))
+        run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, dry_run=dry_run))
     finally:
         env.close()
     if as_json:
@@ -149,6 +171,79 @@ def skills_run(
     verb = "would write" if dry_run else "wrote"
     for write in run.writes:
         click.echo(f"{verb} {env.vault.root / write.path}")
+
+
+CHAT_EPILOG = """\b
+Keys: Enter takes the answer in brackets, Ctrl-C cancels (nothing is written), Ctrl-D ends.
+--answers FILE answers from a YAML file instead, by question key, e.g.:
+  meetings: keep
+  priorities: [1, 2, "Reply to Jonas"]
+  bring: {Esther Schmidt: the Q1 headcount numbers}
+  focus: [accept, "14:00"]
+  write: yes
+A question the file does not answer takes the answer in brackets.
+"""
+
+
+@skills.command("chat", epilog=CHAT_EPILOG)
+@click.argument("name")
+@click.option("--date", "date_expr", help="today, tomorrow, friday, next monday, next week, 2026-02-15, ...")
+@click.option("--vault", type=click.Path(file_okay=False), help="The vault folder (default $OVERTURE_VAULT).")
+@click.option("--timezone", help="IANA time zone for 'today' (default $OVERTURE_TIMEZONE, else local).")
+@click.option("--calendar", "calendars", multiple=True, help="An .ics file, folder or feed URL (repeatable).")
+@click.option(
+    "--answers", "answers_file", type=click.Path(dir_okay=False), help="Answer from this YAML file."
+)
+@click.option("--dry-run", is_flag=True, help="Write nothing to the vault; show what would be written.")
+@click.option(
+    "--budget-usd",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_BUDGET_USD,
+    show_default=True,
+    help="With a model: stop asking it once the session has cost this much.",
+)
+@folder_option
+@handle_errors
+def skills_chat(
+    name: str,
+    date_expr: str | None,
+    vault: str | None,
+    timezone: str | None,
+    calendars: tuple[str, ...],
+    answers_file: str | None,
+    dry_run: bool,
+    budget_usd: float,
+    folders: tuple[str, ...],
+) -> None:
+    """Hold a skill's session with you: load its context as `run` does, show what was loaded,
+    then go through the skill turn by turn; the vault is written only after you saw the change."""
+    skill = _skill(folders, name)
+    answers = load_answers(Path(answers_file)) if answers_file else None
+    env = build_environment(
+        vault=vault,
+        default_vault=None if vault else working_vault(),
+        calendar=list(calendars),
+        timezone=_local_zone(timezone),
+        settings=Settings(),
+    )
+    talk: Conversation = (
+        ScriptedConversation(answers, echo=lambda text: click.echo(text, nl=False))
+        if answers is not None
+        else TerminalConversation()
+    )
+    try:
+        run = asyncio.run(
+            run_session(
+                skill, env, SystemClock().now(), talk, date_expr, dry_run=dry_run, budget_usd=budget_usd
+            )
+        )
+    finally:
+        env.close()
+    verb = "would write" if dry_run else "wrote"
+    for write in run.writes:
+        click.echo(f"{verb} {env.vault.root / write.path}")
+    if run.summary.status is RunStatus.CANCELLED:
+        raise SystemExit(130)
 
 
 def register(cli: click.Group) -> None:

@@ -15,6 +15,7 @@ from overture.http.console import receipts as console_receipts
 from overture.http.console import reruns as console_reruns
 from overture.http.console import retries as console_retries
 from overture.http.console import routes as console
+from overture.http.console import skill_sessions as console_skills
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     console_retries.router,
     console_cancels.router,
     console_reruns.router,
+    console_skills.router,
     health.router,
     api_v1.router,
     api_ops.router,

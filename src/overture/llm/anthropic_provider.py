@@ -13,12 +13,16 @@ defers the job in the engine instead of sleeping in a worker.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import anthropic
 from anthropic.types import Message, MessageParam, ToolParam
 
+from overture.llm import chat_anthropic
 from overture.llm.base import LLMRequest, LLMResult, T, Usage
+from overture.llm.chat import ChatReply, OnText, Tool
+from overture.llm.chat import Message as ChatMessage
 from overture.llm.pricing import PriceTable
 from overture.llm.remote import (
     Reply,
@@ -88,6 +92,33 @@ class AnthropicProvider:
             return ask()
 
         return answer_with_one_retry(self.name, self.model, request, self.prices, ask, again)
+
+    def chat(
+        self,
+        system: str,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[Tool],
+        on_text: OnText | None = None,
+        max_output_tokens: int = 2048,
+    ) -> ChatReply:
+        """The model's next turn in a conversation with tools, streamed (``on_text`` gets the
+        text as it comes); failures as :meth:`structured` raises them."""
+        try:
+            text, calls, usage, model, stop = chat_anthropic.converse(
+                self._client, self.model, system, messages, tools, on_text, max_output_tokens, self.timeout_s
+            )
+        except anthropic.APITimeoutError:
+            raise timed_out(self.name, self.timeout_s) from None
+        except anthropic.RateLimitError as exc:
+            raise rate_limited(self.name, exc.response.headers, _detail(exc)) from None
+        except anthropic.APIStatusError as exc:
+            raise api_error(self.name, _detail(exc), exc.status_code) from None
+        except anthropic.APIConnectionError as exc:
+            raise api_error(self.name, f"connection failed: {exc.message}") from None
+        cost = self.prices.cost_usd(self.name, self.model, usage)
+        if cost is None and model != self.model:
+            cost = self.prices.cost_usd(self.name, model, usage)
+        return ChatReply(text, calls, usage, self.name, model, cost, stop)
 
     def _ask(
         self, request: LLMRequest[Any], system: str, tool: ToolParam, messages: list[MessageParam]

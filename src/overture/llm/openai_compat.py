@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
+from overture.llm import chat_openai
 from overture.llm.base import LLMRequest, LLMResult, T, Usage
+from overture.llm.chat import ChatReply, Message, OnText, Tool
 from overture.llm.pricing import PriceTable
 from overture.llm.remote import (
     Reply,
@@ -90,6 +93,33 @@ class OpenAICompatibleProvider:
             return self._ask(request, messages, fmt)
 
         return answer_with_one_retry(self.name, self.model, request, self.prices, first, again)
+
+    def chat(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[Tool],
+        on_text: OnText | None = None,
+        max_output_tokens: int = 2048,
+    ) -> ChatReply:
+        """The model's next turn in a conversation with tools, streamed (``on_text`` gets the
+        text as it comes); failures as :meth:`structured` raises them."""
+        try:
+            text, calls, usage, model, finish = chat_openai.converse(
+                self._client, self.model, system, messages, tools, on_text, max_output_tokens, self.timeout_s
+            )
+        except openai.APITimeoutError:
+            raise timed_out(self.name, self.timeout_s) from None
+        except openai.RateLimitError as exc:
+            raise rate_limited(self.name, exc.response.headers, _detail(exc)) from None
+        except openai.APIStatusError as exc:
+            raise api_error(self.name, _detail(exc), exc.status_code) from None
+        except openai.APIConnectionError as exc:
+            raise api_error(self.name, f"connection failed: {exc.message}") from None
+        cost = self.prices.cost_usd(self.name, self.model, usage)
+        if cost is None and model != self.model:
+            cost = self.prices.cost_usd(self.name, model, usage)
+        return ChatReply(text, calls, usage, self.name, model, cost, finish)
 
     def _system(self, request: LLMRequest[Any], schema: dict[str, Any]) -> str:
         text = f"{request.instructions.strip()}\n\nAnswer with a single JSON object and nothing else."

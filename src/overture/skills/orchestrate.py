@@ -1,11 +1,13 @@
-"""One skill run, start to finish, as the seed's orchestration flow:
+"""One skill run, start to finish, as the seed's orchestration flow (steps 1-5 are
+:func:`assemble`, shared with the session of :mod:`overture.skills.session`):
 
 1. no ``orchestrated: true`` or no ``## Context`` → run the prose directly;
-2. resolve the date argument (default: the skill's ``date`` default, else today);
+2. resolve the date argument (default: the skill's ``date`` default, else today), widened to
+   the period the skill states (a weekly skill run for "tomorrow" plans tomorrow's week);
 3. map each Context bullet to needs (a model classifies the leftovers, when there is one);
 4. fulfil the needs concurrently; 5. render "Loading context for …";
-6. execute the prose after the Context section, writing only through the vault tool;
-7. summarise.
+6. execute the whole body after the Context section, writing only through the vault tool;
+7. summarise (:func:`finish`): ``Drafted (no session)`` unless the person took part.
 
 Writes are staged; the caller says whether to carry them out now (the CLI) or hand them back
 (a sequence step queues them as outbox effects). Every model call goes through one
@@ -17,16 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from overture.llm.base import LLMResult
-from overture.skills.context.dates import ResolvedDate, resolve_date, zone
+from overture.skills.context.dates import ResolvedDate, zone
 from overture.skills.context.fulfil import fulfil
 from overture.skills.context.loading import render_loading
 from overture.skills.context.needs import Need, NeedRegistry
+from overture.skills.context.scope import resolve_for
 from overture.skills.environment import SkillEnvironment
 from overture.skills.prose.llm import (
     BulletClassifier,
@@ -40,7 +44,7 @@ from overture.skills.prose.metering import CallMeter, ModelUsage, bound, failure
 from overture.skills.prose.vault_tools import StagedWrite, VaultTools
 from overture.skills.providers.base import FulfilEnv, NeedResult, Provider
 from overture.skills.skillfile import Bullet, SkillFile
-from overture.skills.summary import RunStatus, Summary, render_summary, summarise
+from overture.skills.summary import Summary, render_summary, summarise
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,52 @@ class SkillRun:
         }
 
 
+@dataclass(frozen=True)
+class Assembly:
+    """Steps 1 to 5 of a run: the date, the fulfilled needs and the "Loading context" text.
+    ``run`` and ``chat`` start from the same assembly, so they load exactly the same context."""
+
+    skill: SkillFile
+    date: ResolvedDate
+    results: tuple[NeedResult, ...]
+    unrecognised: tuple[Bullet, ...]
+    notes: tuple[str, ...]
+    loading: str
+    ms: float = 0.0
+
+    @property
+    def context(self) -> LoadedContext:
+        return LoadedContext(self.skill.name, self.date, self.loading, self.results)
+
+
+async def assemble(
+    skill: SkillFile,
+    env: SkillEnvironment,
+    now: datetime,
+    date_expr: str | None = None,
+    meter: CallMeter | None = None,
+) -> Assembly:
+    """Resolve the date, map the Context bullets to needs and fulfil them concurrently; a bad
+    date argument raises, a missing source degrades."""
+    started = time.perf_counter()
+    date = resolve_for(skill, date_expr, now, env.timezone, env.workdays)
+    if not skill.runs_orchestrated:
+        return Assembly(skill, date, (), (), (), "", (time.perf_counter() - started) * 1000)
+    meter = meter if meter is not None else CallMeter()
+    classifier = bound(env.classifier, meter) if env.classifier is not None else bound(env.model, meter)
+    needs, unrecognised, notes = await _needs(skill, env.needs, classifier)
+    providers: dict[str, Provider] = {}
+    for need in needs:
+        provider = env.provider_for(need.kind)
+        if provider is not None:
+            providers[need.kind] = provider
+    fulfil_env = FulfilEnv(date, zone(env.timezone), now, env.vault, env.calendar)
+    results = tuple(await fulfil(needs, providers, fulfil_env, env.timeout_s))
+    loading = render_loading(skill.name, date, results, unrecognised)
+    ms = (time.perf_counter() - started) * 1000
+    return Assembly(skill, date, results, unrecognised, tuple(notes), loading, ms)
+
+
 async def run_skill(
     skill: SkillFile,
     env: SkillEnvironment,
@@ -92,43 +142,60 @@ async def run_skill(
     date_expr: str | None = None,
     apply_writes: bool = True,
     meter: CallMeter | None = None,
+    dry_run: bool = False,
 ) -> SkillRun:
-    """Run ``skill`` at the moment ``now``; a bad date argument raises, a missing source degrades.
-    ``meter`` carries the model calls' cost to a sequence step (a fresh one when not given)."""
-    date = resolve_date(date_expr or skill.default_for("date"), now, env.timezone, env.workdays)
+    """Run ``skill`` at the moment ``now`` without the person: the prose is executed once (by
+    the model, or drafted offline), so the run ends ``Drafted (no session)``. Writes are made
+    now (``apply_writes``), handed back (a step queues them) or, in a ``dry_run``, reported as
+    what would be written. ``meter`` carries the model calls' cost to a sequence step."""
     meter = meter if meter is not None else CallMeter()
-    model = bound(env.model, meter)
-    classifier = bound(env.classifier, meter) if env.classifier is not None else model
+    assembly = await assemble(skill, env, now, date_expr, meter)
     tools = VaultTools(env.vault)
-    results: tuple[NeedResult, ...] = ()
-    unrecognised: tuple[Bullet, ...] = ()
-    notes: list[str] = []
-    loading = ""
-    if skill.runs_orchestrated:
-        needs, unrecognised, notes = await _needs(skill, env.needs, classifier)
-        providers: dict[str, Provider] = {}
-        for need in needs:
-            provider = env.provider_for(need.kind)
-            if provider is not None:
-                providers[need.kind] = provider
-        fulfil_env = FulfilEnv(date, zone(env.timezone), now, env.vault, env.calendar)
-        results = tuple(await fulfil(needs, providers, fulfil_env, env.timeout_s))
-        loading = render_loading(skill.name, date, results, unrecognised)
-    context = LoadedContext(skill.name, date, loading, results)
-    output = await _execute(model, skill.prose_text, context, tools)
+    output = await _execute(bound(env.model, meter), skill.prose_text, assembly.context, tools)
     writes = tuple(tools.staged)
-    if apply_writes:
+    if apply_writes and not dry_run:
         tools.commit()
-    calls = meter.results
-    actions = [*notes, *(w.action(env.vault) for w in writes), *output.actions]
+    return finish(assembly, env, output, writes, meter.results, dry_run=dry_run)
+
+
+def finish(
+    assembly: Assembly,
+    env: SkillEnvironment,
+    output: ProseResult,
+    writes: tuple[StagedWrite, ...],
+    calls: tuple[LLMResult[Any], ...],
+    dry_run: bool = False,
+) -> SkillRun:
+    """Step 7: the summary of what was loaded, what was done (or would be, in a dry run) and
+    what the person decided, with the status the outcome earned."""
+    actions = [
+        *assembly.notes,
+        *(w.action(env.vault, dry_run) for w in writes),
+        *output.actions,
+    ]
     if calls:
         actions.append(ModelUsage.of(calls).line())
-    summary = summarise(skill.name, results, unrecognised, actions, direct=not skill.runs_orchestrated)
-    if output.problems:
-        summary = replace(
-            summary, status=RunStatus.DEGRADED, unavailable=(*summary.unavailable, *output.problems)
-        )
-    return SkillRun(skill.name, date, results, unrecognised, loading, output, writes, summary, calls)
+    skill = assembly.skill
+    summary = summarise(
+        skill.name,
+        assembly.results,
+        assembly.unrecognised,
+        actions,
+        direct=not skill.runs_orchestrated,
+        outcome=output.outcome,
+        problems=output.problems,
+    )
+    return SkillRun(
+        skill.name,
+        assembly.date,
+        assembly.results,
+        assembly.unrecognised,
+        assembly.loading,
+        output,
+        writes,
+        summary,
+        calls,
+    )
 
 
 async def _needs(

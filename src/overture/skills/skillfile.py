@@ -3,13 +3,20 @@
 Parsing is pure (text in, value out) and every problem names the file and line, because a
 skill author fixes a typo in the file, not in a stack trace. Headings inside fenced code
 blocks are prose, not sections: the seed's own examples put ``## Context`` inside fences.
+
+Front matter is read as leniently as the agent tools these files come from read it: an
+unquoted ``: `` inside a value (``description: Daily ritual: plan the day``) is part of the
+value, the flags may sit under ``metadata:``, and ``name`` defaults to the folder's name. A
+folder is loaded skill by skill (:func:`load_skills`), so a file that still cannot be read is
+named and the others run.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -23,7 +30,9 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*\S)\s*$")
 _FLAGS = ("orchestrated", "internal", "disable-model-invocation")
-_KNOWN = ("name", "description", "arguments", *_FLAGS)
+_KNOWN = ("name", "description", "arguments", "argument-hint", *_FLAGS)
+_PLAIN_VALUE = re.compile(r"^(?P<head>\s*[A-Za-z0-9_][\w-]*:[ \t]+)(?P<value>[^'\"\[{|>&*!%@`#\s].*?)\s*$")
+_TRUTH = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
 class SkillFileError(ValidationFailed):
@@ -82,6 +91,8 @@ class SkillFile:
     context: Section | None = None
     bullets: tuple[Bullet, ...] = ()
     prose: Section | None = None
+    steps: tuple[Section, ...] = ()
+    argument_hint: str = ""
 
     @property
     def runs_orchestrated(self) -> bool:
@@ -90,7 +101,9 @@ class SkillFile:
 
     @property
     def prose_text(self) -> str:
-        """What the model executes: the section after Context, or the whole body when direct."""
+        """What is executed: the whole body after Context, every section in order (a short
+        ``## Validate`` first, then the session, then the sections that write), or the whole
+        body when the skill runs directly. The seed's "first section" describes its example."""
         if self.runs_orchestrated and self.prose is not None:
             return self.prose.text
         return self.body
@@ -100,8 +113,9 @@ class SkillFile:
         return arg.default if arg else None
 
 
-def parse_skill(text: str, path: str = "SKILL.md") -> SkillFile:
-    """Parse one SKILL.md's text; raises SkillFileError naming ``path`` and the line."""
+def parse_skill(text: str, path: str = "SKILL.md", default_name: str | None = None) -> SkillFile:
+    """Parse one SKILL.md's text; raises SkillFileError naming ``path`` and the line. Without
+    a ``name``, the skill is called ``default_name`` (its folder's name) when one is given."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         raise SkillFileError(path, 1, "expected front matter: the file must start with a '---' line")
@@ -109,10 +123,12 @@ def parse_skill(text: str, path: str = "SKILL.md") -> SkillFile:
     if end is None:
         raise SkillFileError(path, 1, "front matter opened here is never closed with a '---' line")
     meta, key_lines = _front_matter("\n".join(lines[1:end]), path)
+    if default_name and "name" not in meta:
+        meta["name"] = default_name
     body_start = end + 2  # 1-based line number of the first body line
     body = "\n".join(lines[end + 1 :])
     sections = _sections(lines[end + 1 :], body_start)
-    return _build(meta, key_lines, path, body, sections)
+    return _build(meta, key_lines, path, body, sections, lines)
 
 
 def load_skill(path: Path) -> SkillFile:
@@ -121,31 +137,73 @@ def load_skill(path: Path) -> SkillFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SkillFileError(str(path), None, f"cannot read: {exc}") from None
-    return parse_skill(text, str(path))
+    return parse_skill(text, str(path), default_name=path.parent.name)
+
+
+@dataclass(frozen=True)
+class LoadedSkills:
+    """A folder's skills by name, and each file that could not be read, by its folder's name."""
+
+    skills: dict[str, SkillFile] = field(default_factory=dict)
+    problems: dict[str, SkillFileError] = field(default_factory=dict)
+
+
+def load_skills(folder: Path) -> LoadedSkills:
+    """Every ``*/SKILL.md`` under ``folder``, one at a time: a file that cannot be read, or a
+    second skill of one name, is kept as a problem under its folder's name; the rest load."""
+    loaded = LoadedSkills()
+    for file in sorted(folder.glob("*/SKILL.md")):
+        try:
+            skill = load_skill(file)
+        except SkillFileError as exc:
+            loaded.problems[file.parent.name] = exc
+            continue
+        if skill.name in loaded.skills:
+            first = loaded.skills[skill.name].path
+            problem = SkillFileError(str(file), 1, f"skill {skill.name!r} is also defined in {first}")
+            loaded.problems[file.parent.name] = problem
+            continue
+        loaded.skills[skill.name] = skill
+    return loaded
 
 
 def load_skill_dir(folder: Path) -> dict[str, SkillFile]:
-    """Every ``*/SKILL.md`` under ``folder`` by skill name; two skills with one name is an error."""
-    found: dict[str, SkillFile] = {}
-    for file in sorted(folder.glob("*/SKILL.md")):
-        skill = load_skill(file)
-        if skill.name in found:
-            raise SkillFileError(
-                str(file), 1, f"skill {skill.name!r} is also defined in {found[skill.name].path}"
-            )
-        found[skill.name] = skill
-    return found
+    """Every ``*/SKILL.md`` under ``folder`` by skill name, strictly: the first file that
+    cannot be read, or a second skill of one name, is raised."""
+    loaded = load_skills(folder)
+    if loaded.problems:
+        raise next(iter(loaded.problems.values()))
+    return loaded.skills
+
+
+def lenient(text: str) -> str:
+    """Pure: front matter with each plain value that holds ``: `` quoted, line for line, as
+    agent tools read ``description: Daily ritual: plan the day``."""
+    out = []
+    for line in text.splitlines():
+        match = _PLAIN_VALUE.match(line)
+        if match and ": " in match.group("value"):
+            out.append(match.group("head") + json.dumps(match.group("value"), ensure_ascii=False))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
 
 
 def _front_matter(text: str, path: str) -> tuple[dict[str, Any], dict[str, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SkillFileError(path, line, f"front matter is not valid YAML: {problem}") from None
+        try:
+            node, data = _yaml(lenient(text))
+        except yaml.YAMLError:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else 1
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise SkillFileError(path, line, f"front matter is not valid YAML: {problem}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode | type(None)):
@@ -190,11 +248,27 @@ def _bullets(section: Section) -> tuple[Bullet, ...]:
     return tuple(found)
 
 
+def _flag(meta: dict[str, Any], flag: str, path: str, line: int) -> bool:
+    """A flag at the top or under ``metadata:`` (the top wins): true/false, or yes/no as text."""
+    nested = meta.get("metadata")
+    value = meta.get(flag, nested.get(flag, False) if isinstance(nested, dict) else False)
+    if isinstance(value, str) and value.strip().lower() in _TRUTH:
+        value = _TRUTH[value.strip().lower()]
+    if not isinstance(value, bool):
+        raise SkillFileError(path, line, f"{flag} must be true or false, got {value!r}")
+    return value
+
+
 def _build(
-    meta: dict[str, Any], key_lines: dict[str, int], path: str, body: str, sections: tuple[Section, ...]
+    meta: dict[str, Any],
+    key_lines: dict[str, int],
+    path: str,
+    body: str,
+    sections: tuple[Section, ...],
+    lines: list[str],
 ) -> SkillFile:
     def line(key: str) -> int:
-        return key_lines.get(key, 2)
+        return key_lines.get(key, key_lines.get("metadata", 2))
 
     name = meta.get("name")
     if name is None:
@@ -204,12 +278,9 @@ def _build(
     description = meta.get("description", "")
     if not isinstance(description, str):
         raise SkillFileError(path, line("description"), "description must be text")
-    flags = {}
-    for flag in _FLAGS:
-        value = meta.get(flag, False)
-        if not isinstance(value, bool):
-            raise SkillFileError(path, line(flag), f"{flag} must be true or false, got {value!r}")
-        flags[flag] = value
+    flags = {flag: _flag(meta, flag, path, line(flag)) for flag in _FLAGS}
+    hint = meta.get("argument-hint") or ""
+    hint = " ".join(str(h) for h in hint) if isinstance(hint, list) else str(hint)
     arguments = _arguments(meta.get("arguments"), path, line("arguments"))
     contexts = [s for s in sections if s.level == 2 and s.title.strip().lower() == "context"]
     if len(contexts) > 1:
@@ -219,14 +290,16 @@ def _build(
     context = contexts[0] if contexts else None
     bullets: tuple[Bullet, ...] = ()
     prose = None
+    steps: tuple[Section, ...] = ()
     if context is not None and flags["orchestrated"]:
         bullets = _bullets(context)
         if not bullets:
             raise SkillFileError(path, context.line, "'## Context' lists no needs: write one per '- ' bullet")
-        after = [s for s in sections if s.line > context.line and s.level <= 2]
-        if not after:
+        steps = tuple(s for s in sections if s.line > context.line and s.level <= 2)
+        if not steps:
             raise SkillFileError(path, context.line, "nothing to execute: add a section after '## Context'")
-        prose = after[0]
+        text = "\n".join(lines[steps[0].line - 1 :]).strip("\n")
+        prose = Section(steps[0].title, steps[0].level, steps[0].line, text, steps[0].line)
     return SkillFile(
         name=name,
         description=description.strip(),
@@ -241,6 +314,8 @@ def _build(
         context=context,
         bullets=bullets,
         prose=prose,
+        steps=steps,
+        argument_hint=hint.strip(),
     )
 
 

@@ -30,6 +30,8 @@ from overture.skills.providers.calendar import CalendarSource, CallableCalendar
 from overture.skills.skillfile import SkillFile, load_skill_dir
 
 VAULT_WRITE = "skills.vault_write"
+SESSIONS = "skills.sessions"
+"""Registry extension: skill name → (skill, environment), for sessions held in the console."""
 
 
 class VaultWriteEffect:
@@ -111,8 +113,10 @@ def register_prose_skills(
         timeout_s=timeout_s,
         settings=settings,
     )
+    sessions: dict[str, tuple[SkillFile, SkillEnvironment]] = registry.extensions.setdefault(SESSIONS, {})
     for skill in skills.values():
         registry.skill(skill.name)(prose_step(skill, env))
+        sessions.setdefault(skill.name, (skill, env))
     writer = registry.effects.get(VAULT_WRITE)
     if not isinstance(writer, VaultWriteEffect):
         writer = VaultWriteEffect()

@@ -1,6 +1,13 @@
 """The orchestrator summary in the seed's format: what was loaded (with counts and sources),
-what was done, and the status, ``Complete`` or ``Complete (degraded)`` with every unavailable
-need named. It is the run's record for people and for debugging, so it is pure and exact."""
+what was done and decided, and a status that says what happened:
+
+- ``Complete``: a session with the person ran to its end with everything loaded;
+- ``Complete (degraded)``: the same, with something unavailable or stale, each named;
+- ``Cancelled``: the person cancelled the session (nothing half-written);
+- ``Drafted (no session)``: the prose was not run with the person (a one-pass model run, or
+  the offline draft).
+
+It is the run's record for people and for debugging, so it is pure and exact."""
 
 from __future__ import annotations
 
@@ -16,6 +23,16 @@ from overture.skills.skillfile import Bullet
 class RunStatus(StrEnum):
     COMPLETE = "Complete"
     DEGRADED = "Complete (degraded)"
+    CANCELLED = "Cancelled"
+    DRAFTED = "Drafted (no session)"
+
+
+class Outcome(StrEnum):
+    """How the prose was run: with the person to the end, cancelled by them, or without them."""
+
+    SESSION = "session"
+    CANCELLED = "cancelled"
+    DRAFTED = "drafted"
 
 
 @dataclass(frozen=True)
@@ -56,9 +73,12 @@ def summarise(
     unrecognised: Iterable[Bullet] = (),
     actions: Iterable[str] = (),
     direct: bool = False,
+    outcome: Outcome = Outcome.SESSION,
+    problems: Iterable[str] = (),
 ) -> Summary:
-    """Pure: the summary of one run. Any unavailable or partial need, and any bullet nothing
-    recognised, makes the run degraded, and each is named."""
+    """Pure: the summary of one run. Any unavailable, partial or stale need, any bullet nothing
+    recognised, and any problem of the session (``problems``) makes a session degraded, and
+    each is named; a cancelled or drafted run says so whatever loaded."""
     results = list(results)
     context = [_context_line(r) for r in results]
     missing: list[str] = []
@@ -69,9 +89,15 @@ def summarise(
         missing.append(f'"{bullet.text}": no need type recognises it')
     if direct:
         context.append("None: the skill runs directly (no orchestrated Context section)")
+    missing.extend(problems)
+    status = RunStatus.DEGRADED if missing else RunStatus.COMPLETE
+    if outcome is Outcome.CANCELLED:
+        status = RunStatus.CANCELLED
+    elif outcome is Outcome.DRAFTED:
+        status = RunStatus.DRAFTED
     return Summary(
         skill=skill,
-        status=RunStatus.DEGRADED if missing else RunStatus.COMPLETE,
+        status=status,
         context=tuple(context),
         actions=tuple(actions) or ("No actions taken",),
         unavailable=tuple(missing),

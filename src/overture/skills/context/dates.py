@@ -25,7 +25,7 @@ _ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})", re.IGNORECASE)
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
 _HELP = (
     "try today, tomorrow, yesterday, a weekday (friday, next monday), this week, next week, "
-    "last week, this month, next month, YYYY-MM-DD, YYYY-Www or YYYY-MM"
+    "last week, upcoming week, this month, next month, YYYY-MM-DD, YYYY-Www or YYYY-MM"
 )
 
 
@@ -170,6 +170,9 @@ def _week(text: str, today: date) -> tuple[date, str] | None:
     offsets = {"this week": 0, "next week": 7, "last week": -7}
     if text in offsets:
         return monday + timedelta(days=offsets[text]), text
+    if text in ("upcoming week", "the upcoming week", "coming week", "the coming week"):
+        start = today if today.weekday() == 0 else monday + timedelta(days=7)
+        return start, "this week" if start == monday else "next week"
     match = _ISO_WEEK.fullmatch(text)
     if match:
         try:
@@ -204,3 +207,21 @@ def _month(text: str, today: date) -> tuple[date, str] | None:
 def _add_months(first: date, months: int) -> date:
     index = first.year * 12 + first.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def widen(resolved: ResolvedDate, scope: Scope, workdays: frozenset[int] = MON_FRI) -> ResolvedDate:
+    """A day widened to the week or month around it, for a skill whose scope is wider than
+    the date it was given ("tomorrow" for a weekly skill is tomorrow's week)."""
+    order = (Scope.DAY, Scope.WEEK, Scope.MONTH)
+    if order.index(scope) <= order.index(resolved.scope):
+        return resolved
+    target = resolved.target_date
+    relative = f"{scope.value} of {resolved.relative}"
+    if scope is Scope.WEEK:
+        monday = target - timedelta(days=target.weekday())
+        days = tuple(monday + timedelta(days=i) for i in range(7) if i in workdays)
+        end = monday + timedelta(days=6)
+        return ResolvedDate(monday, scope, relative, days, monday, end, resolved.today, resolved.timezone)
+    first = target.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return ResolvedDate(first, scope, relative, (), first, last, resolved.today, resolved.timezone)

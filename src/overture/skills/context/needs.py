@@ -21,9 +21,21 @@ VAULT_FILE = "vault_file"
 PEOPLE = "people"
 PROJECTS = "projects"
 DIRECTIVES = "directives"
+PERIODIC = "periodic"
+VAULT_CONFIG = "vault_config"
 
 _I = re.IGNORECASE
-_MD_FILE = r"`(?P<q1>[^`]+?\.md)`|\"(?P<q2>[^\"]+?\.md)\"|\b(?P<file>[A-Za-z0-9_][\w.-]*\.md)\b"
+_MD_FILE = (
+    r"`(?P<q1>[^`]+?\.md)`|\"(?P<q2>[^\"]+?\.md)\""
+    r"|(?<![\w/.-])(?P<file>(?:[\w.-]+/)*[A-Za-z0-9_][\w.-]*\.md)\b"
+)
+_PLACEHOLDER = re.compile(r"YYYY|\bMM\b|\bDD\b|Www|\{", re.IGNORECASE)
+_OPTIONAL = re.compile(
+    r"\bif (?:it |they |one |any )?(?:exists?|any|present|available|archived|re-?reviewing|there is one)\b"
+    r"|\boptional(?:ly)?\b|\bwhen (?:available|present)\b",
+    _I,
+)
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 3, "few": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,11 @@ class NeedType:
     label: str
     patterns: tuple[str, ...]
     provider: Callable[..., Any] | None = None
+    details: Callable[[str], Mapping[str, str]] | None = None
+    """More parameters read from the whole bullet (which periodic notes, whose people)."""
+    absorbs: tuple[str, ...] = ()
+    """Kinds this one replaces in the same bullet ("Vault configuration (CLAUDE.md)" is one
+    need, not a configuration and a note)."""
     compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +86,10 @@ class NeedType:
                 params = {k: v for k, v in match.groupdict().items() if v}
                 if pattern.groupindex:
                     params = {("file" if k in ("q1", "q2") else k): v for k, v in params.items()}
+                if "file" in params and _PLACEHOLDER.search(params["file"]):
+                    continue  # "Periodic/Daily/YYYY-MM-DD.md" names a convention, not a note
+                if self.details is not None:
+                    params = {**params, **self.details(text)}
                 if params not in found:
                     found.append(params)
                 if not pattern.groupindex:
@@ -76,12 +97,97 @@ class NeedType:
         return found
 
 
+def optional(text: str) -> bool:
+    """The bullet asks for something only if it exists ("Today.md if it exists")."""
+    return bool(_OPTIONAL.search(text))
+
+
+def _count(text: str) -> int | None:
+    match = re.search(r"\b(?:last|past|previous|recent)\s+(\d+|[a-z]+)\b", text, _I)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBERS.get(word)
+
+
+def periodic_details(text: str) -> dict[str, str]:
+    """Which periodic notes: the period (daily, weekly, monthly), how many, and whether they
+    end before the run's period ("yesterday's", "archives") or are its own ("the existing
+    daily archive if re-reviewing")."""
+    lower = text.lower()
+    period = "daily"
+    for name, words in (("weekly", ("weekly", "week")), ("monthly", ("monthly", "month"))):
+        if any(re.search(rf"\b{w}\b", lower) for w in words):
+            period = name
+            break
+    plural = bool(re.search(r"\b(?:archives|notes|reviews|entries)\b", lower))
+    count = _count(lower) or (3 if plural else 1)
+    earlier = plural or bool(re.search(r"\b(?:yesterday|last|previous|prior|past|recent)\b", lower))
+    own = bool(re.search(r"\b(?:existing|this|today'?s|current|same)\b", lower))
+    params = {"period": period, "count": str(count), "offset": "0" if own and not plural else "-1"}
+    if not earlier and not own:
+        params["offset"] = "0"
+    if optional(text):
+        params["optional"] = "yes"
+    return params
+
+
+def config_details(text: str) -> dict[str, str]:
+    """The configuration note a vault-configuration bullet names, if it names one."""
+    match = re.search(r"(?<![\w/.-])((?:[\w.-]+/)*[A-Za-z0-9_][\w.-]*\.md)\b", text)
+    return {"file": match.group(1)} if match else {}
+
+
+def file_details(text: str) -> dict[str, str]:
+    """Whether the note is wanted only if it exists, and whether it is expected to be an
+    earlier one ("leftovers from the last plan"), which is then not stale for being earlier."""
+    params = {"optional": "yes"} if optional(text) else {}
+    if re.search(r"\b(?:leftovers?|carried|carry|previous|last|yesterday'?s|prior)\b", text, _I):
+        params["earlier"] = "yes"
+    return params
+
+
+def people_details(text: str) -> dict[str, str]:
+    """Whose notes: the 1:1 partners, every attendee, or both (meetings the bullet names are
+    matched against the calendar when it is fulfilled)."""
+    lower = text.lower()
+    one = bool(re.search(r"\b1:1s?\b|\bone[- ]on[- ]ones?\b|\b1-on-1s?\b", lower))
+    everyone = bool(
+        re.search(
+            r"\battendees?\b|\bparticipants?\b|\b(?:everyone|anyone|everybody) (?:in|at) "
+            r"(?:every|all|each|today's|the day's|my|these|those)\b|\ball meetings\b",
+            lower,
+        )
+    )
+    scope = "1:1+attendees" if one and everyone else "attendees" if everyone else "1:1"
+    return {"scope": scope}
+
+
+_PERIODIC_WORDS = (
+    r"\b(?:daily|weekly|monthly)\s+(?:notes?|archives?|reviews?|entries|entry)\b"
+    r"|\barchives?\b|\bPeriodic/|\bperiodic notes?\b"
+)
+_CONFIG_WORDS = r"\b(?:config(?:uration)?|settings|layout|structure|paths?)\b"
+
 BUILTIN_TYPES = (
-    NeedType(CALENDAR, "Calendar", (r"\bcalendar\b|\bschedule\b|\bagenda\b|\bevents\b",)),
-    NeedType(VAULT_FILE, "Vault file", (_MD_FILE,)),
-    NeedType(PEOPLE, "People", (r"\bpeople\b|\bperson\b|\b1:1s?\b|\bone[- ]on[- ]ones?\b|\battendees\b",)),
+    NeedType(CALENDAR, "Calendar", (r"\bcalendars?\b|\bschedule\b|\bagenda\b|\bevents\b",)),
+    NeedType(VAULT_FILE, "Vault file", (_MD_FILE,), details=file_details),
+    NeedType(
+        PEOPLE,
+        "People",
+        (r"\bpeople\b|\bperson\b|\b1:1s?\b|\bone[- ]on[- ]ones?\b|\battendees\b",),
+        details=people_details,
+    ),
     NeedType(PROJECTS, "Projects", (r"\bprojects?\b",)),
     NeedType(DIRECTIVES, "Directives", (r"\bdirectives?\b|\bpreferences?\b|\bprofile\b",)),
+    NeedType(PERIODIC, "Periodic notes", (_PERIODIC_WORDS,), details=periodic_details),
+    NeedType(
+        VAULT_CONFIG,
+        "Vault configuration",
+        (rf"\bvault\b.*{_CONFIG_WORDS}|{_CONFIG_WORDS}.*\bvault\b",),
+        details=config_details,
+        absorbs=(VAULT_FILE,),
+    ),
 )
 
 
@@ -91,6 +197,14 @@ class NeedPlan:
 
     needs: tuple[Need, ...]
     unrecognised: tuple[Bullet, ...]
+
+
+def periodic_label(params: Mapping[str, str]) -> str:
+    """ "Daily note", "Weekly archives", "Monthly notes" for a periodic need's parameters."""
+    period = params.get("period", "daily").capitalize()
+    if params.get("count", "1") == "1":
+        return f"{period} note"
+    return f"{period} archives" if params.get("offset") == "-1" else f"{period} notes"
 
 
 class NeedRegistry:
@@ -129,13 +243,18 @@ class NeedRegistry:
         for need_type in self._types.values():
             for params in need_type.matches(bullet.text):
                 needs.append(self.need(need_type.kind, bullet, params))
-        return needs
+        absorbed = {kind for n in needs for kind in self._types[n.kind].absorbs}
+        return [n for n in needs if n.kind not in absorbed]
 
     def need(self, kind: str, bullet: Bullet, params: Mapping[str, str] | None = None) -> Need:
         """A need of ``kind`` from ``bullet``; a vault file is labelled by its file name."""
         need_type = self._types[kind]
         params = dict(params or {})
-        label = params.get("file", need_type.label) if kind == VAULT_FILE else need_type.label
+        label = need_type.label
+        if kind == VAULT_FILE:
+            label = params.get("file", label).rsplit("/", 1)[-1]
+        elif kind == PERIODIC:
+            label = periodic_label(params)
         return Need(kind, label, bullet.text, bullet.line, MappingProxyType(params))
 
     def plan(self, bullets: Iterable[Bullet]) -> NeedPlan:

@@ -19,7 +19,7 @@ from overture.skills.providers.base import Availability, NeedResult
 _BULLET = re.compile(r"^\s*[-*+]\s+(?:\[(?P<done>[ xX])\]\s+)?(?P<text>.+?)\s*$")
 _HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*$")
 PRIORITY_WORDS = ("priorit", "focus", "major moves", "goals", "outcomes", "big rocks")
-PREP_WORDS = ("talking points", "open", "next", "follow", "topics", "agenda")
+PREP_WORDS = ("talking points", "open", "next", "follow", "topics", "agenda", "waiting")
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,14 @@ class DraftInput:
 
     def result(self, kind: str, file: str | None = None) -> NeedResult | None:
         for r in self.results:
-            if r.need.kind == kind and (file is None or r.need.params.get("file") == file):
+            if r.need.kind == kind and (file is None or r.need.label == file):
                 return r
         return None
 
     def data(self, kind: str, file: str | None = None) -> Mapping[str, Any] | None:
         r = self.result(kind, file)
-        return r.data if r is not None and r.availability is not Availability.UNAVAILABLE else None
+        missing = (Availability.UNAVAILABLE, Availability.ABSENT)
+        return r.data if r is not None and r.availability not in missing else None
 
 
 def bullets_under(text: str, words: tuple[str, ...]) -> list[tuple[str, bool | None]]:

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from overture.skills.context.dates import ResolvedDate
+from overture.skills.context.needs import VAULT_FILE
 from overture.skills.prose.drafts import DRAFTERS, DraftInput
 from overture.skills.prose.vault_tools import VaultEscape, VaultTools
 from overture.skills.providers.base import NeedResult
 from overture.skills.providers.vault import Vault
+from overture.skills.summary import Outcome
 
 _INTENT = re.compile(
     r"\b(?P<verb>write|create|update|append)\b[^.\n]*?\b(?P<file>[A-Za-z0-9_][\w-]*\.md)\b",
@@ -41,10 +43,11 @@ class LoadedContext:
 
 @dataclass(frozen=True)
 class ProseResult:
-    """What executing the prose did. ``completed`` is False when the session itself was not
-    run (the offline provider, or a model call that failed), so the summary never claims a
-    session that did not happen. ``problems`` (a refused write, a failed model call) make the
-    run ``Complete (degraded)`` and are named in the summary."""
+    """What executing the prose did. ``completed`` is False when no model answered (the
+    offline provider, or a model call that failed). ``outcome`` says whether the person took
+    part: a one-pass run is ``DRAFTED``, whatever answered, so the summary never claims a
+    session that did not happen. ``problems`` (a refused write, a failed model call) are
+    named in the summary and make a session ``Complete (degraded)``."""
 
     text: str
     actions: tuple[str, ...] = ()
@@ -55,6 +58,7 @@ class ProseResult:
     output_tokens: int = 0
     usd: float = 0.0
     problems: tuple[str, ...] = ()
+    outcome: Outcome = Outcome.DRAFTED
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,9 @@ class OfflineProseModel:
             drafter = DRAFTERS.get((verb, name))
             if drafter is None:
                 actions.append(f"Left {name} alone: the offline provider cannot {verb} it without a model")
+                continue
+            if verb == "append" and source.data(VAULT_FILE, name) is None:
+                actions.append(f"Left {name} alone: it was not loaded, so there is nothing to add to")
                 continue
             content = drafter(source)
             try:

@@ -45,6 +45,16 @@ class CallMeter:
             self._results.append(result)
         return result
 
+    def record(self, result: LLMResult[Any]) -> None:
+        """Keep a call made outside :meth:`ask` (a turn of a session with the person)."""
+        with self._lock:
+            self._results.append(result)
+
+    def spent_usd(self) -> float:
+        """What the calls so far cost (calls of unpriced models count as nothing)."""
+        with self._lock:
+            return sum(r.cost_usd or 0.0 for r in self._results)
+
     @property
     def results(self) -> tuple[LLMResult[Any], ...]:
         with self._lock:

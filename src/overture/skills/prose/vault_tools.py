@@ -37,12 +37,16 @@ class StagedWrite:
     content: str
     mode: WriteMode
 
-    def action(self, vault: Vault) -> str:
-        """How the summary says it: "Created Today.md in Captive"."""
+    def action(self, vault: Vault, dry_run: bool = False) -> str:
+        """How the summary says it: "Created Today.md in Captive", or in a dry run "Would
+        create Today.md in Captive"."""
         where = PurePosixPath(self.path)
         folder = "Captive" if self.path.startswith(vault.layout.captive + "/") else str(where.parent)
-        verb = {WriteMode.CREATED: "Created", WriteMode.UPDATED: "Updated", WriteMode.APPENDED: "Appended to"}
-        return f"{verb[self.mode]} {where.name} in {folder}"
+        if dry_run:
+            verb = {WriteMode.CREATED: "create", WriteMode.UPDATED: "update", WriteMode.APPENDED: "append to"}
+            return f"Would {verb[self.mode]} {where.name} in {folder}"
+        done = {WriteMode.CREATED: "Created", WriteMode.UPDATED: "Updated", WriteMode.APPENDED: "Appended to"}
+        return f"{done[self.mode]} {where.name} in {folder}"
 
 
 def confine(root: Path, relative: str) -> Path:

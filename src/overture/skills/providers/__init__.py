@@ -10,7 +10,8 @@ from overture.skills.providers.base import (
     unavailable,
 )
 from overture.skills.providers.calendar import CalendarEvent, CalendarSource, CallableCalendar, IcsCalendar
-from overture.skills.providers.vault import Vault, VaultLayout
+from overture.skills.providers.layout import VaultLayout
+from overture.skills.providers.vault import Vault
 
 __all__ = [
     "Availability",

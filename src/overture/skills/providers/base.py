@@ -28,6 +28,7 @@ class Availability(StrEnum):
     LOADED = "loaded"
     PARTIAL = "partial"
     UNAVAILABLE = "unavailable"
+    ABSENT = "absent"  # asked for only if it exists, and it does not: nothing is wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,8 @@ class NeedResult:
 
     @property
     def degraded(self) -> bool:
-        return self.availability is not Availability.LOADED or bool(self.problems)
+        ok = (Availability.LOADED, Availability.ABSENT)
+        return self.availability not in ok or bool(self.problems)
 
     def as_dict(self) -> dict[str, Any]:
         return {

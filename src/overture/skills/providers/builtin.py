@@ -1,8 +1,10 @@
 """The providers behind the seed's pattern table: fetch-calendar and resolve-references.
 
 Each takes one need and the run's shared :class:`FulfilEnv`. File reads are synchronous (the
-fulfiller runs them in threads); the calendar and people providers are async because they
-share one calendar fetch.
+fulfiller runs them in threads) and go through the vault, which reads nothing outside it; the
+calendar and people providers are async because they share one calendar fetch. People are in
+:mod:`overture.skills.providers.people`, periodic notes and the vault's layout in
+:mod:`overture.skills.providers.periodic`.
 """
 
 from __future__ import annotations
@@ -11,26 +13,23 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from overture.errors import SourceUnavailable
 from overture.skills.context.dates import Scope
-from overture.skills.context.needs import CALENDAR, DIRECTIVES, PEOPLE, PROJECTS, VAULT_FILE, Need
-from overture.skills.providers.base import (
-    Availability,
-    Block,
-    FulfilEnv,
-    NeedResult,
-    Provider,
-    describe,
-    unavailable,
+from overture.skills.context.needs import (
+    CALENDAR,
+    DIRECTIVES,
+    PEOPLE,
+    PERIODIC,
+    PROJECTS,
+    VAULT_CONFIG,
+    VAULT_FILE,
+    Need,
 )
+from overture.skills.providers.base import Availability, Block, FulfilEnv, NeedResult, Provider, unavailable
 from overture.skills.providers.calendar import CalendarEvent
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceUnavailable(f"cannot read {path.name}: {exc}") from None
+from overture.skills.providers.people import people
+from overture.skills.providers.periodic import periodic, vault_config
+from overture.skills.providers.periods import note_period, staleness
+from overture.skills.providers.vault import WORKING_NOTES, Vault, front_matter, project_name
 
 
 def _plural(n: int, word: str) -> str:
@@ -68,70 +67,51 @@ async def calendar(need: Need, env: FulfilEnv) -> NeedResult:
 
 
 def vault_file(need: Need, env: FulfilEnv) -> NeedResult:
-    """resolve-references for a named note such as Week.md: Captive first, then the vault."""
+    """resolve-references for a named note such as Week.md: a working note in Captive, any
+    other by its path or name. A missing note is said not to exist yet (its template is never
+    loaded in its place); a note about another period is loaded as stale and named so."""
     vault = env.require_vault()
     name = need.params.get("file", "")
     path = vault.find_note(name) if name else None
     if path is None:
-        return unavailable(need, f"{name or 'the file'} not found in the vault")
+        return _missing(need, vault, name)
     rel = vault.relative(path)
     folder = "Captive" if rel.startswith(vault.layout.captive + "/") else str(Path(rel).parent)
-    text = _read(path)
+    text = vault.read(path)
+    period = note_period(path.stem, front_matter(text), text)
+    stale = staleness(period, env.target)
+    loaded = f"Loaded from {folder}"
+    asked_earlier = bool(need.params.get("earlier"))
+    if stale is not None and asked_earlier and period is not None and period.end <= env.target.end:
+        # asked for the last one (leftovers from the last plan): earlier is what it should be
+        stale, loaded = None, f"{loaded} (for {period.label()})"
+    title = need.label if stale is None else f"{need.label} (⚠ stale: {stale})"
     return NeedResult(
         need,
-        Availability.LOADED,
-        f"Loaded from {folder}",
-        blocks=(Block(f"{name}", text, rel),),
+        Availability.LOADED if stale is None else Availability.PARTIAL,
+        loaded if stale is None else f"⚠ {stale}",
+        blocks=(Block(title, text, rel),),
         sources=(rel,),
+        problems=() if stale is None else (f"stale, {stale}",),
         count=1,
-        data={"path": rel, "content": text},
+        data={"path": rel, "content": text, "stale": stale or ""},
     )
 
 
-async def people(need: Need, env: FulfilEnv) -> NeedResult:
-    """resolve-references for people: each 1:1 counterpart in the period, to a People note."""
-    vault = env.require_vault()
-    try:
-        events = await env.events()
-    except Exception as exc:
-        return unavailable(need, f"calendar unavailable: {describe(exc)}")
-    meetings: dict[str, CalendarEvent] = {}
-    for event in events:
-        if event.is_one_on_one:
-            for name in event.counterparts():
-                meetings.setdefault(name, event)
-    if not meetings:
-        return NeedResult(need, Availability.LOADED, "No 1:1s scheduled", count=0, data={"people": []})
-    blocks, sources, problems, found, shown = [], [], [], [], []
-    for name, event in meetings.items():
-        when = (
-            event.start.strftime("%H:%M")
-            if env.target.scope is Scope.DAY
-            else event.start.strftime("%a %H:%M")
-        )
-        note = vault.person_note(name)
-        if note is None:
-            problems.append(f"no People note for {name}")
-            shown.append(f"{name} (1:1 at {when}, ⚠ no note)")
-            continue
-        rel = vault.relative(note)
-        if rel in sources:
-            continue
-        text, full = _read(note), note.stem
-        blocks.append(Block(f"{full} (Person)", text, rel))
-        sources.append(rel)
-        shown.append(f"{full} (1:1 at {when})")
-        found.append({"name": full, "path": rel, "when": when, "content": text})
-    return NeedResult(
-        need,
-        Availability.PARTIAL if problems else Availability.LOADED,
-        ", ".join(shown),
-        blocks=tuple(blocks),
-        sources=tuple(sources),
-        problems=tuple(problems),
-        count=len(found),
-        data={"people": found, "missing": [p.removeprefix("no People note for ") for p in problems]},
-    )
+def _missing(need: Need, vault: Vault, name: str) -> NeedResult:
+    """A note that is not there: it does not exist yet (and its template is not it)."""
+    label = need.label
+    working = label in WORKING_NOTES
+    where = "in Captive" if working else "in the vault"
+    reason = f"{label} does not exist yet {where}"
+    template = vault.template_for(label) if working else None
+    if template:
+        reason += f" (the template {template} is not the note)"
+    path = vault.captive(label) if working else name
+    if need.params.get("optional"):
+        summary = f"Does not exist yet {where} (asked for only if it exists)"
+        return NeedResult(need, Availability.ABSENT, summary, count=0, data={"path": path, "exists": False})
+    return unavailable(need, reason)
 
 
 def projects(need: Need, env: FulfilEnv) -> NeedResult:
@@ -140,7 +120,9 @@ def projects(need: Need, env: FulfilEnv) -> NeedResult:
     if not (vault.root / vault.layout.projects).is_dir():
         return unavailable(need, f"no {vault.layout.projects} folder in the vault")
     notes = vault.active_projects()
-    items = [{"name": p.stem, "path": vault.relative(p), "content": _read(p)} for p in notes]
+    items = [
+        {"name": project_name(p.stem), "path": vault.relative(p), "content": vault.read(p)} for p in notes
+    ]
     summary = ", ".join(i["name"] for i in items) or "No active projects"
     return NeedResult(
         need,
@@ -159,7 +141,7 @@ def directives(need: Need, env: FulfilEnv) -> NeedResult:
     notes = vault.directives()
     if not notes:
         return unavailable(need, f"no directives in {vault.layout.directives}")
-    texts = [(vault.relative(p), _read(p)) for p in notes]
+    texts = [(vault.relative(p), vault.read(p)) for p in notes]
     names = ", ".join(Path(rel).name for rel, _ in texts)
     return NeedResult(
         need,
@@ -178,4 +160,6 @@ BUILTIN_PROVIDERS: Mapping[str, Provider] = {
     PEOPLE: people,
     PROJECTS: projects,
     DIRECTIVES: directives,
+    PERIODIC: periodic,
+    VAULT_CONFIG: vault_config,
 }

@@ -49,8 +49,16 @@ class CalendarEvent:
 
     @property
     def is_one_on_one(self) -> bool:
-        """A 1:1 by its title ("1:1 with Sarah", "Sarah / me 1:1", "One-on-one: Sam")."""
-        return bool(_ONE_ON_ONE.search(self.title))
+        """A 1:1 by its title ("1:1 with Sarah", "Sarah / me 1:1", "One-on-one: Sam"), or a
+        meeting of its organizer and one other person ("Esther <> Robin")."""
+        if _ONE_ON_ONE.search(self.title):
+            return True
+        return self.organizer is not None and len(self.attendees) <= 2 and len(self.others()) == 1
+
+    def others(self) -> list[Attendee]:
+        """The attendees other than the organizer."""
+        me = {self.organizer.email.lower(), self.organizer.name.lower()} - {""} if self.organizer else set()
+        return [a for a in self.attendees if not me & {a.email.lower(), a.name.lower()}]
 
     def counterparts(self) -> list[str]:
         """Who the 1:1 is with: the name in the title, else attendees other than the organizer."""
@@ -58,8 +66,7 @@ class CalendarEvent:
             match = pattern.search(self.title.strip())
             if match and match.group("name").strip():
                 return [match.group("name").strip(" .")]
-        me = {self.organizer.email.lower(), self.organizer.name.lower()} if self.organizer else set()
-        return [a.name or a.email for a in self.attendees if not me & {a.email.lower(), a.name.lower()}]
+        return [a.name or a.email for a in self.others()]
 
     def when(self) -> str:
         """``09:00-10:00``, ``09:00``, or ``All day``."""
