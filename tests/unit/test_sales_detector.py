@@ -186,6 +186,27 @@ PROPOSAL_CASES = {
         [(BUYER, "I want to go through the numbers with you and our CFO."), (REP, "Will do.")],
         False,
     ),
+    "a costed schedule in another language's name": (
+        [(REP, "ok so I send you the cotización for the three hotels tomorrow")],
+        True,
+    ),
+    "held, then asked for both ways": (
+        [
+            (REP, "I'll send the quote over tomorrow."),
+            (BUYER, "Actually, hold off, the warehouse may come in."),
+            (REP, "Sure, I'll hold it."),
+            (BUYER, "You know what, just send it with and without the warehouse."),
+            (REP, "Easy. Both versions by Thursday then."),
+        ],
+        True,
+    ),
+    "a new one only if they need it": (
+        [
+            (BUYER, "Thanks for the proposal. I'll tell you if I need a new one."),
+            (REP, "Sure, just say the word."),
+        ],
+        False,
+    ),
     "waits on their choice": (
         [
             (

@@ -38,7 +38,8 @@ _GENERIC = re.compile(r"\b(?:our|general|standard|current|usual|public|list)\s+$
 _FUTURE_SELF = re.compile(r"\b(?:will|shall|going to|let me|let us|am \w+ing|are \w+ing)\b")
 _OUTCOME = re.compile(
     r"\byou will (?:have|get|receive)\b|\bexpect\b|\bwith you\b|\byour way\b|\byour inbox\b|"
-    r"\b(?:reach|land with|get to) you\b|\byou (?:have|get|receive) (?:it|them|the \w+|both)\b"
+    r"\b(?:reach|land with|get to) you\b|\byou (?:have|get|receive) (?:it|them|the \w+|both)\b|"
+    r"\bhave (?:[\w-]+ ){0,8}?to you by\b"
 )
 _MEMORY = 5
 # What "it" may stand for that is no commercial document of ours to promise.
@@ -62,6 +63,9 @@ _ASKS_FOR_OTHER = re.compile(
     r"|\b(?:send|share|give) (?:me|us) (?:a|an|some)\b"
 )
 OTHER = "other material"
+# "Just send it with and without the warehouse": a request for the document named before.
+_SEND_IT = re.compile(r"\b(?:send|email|share|forward)(?: (?:me|us))? (?:it|that|them|those|both)\b")
+_IF = re.compile(r"\b(?:if|whether|maybe)\b")
 # Numbers to talk through, not to be sent: "I want to go through the numbers with you".
 _DISCUSSES = re.compile(
     r"\b(?:go (?:through|over)|walk (?:\w+ )?through|discuss|talk (?:through|about))"
@@ -186,8 +190,14 @@ class _Reader:
                 continue
             if turn.side == "prospect":
                 asked = self.lex.request_frames.search(clause) or (turn.is_question and asked_in_turn)
-                if kind and asked and not self.lex.negations.search(clause) and not _DISCUSSES.search(clause):
-                    self.request = (kind, turn.index)
+                wanted = kind or (meant if _SEND_IT.search(clause) and not _IF.search(clause) else None)
+                if (
+                    wanted
+                    and asked
+                    and not self.lex.negations.search(clause)
+                    and not _DISCUSSES.search(clause)
+                ):
+                    self.request = (wanted, turn.index)
                 elif self.request is not None and self.lex.withdrawals.search(clause):
                     # "Can you send a quote? … Please don't send anything yet."
                     self.found.trail.append(f"{turn.index}: request for {self.request[0]} taken back")
