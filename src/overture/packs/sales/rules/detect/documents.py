@@ -38,11 +38,13 @@ _GENERIC = re.compile(r"\b(?:our|general|standard|current|usual|public|list)\s+$
 _FUTURE_SELF = re.compile(r"\b(?:will|shall|going to|let me|let us|am \w+ing|are \w+ing)\b")
 _OUTCOME = re.compile(
     r"\byou will (?:have|get|receive)\b|\bexpect\b|\bwith you\b|\byour way\b|\byour inbox\b|"
-    r"\b(?:reach|land with|get to) you\b|\byou (?:have|get|receive) (?:it|them|the \w+|both)\b"
+    r"\b(?:reach|land with|get to) you\b|\byou (?:have|get|receive) (?:it|them|the \w+|both)\b|"
+    r"\bhave (?:[\w-]+ ){0,8}?to you by\b"
 )
 _MEMORY = 5
 # What "it" may stand for that is no commercial document of ours to promise.
 THEIRS, PAST = "their document", "a document already sent"
+DECISION = "hangs on a decision the prospect has not made"
 # The prospect naming their own paperwork: "our MSA", "my purchase order".
 _THEIRS = re.compile(
     r"\b(?:our|my)\s+(?:\w+\s+){0,2}(?:msa|contract|agreement|terms|paper|template|order form|po)\b"
@@ -61,6 +63,14 @@ _ASKS_FOR_OTHER = re.compile(
     r"|\b(?:send|share|give) (?:me|us) (?:a|an|some)\b"
 )
 OTHER = "other material"
+# "Just send it with and without the warehouse": a request for the document named before.
+_SEND_IT = re.compile(r"\b(?:send|email|share|forward)(?: (?:me|us))? (?:it|that|them|those|both)\b")
+_IF = re.compile(r"\b(?:if|whether|maybe)\b")
+# Numbers to talk through, not to be sent: "I want to go through the numbers with you".
+_DISCUSSES = re.compile(
+    r"\b(?:go (?:through|over)|walk (?:\w+ )?through|discuss|talk (?:through|about))"
+    r" (?:the|your|our|these|those) (?:[\w-]+ )?(?:numbers|pricing|figures|costs|quote|proposal)\b"
+)
 # A clause that carries on the promise of the one before it: "..., and then a fee proposal".
 _CONTINUES = re.compile(r"^(?:and|and then|then|plus|also|as well as)\b")
 
@@ -122,7 +132,7 @@ def blocked_because(clause: str, lex: Lexicon) -> str | None:
     if lex.negations.search(clause):
         return "negated"
     if lex.decision_conditions.search(clause) and not lex.information_conditions.search(clause):
-        return "hangs on a decision the prospect has not made"
+        return DECISION
     if lex.unchanged_markers.search(clause):
         return "re-sent unchanged"
     if lex.past_markers.search(clause) and not _FUTURE_SELF.search(clause):
@@ -180,8 +190,18 @@ class _Reader:
                 continue
             if turn.side == "prospect":
                 asked = self.lex.request_frames.search(clause) or (turn.is_question and asked_in_turn)
-                if kind and asked and not self.lex.negations.search(clause):
-                    self.request = (kind, turn.index)
+                wanted = kind or (meant if _SEND_IT.search(clause) and not _IF.search(clause) else None)
+                if (
+                    wanted
+                    and asked
+                    and not self.lex.negations.search(clause)
+                    and not _DISCUSSES.search(clause)
+                ):
+                    self.request = (wanted, turn.index)
+                elif self.request is not None and self.lex.withdrawals.search(clause):
+                    # "Can you send a quote? … Please don't send anything yet."
+                    self.found.trail.append(f"{turn.index}: request for {self.request[0]} taken back")
+                    self.request = None
             else:
                 meant = meant or self._requested(clause)
                 carried = framed_before == sentence and _CONTINUES.match(clause) is not None
@@ -211,6 +231,8 @@ class _Reader:
         if self.last_document is None or turn.index - self.last_document[1] > _MEMORY:
             return None
         if not _DEICTIC.search(clause) or self.lex.non_commercial.search(clause):
+            return None
+        if re.search(r"\blet us do (?:it|that|this)\b", clause):  # agreeing to do something together
             return None
         if self.last_document[0] in (THEIRS, PAST, OTHER):
             return None
@@ -253,7 +275,7 @@ class _Reader:
                 self.request = None
                 return True
             self.found.trail.append(f"{turn.index}: {meant} not promised ({why})")
-            if why == "negated" and self.found.active:
+            if why in ("negated", DECISION) and self.found.active:
                 self.found.trail.append(f"{turn.index}: the promise is taken back")
                 self.found.active.clear()
             return True

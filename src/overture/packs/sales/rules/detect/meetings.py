@@ -37,6 +37,18 @@ _VAGUE = re.compile(
     r"\b(?:sometime|some time|at some point|some day|someday|one day|if you are ever|whenever)\b"
     r"|\b(?:maybe|perhaps)(?= *(?:[.?!]|$))"  # "let's talk again next year, maybe."
 )
+# A loose suggestion tied to no time at all ("we must catch up properly sometime") is a
+# pleasantry even when the other side says "definitely"; "sometime next month" is not.
+_ANCHORED = re.compile(
+    r"\b(?:(?:next|this|coming) (?:week|month|quarter|year|spring|summer|autumn|fall|winter)|"
+    r"in (?:a few|two|three|four|\d+) (?:days|weeks|months)|q[1-4]|january|february|march|april|june|july|"
+    r"august|september|october|november|december|after the|once (?:the|you|we)|monday|tuesday|wednesday|"
+    r"thursday|friday|tomorrow|weekend)\b"
+)
+_SOCIAL = re.compile(
+    r"\b(?:catch[- ]?up|yarn|natter|chinwag|coffee|beer|pint|drinks?|pop (?:in|by|round)|chat)\b"
+)
+_WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
 _SEPARATE = re.compile(r"\b(?:separate(?:ly)?|different|another|second|also|as well)\b")
 _ANOTHER = re.compile(
     r"\b(?:separate|different|another|second|new|extra|follow[- ]?up|one more) (?:\w+ )?"
@@ -159,7 +171,10 @@ class _Reader:
         not a new one, though a time said now fixes it."""
         agreed = next((m for m in reversed(self.found.meetings) if m.agreed and not m.dropped), None)
         text = turn.text
-        if agreed is None or not self.lex.meeting_references.search(text) or _ANOTHER.search(text):
+        if agreed is None or _ANOTHER.search(text):
+            return False
+        same_day = agreed.fixed and any(d in agreed.phrase.lower() for d in _WEEKDAY.findall(text))
+        if not (same_day or self.lex.meeting_references.search(text)):
             return False
         agreed.fixed = agreed.fixed or fixed
         self.note(turn, f"the agreed meeting again{' (fixed)' if fixed else ''}")
@@ -209,8 +224,10 @@ class _Reader:
         )
         fixed = is_fixed(text, lex)
         if waiting is not None and waiting.vague:
-            # A loose suggestion ("sometime") needs a clear yes, not "will do, ha" or "maybe".
-            if lex.agreements.search(opening) and not _HEDGED.search(opening):
+            # A loose suggestion ("sometime") needs a clear yes, not "will do, ha" or "maybe"; a
+            # loose social one ("we must catch up sometime") is a pleasantry whatever the answer.
+            social = _SOCIAL.search(waiting.phrase.lower()) and not _ANCHORED.search(opening)
+            if not social and lex.agreements.search(opening) and not _HEDGED.search(opening):
                 self.agree(turn, waiting, fixed)
                 return
         elif waiting is not None and (accepts or (talk and not refuses)):
@@ -226,7 +243,7 @@ class _Reader:
         if talk and self._refers_back(turn, fixed):
             return
         if talk and (counter or not refuses) and not conditional:
-            self.suggest(turn, fixed, vague=bool(_VAGUE.search(text)))
+            self.suggest(turn, fixed, vague=bool(_VAGUE.search(text)) and not _ANCHORED.search(text))
             return
         latest = self.latest()
         if latest is not None and fixed and turn.index - max(latest.segment, latest.agreed_at or 0) <= 4:

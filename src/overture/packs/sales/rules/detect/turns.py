@@ -34,6 +34,26 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
         r"due|on|in|at|under)\b)",
         r"\1 is ",
     ),
+    # A transcript without apostrophes ("i wont be sending it", "lets do that", "ill send it"):
+    # only the forms that cannot be another word where they stand.
+    (r"\bwont\b", "will not"),
+    (r"\bcant\b", "cannot"),
+    (r"\b(do|does|did|is|are|was|were|could|would|should|have|has|had)nt\b", r"\1 not"),
+    (
+        r"\blets (?=(?:do|meet|talk|speak|catch|get|set|book|find|say|not|keep|leave|wait|hold|see|have|grab|"
+        r"schedule|put|pencil|jump|hop|sync|reconnect|chat|try|aim|go|plan|make|circle|loop|look)\b)",
+        "let us ",
+    ),
+    (
+        r"\bill (?=(?:send|get|do|have|put|call|email|check|be|sort|set|find|let|ask|talk|come|make|"
+        r"share|text|ring|pop|shoot|follow|reach|book|bring|see|try|update|write|draft|prepare|give|keep|"
+        r"loop|circle|wait|hold|run|work|pull|need|also|just|definitely|probably)\b)",
+        "i will ",
+    ),
+    (r"\bim (?=(?:going|not|sending|afraid|sure|happy|meeting|out|away|on|in|at|the|a)\b)", "i am "),
+    (r"\b(you|they|it|that)ll\b", r"\1 will"),
+    (r"\b(i|you|we|they)ve\b", r"\1 have"),
+    (r"\bthats\b", "that is"),
     (r"\bgonna\b", "going to"),
     (r"\bwanna\b", "want to"),
     (r"\bgotta\b", "got to"),
