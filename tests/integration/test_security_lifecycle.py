@@ -24,6 +24,7 @@ from overture.core.records import ActionStatus, JobStatus
 from overture.http import create_app
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
+from overture.storage.queries.integrations import user_by_slack_id
 from overture.storage.tables.orchestrator import audit_log, users
 from tests.conftest import event
 from tests.integration.test_console import Session
@@ -152,3 +153,14 @@ def test_a_removed_id_is_not_taken_again_by_accident(app: App) -> None:
     assert run(app, "users", "remove", "eve", "--org", "acme").exit_code == 0
     again = run(app, "users", "add", "eve", "--org", "acme")
     assert again.exit_code != 0 and "user 'eve' was removed" in again.output
+
+
+def test_a_removed_user_is_no_one_on_slack(app: App) -> None:
+    """A removed admin's Slack account no longer names a user who may decide (button clicks are
+    matched to users by their Slack id)."""
+    app.admin.add_user("acme", "sue", "Sue", active_hours=None, role="admin", slack_user_id="U_SUE")
+    with app.store.read() as conn:
+        assert user_by_slack_id(conn, "acme", "U_SUE") is not None
+    assert run(app, "users", "remove", "sue", "--org", "acme").exit_code == 0
+    with app.store.read() as conn:
+        assert user_by_slack_id(conn, "acme", "U_SUE") is None

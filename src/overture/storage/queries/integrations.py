@@ -115,10 +115,10 @@ def update_state(conn: sa.Connection, account_id: str, state: dict[str, Any], no
 
 
 def user_by_slack_id(conn: sa.Connection, org_id: str, slack_user_id: str) -> UserRow | None:
-    """The org's user whose ``slack_user_id`` is this Slack user."""
+    """The org's user whose ``slack_user_id`` is this Slack user (a removed user is no one)."""
     q = (
         sa.select(users)
-        .where(users.c.org_id == org_id, users.c.slack_user_id == slack_user_id)
+        .where(users.c.org_id == org_id, users.c.slack_user_id == slack_user_id, users.c.removed_at.is_(None))
         .order_by(users.c.id)
     )
     row = conn.execute(q).mappings().first()
