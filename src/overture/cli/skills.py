@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from overture.cli.chat import TerminalConversation
 from overture.cli.common import emit_json, handle_errors, json_option
 from overture.clock import SystemClock
 from overture.engine.packs import BUILTIN
@@ -226,11 +225,12 @@ def skills_chat(
         timezone=_local_zone(timezone),
         settings=Settings(),
     )
-    talk: Conversation = (
-        ScriptedConversation(answers, echo=lambda text: click.echo(text, nl=False))
-        if answers is not None
-        else TerminalConversation()
-    )
+    if answers is not None:
+        talk: Conversation = ScriptedConversation(answers, echo=lambda text: click.echo(text, nl=False))
+    else:
+        from overture.cli.chat import TerminalConversation  # the terminal library loads only here
+
+        talk = TerminalConversation()
     try:
         run = asyncio.run(
             run_session(
