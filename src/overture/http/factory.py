@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import health, problem
+from overture.http import health, log_redaction, problem
 from overture.http.api import admin, receipts
 from overture.http.api import v1 as api_v1
 from overture.http.console import receipts as console_receipts
@@ -16,6 +16,7 @@ from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
 from overture.http.openapi import OvertureAPI
 from overture.http.webhooks import routes as webhooks
+from overture.observability import web as web_tracing
 from overture.storage import migrate
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
@@ -61,4 +62,6 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     for router in ROUTERS:
         api.include_router(router)
     api.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
+    log_redaction.install()
+    web_tracing.instrument(api, log_redaction.redact_urls)  # server spans, while tracing is on
     return api

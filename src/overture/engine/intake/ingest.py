@@ -19,6 +19,7 @@ from overture.engine.audit import audit_row
 from overture.engine.registry import Registry
 from overture.errors import ValidationFailed
 from overture.ids import new_id
+from overture.observability import tracing
 from overture.storage import intake
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
@@ -82,7 +83,21 @@ class Ingestor:
     def ingest_in(
         self, conn: sa.Connection, event: Event, now: datetime, depth: int | None = None
     ) -> IngestResult:
-        """Gate and record one event inside the caller's transaction."""
+        """Gate and record one event inside the caller's transaction (one trace span)."""
+        with tracing.ingest_span(event) as span:
+            result = self._gate_and_record(conn, event, now, depth)
+            span.set_attributes(
+                {
+                    tracing.OUTCOME: result.status,
+                    tracing.EVENT_ID: result.event_id,
+                    tracing.JOB_ID: result.job_id or "",
+                }
+            )
+            return result
+
+    def _gate_and_record(
+        self, conn: sa.Connection, event: Event, now: datetime, depth: int | None
+    ) -> IngestResult:
         sequence = self.registry.sequences.get(event.type)
         if sequence is None:
             known = ", ".join(sorted(self.registry.sequences)) or "none"
