@@ -9,13 +9,7 @@ import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
 from overture.core.records import Decision
-from overture.engine.admin.views import action_view, job_detail, job_summary
-from overture.engine.run.effects import effect_view
-from overture.engine.run.outages import retry_job
 from overture.errors import NotFound, ValidationFailed
-from overture.storage.queries import approvals as actionq
-from overture.storage.queries import jobs as jobq
-from overture.storage.queries.outbox import EFFECT_FAILURES
 
 
 @click.command()
@@ -115,7 +109,11 @@ def jobs() -> None:
 @handle_errors
 def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """List jobs, newest first."""
-    with state().app().store.read() as conn:
+    from overture.engine.admin.views import job_summary
+    from overture.storage.queries import jobs as jobq
+    from overture.storage.queries.outbox import EFFECT_FAILURES
+
+    with state().store().read() as conn:
         rows = jobq.list_jobs(conn, org_id=org_id, status=status, limit=limit)
     if as_json:
         emit_json([job_summary(j) for j in rows])
@@ -136,7 +134,10 @@ def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool)
 @handle_errors
 def jobs_show(job_id: str, org_id: str | None, as_json: bool) -> None:
     """Show a job: status, steps with outputs, execution metadata and chain."""
-    with state().app().store.read() as conn:
+    from overture.engine.admin.views import job_detail
+    from overture.storage.queries import jobs as jobq
+
+    with state().store().read() as conn:
         job = jobq.get_job(conn, job_id, org_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}")
@@ -149,6 +150,8 @@ def jobs_show(job_id: str, org_id: str | None, as_json: bool) -> None:
 
 def render_job(d: dict[str, Any]) -> str:
     """A job as a person reads it."""
+    from overture.storage.queries.outbox import EFFECT_FAILURES
+
     lines = [
         f"job {d['id']}  {d['event_type']} ({d['event_source']})",
         f"  status: {d['status']}" + (f" - {d['status_reason']}" if d.get("status_reason") else ""),
@@ -193,6 +196,9 @@ def render_job(d: dict[str, Any]) -> str:
 @handle_errors
 def jobs_retry(job_id: str, by: str, as_json: bool) -> None:
     """Queue a failed job again at the step it stopped on (a quarantined one, once fixed)."""
+    from overture.engine.admin.views import job_summary
+    from overture.engine.run.outages import retry_job
+
     app = state().app()
     job = retry_job(app.store, app.clock, job_id, by, "cli")
     if as_json:
@@ -224,7 +230,10 @@ def effects() -> None:
 @handle_errors
 def effects_list(job_id: str, as_json: bool) -> None:
     """A job's effects with their status, attempts and last error."""
-    with state().app().store.read() as conn:
+    from overture.engine.run.effects import effect_view
+    from overture.storage.queries import jobs as jobq
+
+    with state().store().read() as conn:
         if jobq.get_job(conn, job_id) is None:
             raise NotFound(f"no job {job_id!r}")
         rows = jobq.outbox_of(conn, job_id)
@@ -280,7 +289,10 @@ def approvals() -> None:
 @handle_errors
 def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json: bool) -> None:
     """List pending actions."""
-    with state().app().store.read() as conn:
+    from overture.engine.admin.views import action_view
+    from overture.storage.queries import approvals as actionq
+
+    with state().store().read() as conn:
         rows = actionq.list_actions(
             conn,
             org_id=org_id,
@@ -306,6 +318,8 @@ def approvals_decide(
     action_id: str, decision: str, modifications: str | None, by: str | None, as_json: bool
 ) -> None:
     """Approve, edit, skip or cancel a pending action."""
+    from overture.storage.queries import approvals as actionq
+
     app = state().app()
     mods = parse_json_option(modifications, "--modifications")
     if decision != "edit" and mods is not None:

@@ -82,6 +82,7 @@ def run_service(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None,  # uvicorn's lines go through the process's handler (observability.logs)
         lifespan="off",
         timeout_graceful_shutdown=30,
     )
