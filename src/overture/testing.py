@@ -42,6 +42,7 @@ class PackHarness:
 
     def __init__(self, pack: str | Path, folder: Path, clock: Clock | None = None, **settings: Any) -> None:
         self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.outbox_dir = self.folder / "outbox"
         options: dict[str, Any] = {
             "database_url": f"sqlite:///{self.folder / 'overture.db'}",

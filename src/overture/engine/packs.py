@@ -149,6 +149,25 @@ def _register(folder: Path, module: ModuleType, registry: Registry, settings: Se
         raise PackInvalid([_code_error(code, exc)]) from None
 
 
+def user_pack_folders(refs: list[str]) -> list[Path]:
+    """The folders of the packs that are not built in: the ones a person edits while Overture runs."""
+    folders = [pack_folder(ref) for ref in refs]
+    return [f for f in folders if f.parent != BUILTIN]
+
+
+def reload_packs(registry: Registry, refs: list[str], settings: Settings) -> None:
+    """Load the packs again from their files and, only if they are all valid, swap them into
+    ``registry`` in place (the worker, intake and outbox hold that object). Raises PackInvalid
+    and changes nothing otherwise. A folder's code is imported afresh, its own modules included;
+    a built-in pack's code is not (only its files are read again)."""
+    for folder in user_pack_folders(refs):
+        prefix = _package_name(folder)
+        for name in [m for m in sys.modules if m == prefix or m.startswith(prefix + ".")]:
+            del sys.modules[name]
+    fresh = load_packs(refs, settings)
+    vars(registry).update(vars(fresh))
+
+
 def load_pack(
     ref: str, registry: Registry, settings: Settings, expressions: Expressions | None = None
 ) -> Path:
