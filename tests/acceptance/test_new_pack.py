@@ -15,6 +15,8 @@ from click.testing import CliRunner, Result
 
 from overture.cli.main import cli
 
+ROOT = Path(__file__).resolve().parents[2]
+
 #: Added to the generated pack.py, as "Add a step" in docs/writing-a-pack.md does.
 NEW_SKILL = '''
 
@@ -87,6 +89,10 @@ def test_a_new_user_adds_a_step_validates_it_and_runs_it_through_a_worker(pack: 
     valid = _validate(pack)
     assert valid.exit_code == 0 and "1 sequence(s), 3 step(s), all valid" in valid.output, valid.output
 
+    # The test the page shows under "Test it", as a reader would paste it into the pack.
+    page = (ROOT / "docs" / "writing-a-pack.md").read_text(encoding="utf-8")
+    section = page.split("## 5. Test it", 1)[1]
+    (pack / "test_from_docs.py").write_text(section.split("```python\n", 1)[1].split("```", 1)[0])
     own_test = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(pack)],
         capture_output=True,
@@ -94,7 +100,7 @@ def test_a_new_user_adds_a_step_validates_it_and_runs_it_through_a_worker(pack: 
         cwd=tmp_path,
         check=False,
     )
-    assert own_test.returncode == 0 and "2 passed" in own_test.stdout, own_test.stdout
+    assert own_test.returncode == 0 and "3 passed" in own_test.stdout, own_test.stdout
 
     outbox = tmp_path / "outbox"
     env = {

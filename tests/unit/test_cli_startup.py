@@ -82,3 +82,22 @@ def test_the_newest_migration_file_is_alembics_head() -> None:
     from alembic.script import ScriptDirectory
 
     assert migrate.head_revision() == ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+
+
+def test_bench_cli_times_both_commands_of_each_install_in_turns(tmp_path: Path) -> None:
+    from overture.cli.startup import measure, ratios
+
+    exe = str(Path(sys.executable).parent / "overture")
+    other = tmp_path / "other-overture"
+    other.symlink_to(exe)
+    said: list[str] = []
+    timings = measure([exe, str(other)], 1, said.append)
+    assert [(t.executable, t.command, t.runs) for t in timings] == [
+        (exe, "--help", 1),
+        (exe, "jobs list", 1),
+        (str(other), "--help", 1),
+        (str(other), "jobs list", 1),
+    ]
+    assert all(t.wall_s > 0 and t.cpu_s > 0 for t in timings)
+    assert said == ["run 1/1"]
+    assert set(ratios(timings)) == {f"--help ({other})", f"jobs list ({other})"}
