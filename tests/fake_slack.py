@@ -1,6 +1,6 @@
 """A fake Slack Web API on 127.0.0.1 that answers in Slack's JSON and records every call.
 
-The official ``WebClient`` is pointed at it with ``base_url`` (INTEGRATIONS.md §2.8): methods are
+The official ``WebClient`` is pointed at it with ``base_url``: methods are
 served at ``/api/<method>``, bearer-authenticated, JSON bodies in, ``{"ok": ...}`` out; errors
 come as Slack sends them (``{"ok": false, "error": ...}``, and HTTP 429 with ``Retry-After`` for
 ``ratelimited``). ``/actions/...`` stands in for interactions' ``response_url``.

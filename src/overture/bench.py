@@ -4,10 +4,13 @@ measured in the same run (ratios survive a noisy shared machine; absolute number
 from __future__ import annotations
 
 import sqlite3
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +69,34 @@ def raw_pg_commit_us(url: str, n: int) -> float:
         return (time.perf_counter() - t0) / n * 1e6
 
 
+@contextmanager
+def progress_bar(label: str | None, total: int) -> Iterator[Callable[[int], None]]:
+    """A bar on stderr advanced by the returned function (from any thread); none without a label."""
+    if label is None:
+        yield lambda _n: None
+        return
+    lock = threading.Lock()
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+
+        def advance(n: int) -> None:
+            with lock:
+                bar.update(n)
+
+        yield advance
+
+
 def engine_run(
-    url: str, registry: Registry, length: int, events: int, concurrency: int = 1
+    url: str,
+    registry: Registry,
+    length: int,
+    events: int,
+    concurrency: int = 1,
+    label: str | None = None,
 ) -> dict[str, float]:
     """Ingest ``events`` events of a ``length``-step sequence from ``concurrency`` producer
     threads (as concurrent API requests would), then run them all with one worker of
-    ``concurrency`` lanes."""
+    ``concurrency`` lanes. With ``label``, each phase shows a progress bar; the run's is read
+    from the worker's count of jobs run every 0.2 s, so the database sees no extra queries."""
     settings = Settings(database_url=url, packs=[])
     app = App(settings, registry=registry)
     app.migrate()
@@ -79,16 +104,36 @@ def engine_run(
     app.admin.add_org(org, "Bench")
     app.admin.add_user(org, f"{org}-u", "Bench", active_hours=None)
 
-    def produce(first: int) -> None:
+    def produce(first: int, advance: Callable[[int], None]) -> None:
         for i in range(first, events, concurrency):
             app.emit({"type": f"bench_{length}", "org_id": org, "user_id": f"{org}-u", "payload": {"i": i}})
+            advance(1)
 
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(concurrency, thread_name_prefix="bench-producer") as producers:
-        list(producers.map(produce, range(concurrency)))
+    ingest = f"{label} ingest" if label else None
+    with (
+        progress_bar(ingest, events) as advance,
+        ThreadPoolExecutor(concurrency, thread_name_prefix="bench-producer") as producers,
+    ):
+        list(producers.map(lambda first: produce(first, advance), range(concurrency)))
     t1 = time.perf_counter()
     worker = app.worker("bench", concurrency)
-    worker.run(until_idle=True)
+    with progress_bar(f"{label} run   " if label else None, events) as advance:
+        done = threading.Event()
+        shown = [0]
+
+        def follow() -> None:
+            while not done.wait(0.2):
+                now = worker.jobs_run
+                advance(now - shown[0])
+                shown[0] = now
+
+        follower = threading.Thread(target=follow, name="bench-progress", daemon=True)
+        follower.start()
+        worker.run(until_idle=True)
+        done.set()
+        follower.join()
+        advance(worker.jobs_run - shown[0])
     t2 = time.perf_counter()
     app.close()
     steps = events * length
@@ -122,7 +167,8 @@ def _measure(
         f"[{name}] engine: {events} events x 5 steps, {concurrency} producers, "
         f"one worker of {concurrency} lanes ..."
     )
-    main = engine_run(url, registry, 5, events, concurrency)
+    show = f"[{name}]  " if say is not _quiet else None
+    main = engine_run(url, registry, 5, events, concurrency, show)
     after = raw(samples)
     # Shared machines drift; the engine run is compared with the storage around it.
     raw_us = (before + after) / 2
@@ -134,7 +180,7 @@ def _measure(
         f"per step with {main['writes_per_commit']:.1f} step writes per commit"
     )
     serial_events = max(1, events // 4)
-    serial = engine_run(url, registry, 5, serial_events, 1)
+    serial = engine_run(url, registry, 5, serial_events, 1, show)
     say(
         f"[{name}]   one at a time ({serial_events} events, 1 producer, 1 lane): "
         f"{serial['us_per_step']:.1f} us per step ({serial['us_per_step'] / raw_us:.2f}x): ingest "
@@ -144,7 +190,7 @@ def _measure(
     by_length = {}
     total_steps = max(lengths) * 10
     for n in lengths:
-        r = engine_run(url, registry, n, max(1, total_steps // n), concurrency)
+        r = engine_run(url, registry, n, max(1, total_steps // n), concurrency, show)
         by_length[str(n)] = r["us_per_step_run_only"]
         say(f"[{name}]   {n:>4}-step sequences: {r['us_per_step_run_only']:.1f} us per step")
     flat = max(by_length.values()) / min(by_length.values())
@@ -161,10 +207,14 @@ def _measure(
     }
 
 
+def _quiet(_line: str) -> None:
+    """Says nothing (``bench --json``)."""
+
+
 def run_bench(
     events: int, pg_url: str | None, lengths: list[int], concurrency: int = 1, progress: bool = True
 ) -> dict[str, Any]:
-    say: Callable[[str], None] = click.echo if progress else (lambda _s: None)
+    say: Callable[[str], None] = click.echo if progress else _quiet
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="overture-bench-") as tmp:
         folder = Path(tmp)

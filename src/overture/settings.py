@@ -90,7 +90,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     sales_source_timeout_s: float = Field(default=10.0, gt=0)
-    log_level: str = "INFO"
+    # Overture's own loggers (job activity is INFO), when set; otherwise `-v` decides.
+    log_level: str = Field(default="INFO", pattern="(?i)^(debug|info|warning|error|critical)$")
+    # "json": one JSON object a line, uvicorn's access log included; "text" for a terminal.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # Traces go to this OTLP/HTTP collector (e.g. http://otel-collector:4318); unset, none are made.
+    otlp_endpoint: str | None = None
 
     @classmethod
     def settings_customise_sources(

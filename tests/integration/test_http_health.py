@@ -81,9 +81,9 @@ def test_metrics_count_events_jobs_queue_approvals_and_steps(app: App) -> None:
     assert got[("overture_jobs", (("status", "completed"),))] == 0
     assert got[("overture_queue_depth", ())] == 2
     assert got[("overture_pending_approvals", ())] == 1
-    completed = (("status", "completed"),)
+    completed = (("event_type", "gated"), ("status", "completed"), ("step", "draft"))
     assert got[("overture_step_duration_seconds_count", completed)] == 1
-    assert got[("overture_step_duration_seconds_bucket", (("le", "+Inf"), *completed))] == 1
+    assert got[("overture_step_duration_seconds_bucket", tuple(sorted((("le", "+Inf"), *completed))))] == 1
     assert got[("overture_step_duration_seconds_sum", completed)] >= 0
 
 

@@ -25,7 +25,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "overture.sequences": (),
     "overture.core": ("overture.sequences",),
     "overture.storage": ("overture.core",),
-    "overture.engine": ("overture.core", "overture.sequences", "overture.storage"),
+    "overture.engine": ("overture.core", "overture.sequences", "overture.storage", "overture.observability"),
+    "overture.observability": ("overture.core", "overture.sequences", "overture.storage"),
     "overture.llm": ("overture.core", "overture.integrations.apis"),
     "overture.integrations": (
         "overture.core",

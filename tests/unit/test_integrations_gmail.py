@@ -41,7 +41,7 @@ def b64url(data: dict[str, Any], pad: bool = False) -> str:
     return encoded if pad else encoded.rstrip("=")
 
 
-# A push as Pub/Sub delivers it (INTEGRATIONS.md §5.1).
+# A push as Pub/Sub delivers it.
 PUSH: dict[str, Any] = {
     "message": {
         "data": b64url({"emailAddress": MAILBOX, "historyId": "9876543210"}),

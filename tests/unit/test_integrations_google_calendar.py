@@ -21,7 +21,7 @@ from overture.integrations.google_calendar import (
 )
 from tests.unit.test_integrations_apis import FakeApi, Reply, Seen
 
-# The headers of the first message on a new channel (INTEGRATIONS.md §4.2), as sent by Google.
+# The headers of the first message on a new channel, as sent by Google.
 SYNC_HEADERS = {
     "X-Goog-Channel-ID": "01234567-89ab-cdef-0123456789ab",
     "X-Goog-Channel-Token": "org=acme&secret=s3cr3t",

@@ -27,7 +27,7 @@ TENANT = "84bd8158-6d4d-4958-8b9f-9d6445542f95"
 MESSAGE_RESOURCE = f"Users/ad6c-user@{TENANT}/Messages/AAMkAGUwNjQ4ZjIxAAA="
 EVENT_RESOURCE = f"Users/ad6c-user@{TENANT}/Events/AAMkAGEventAAA="
 
-# A basic (ids-only) notification collection, as in INTEGRATIONS.md §5.2.
+# A basic (ids-only) notification collection.
 MESSAGE_CREATED: dict[str, Any] = {
     "id": "lsgTZMr9KwAAA",
     "subscriptionId": SUB,

@@ -32,7 +32,7 @@ from tests.unit.test_integrations_apis import Reply, Seen
 NOW = datetime(2025, 11, 21, 10, 0, tzinfo=UTC)
 SECRET_WORDS = "Hello everyone"
 
-# v1 `complete`, as on the webhook reference page (INTEGRATIONS.md §3.1).
+# v1 `complete`, as on the webhook reference page.
 V1_COMPLETE: dict[str, Any] = {
     "event": "complete",
     "data": {
@@ -65,7 +65,7 @@ V1_COMPLETE: dict[str, Any] = {
     },
 }
 
-# v2 `bot.completed` (INTEGRATIONS.md §3.2): artifacts are links, not inline.
+# v2 `bot.completed`: artifacts are links, not inline.
 V2_COMPLETED: dict[str, Any] = {
     "event": "bot.completed",
     "data": {

@@ -17,7 +17,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TS = 1_763_726_400
 NOW = datetime.fromtimestamp(TS, UTC)
 
-# The fields of a button click in a message, in the shape of INTEGRATIONS.md §2.2 (the values
+# The fields of a button click in a message, in Slack's shape (the values
 # follow bolt-python's block_actions fixture).
 BLOCK_ACTIONS: dict[str, Any] = {
     "type": "block_actions",

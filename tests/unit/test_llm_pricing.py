@@ -1,4 +1,4 @@
-"""Token usage to dollars: the vendored table, the two formulas of INTEGRATIONS.md 7.3, overrides."""
+"""Token usage to dollars: the vendored table, the two providers' formulas, overrides."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def registry() -> Registry:
 
 
 def test_every_design_sequence_is_defined_and_every_target_registered(registry: Registry) -> None:
-    """All ten event types of DESIGN.md section 6, with no step naming an unknown handler."""
+    """All ten event types of the sales pack, with no step naming an unknown handler."""
     assert set(registry.sequences) == DESIGN_SEQUENCES
     assert registry.problems() == []
 

@@ -1,4 +1,8 @@
-"""What every command shares: the App from global options, JSON output, and error exits."""
+"""What every command shares: the App from global options, JSON output, and error exits.
+
+Nothing heavy is imported here: ``overture --help`` imports this module, and the App (with its
+packs, web framework and providers) is built only by a command that needs it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import sqlalchemy as sa
 
-from overture.app import App
 from overture.errors import NotFound, OvertureError, ValidationFailed
-from overture.settings import Settings
+
+if TYPE_CHECKING:
+    from overture.app import App
+    from overture.settings import Settings
+    from overture.storage.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,32 +31,65 @@ class CliState:
 
     overrides: dict[str, Any] = field(default_factory=dict)
     _app: App | None = None
+    _settings: Settings | None = None
+    _store: Store | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from overture.settings import Settings
+
+            self._settings = Settings(**self.overrides)
+        return self._settings
 
     def app(self, migrate: bool = True, create: bool = False) -> App:
-        """The App; a missing SQLite file is refused unless ``create`` (see ``database.py``)."""
+        """The whole App: packs loaded, services wired (commands that run or change work). A
+        missing SQLite file is refused unless ``create`` (see ``database.py``)."""
         if self._app is None:
-            settings = Settings(**self.overrides)
-            self._app = App(settings)
+            from overture.app import App
+            from overture.observability import setup
+
+            setup(self.settings())  # the log format, and traces when a collector is configured
+            self._app = App(self.settings())
+            if self._store is not None:
+                self._store.close()
+                self._store = None
             if migrate:
                 if not create:
                     from overture.cli.database import refuse_missing
 
                     refuse_missing(self._app.store.engine)
-                ensure_schema(self._app)
+                ensure_schema(self._app.store)
         return self._app
+
+    def store(self) -> Store:
+        """Only the database, without loading packs (commands that read what is recorded)."""
+        if self._app is not None:
+            return self._app.store
+        if self._store is None:
+            from overture.storage.store import Store
+
+            s = self.settings()
+            self._store = Store(s.database_url, sqlite_synchronous=s.sqlite_synchronous)
+            from overture.cli.database import refuse_missing
+
+            refuse_missing(self._store.engine)
+            ensure_schema(self._store)
+        return self._store
 
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
+        if self._store is not None:
+            self._store.close()
 
 
-def ensure_schema(app: App) -> None:
+def ensure_schema(store: Store) -> None:
     """Create the schema on a brand-new database; refuse to run on an outdated one."""
     from overture.storage import migrate
 
-    current = migrate.current_revision(app.store.engine)
+    current = migrate.current_revision(store.engine)
     if current is None:
-        app.migrate()
+        store.migrate()
     elif current != migrate.head_revision():
         raise OvertureError(f"the database is at schema revision {current}; run `overture migrate` first")
 
@@ -85,13 +124,22 @@ def handle_errors(fn: F) -> F:
         except OvertureError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except sa.exc.OperationalError as exc:
+        except Exception as exc:
+            if not _is_unreachable(exc):
+                raise
             # The driver's own first line says which host or file; it never holds the password.
-            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "unavailable"
+            orig = getattr(exc, "orig", None)
+            reason = str(orig).splitlines()[0] if orig is not None else "unavailable"
             click.echo(f"error: the database cannot be reached: {reason}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _is_unreachable(exc: Exception) -> bool:
+    """SQLAlchemy's OperationalError, without importing SQLAlchemy for commands that never used it."""
+    exc_module = sys.modules.get("sqlalchemy.exc")
+    return exc_module is not None and isinstance(exc, exc_module.OperationalError)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")

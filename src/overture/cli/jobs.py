@@ -9,12 +9,7 @@ import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
 from overture.core.records import ActionStatus, Decision, JobStatus
-from overture.engine.admin.views import action_view, job_detail, job_summary
-from overture.engine.run.effects import effect_view
 from overture.errors import NotFound, ValidationFailed
-from overture.storage.queries import approvals as actionq
-from overture.storage.queries import jobs as jobq
-from overture.storage.queries.outbox import EFFECT_FAILURES
 
 
 @click.command()
@@ -121,7 +116,11 @@ def jobs() -> None:
 @handle_errors
 def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """List jobs, newest first."""
-    with state().app().store.read() as conn:
+    from overture.engine.admin.views import job_summary
+    from overture.storage.queries import jobs as jobq
+    from overture.storage.queries.outbox import EFFECT_FAILURES
+
+    with state().store().read() as conn:
         rows = jobq.list_jobs(conn, org_id=org_id, status=status, limit=limit)
     if as_json:
         emit_json([job_summary(j) for j in rows])
@@ -146,7 +145,10 @@ def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool)
 @handle_errors
 def jobs_show(job_id: str, org_id: str | None, as_json: bool) -> None:
     """Show a job: status, steps with outputs, execution metadata and chain."""
-    with state().app().store.read() as conn:
+    from overture.engine.admin.views import job_detail
+    from overture.storage.queries import jobs as jobq
+
+    with state().store().read() as conn:
         job = jobq.get_job(conn, job_id, org_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}")
@@ -159,6 +161,8 @@ def jobs_show(job_id: str, org_id: str | None, as_json: bool) -> None:
 
 def render_job(d: dict[str, Any]) -> str:
     """A job as a person reads it."""
+    from overture.storage.queries.outbox import EFFECT_FAILURES
+
     lines = [
         f"job {d['id']}  {d['event_type']} ({d['event_source']})",
         f"  status: {d['status']}" + (f" - {d['status_reason']}" if d.get("status_reason") else ""),
@@ -206,6 +210,7 @@ def jobs_retry(job_id: str, by: str, from_step: str | None, as_json: bool) -> No
     """Queue a failed or halted job again at the step it stopped on (a quarantined one, once
     fixed), keeping the steps before it; effects already carried out are not repeated. An
     expired job's approval is asked again."""
+    from overture.engine.admin.views import job_summary
     from overture.engine.run.retries import retry
 
     app = state().app()
@@ -239,7 +244,10 @@ def effects() -> None:
 @handle_errors
 def effects_list(job_id: str, as_json: bool) -> None:
     """A job's effects with their status, attempts and last error."""
-    with state().app().store.read() as conn:
+    from overture.engine.run.effects import effect_view
+    from overture.storage.queries import jobs as jobq
+
+    with state().store().read() as conn:
         if jobq.get_job(conn, job_id) is None:
             raise NotFound(f"no job {job_id!r}")
         rows = jobq.outbox_of(conn, job_id)
@@ -303,7 +311,10 @@ def approvals() -> None:
 @handle_errors
 def approvals_list(org_id: str | None, user_id: str | None, status: str, as_json: bool) -> None:
     """List pending actions."""
-    with state().app().store.read() as conn:
+    from overture.engine.admin.views import action_view
+    from overture.storage.queries import approvals as actionq
+
+    with state().store().read() as conn:
         rows = actionq.list_actions(
             conn,
             org_id=org_id,
@@ -338,6 +349,8 @@ def approvals_decide(
     approve sends the draft as it is; edit applies --modifications and then approves and sends
     it; skip goes on without this step; cancel ends the job. --by names who decided (the
     action's owner or an org admin)."""
+    from overture.storage.queries import approvals as actionq
+
     app = state().app()
     mods = parse_json_option(modifications, "--modifications")
     if decision != "edit" and mods is not None:
@@ -353,6 +366,18 @@ def approvals_decide(
         emit_json(result.as_dict())
     else:
         click.echo(result.message)
+
+
+def _attach_operations() -> None:
+    """``jobs cancel``, ``cancel-all`` and ``retry-all`` live in ``ops.py`` with the other
+    operations done by hand; they belong to this group wherever it is loaded from."""
+    from overture.cli.ops import JOBS_COMMANDS
+
+    for command in JOBS_COMMANDS:
+        jobs.add_command(command)
+
+
+_attach_operations()
 
 
 def register(cli: click.Group) -> None:

@@ -1,4 +1,4 @@
-"""The ``overture`` command: thin commands over App."""
+"""The ``overture`` command: thin commands over App, each imported when it runs (``lazy``)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import logging
 import click
 
 from overture import __version__
-from overture.cli import admin, demo, evaluate, integrations, jobs, ops, packs, perf, sales, serve, skills
 from overture.cli.common import CliState
+from overture.cli.lazy import LazyGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="overture")
 @click.option(
     "--db",
@@ -31,10 +31,6 @@ def cli(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
     state = CliState(overrides=overrides)
     ctx.obj = state
     ctx.call_on_close(state.close)
-
-
-for module in (admin, jobs, ops, serve, integrations, packs, skills, sales, demo, perf, evaluate):
-    module.register(cli)
 
 
 def main() -> None:

@@ -190,12 +190,10 @@ def events_replay(event_id: str, why: str, by: str) -> None:
     report_outcome(replayed.result)
 
 
+#: What this module adds to the ``jobs`` group (``jobs.py`` attaches them when it is imported).
+JOBS_COMMANDS = (jobs_cancel, jobs_retry_all, jobs_cancel_all)
+
+
 def register(cli: click.Group) -> None:
-    """``events`` at the top; ``cancel`` joins the ``jobs`` group (registered before this)."""
-    jobs = cli.commands.get("jobs")
-    if not isinstance(jobs, click.Group):
-        raise RuntimeError("register the jobs commands before the ops commands")
-    jobs.add_command(jobs_cancel)
-    jobs.add_command(jobs_retry_all)
-    jobs.add_command(jobs_cancel_all)
+    """``events`` at the top; the ``jobs`` commands join that group from ``jobs.py``."""
     cli.add_command(events)

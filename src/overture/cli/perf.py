@@ -26,13 +26,35 @@ from overture.cli.common import emit_json, handle_errors, json_option
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Instead: the follow-up detector's CPU cost per call on this labelled-calls file.",
 )
+@click.option(
+    "--cli",
+    "cli_runs",
+    type=click.IntRange(min=1),
+    help="Instead: time `overture --help` and `overture jobs list` (empty database), N runs each.",
+)
+@click.option(
+    "--against",
+    multiple=True,
+    help="With --cli: another install's `overture` to time in turns with this one.",
+)
 @json_option
 @handle_errors
 def bench(
-    events: int, pg_url: str | None, lengths: str, concurrency: int, detector_file: Path | None, as_json: bool
+    events: int,
+    pg_url: str | None,
+    lengths: str,
+    concurrency: int,
+    detector_file: Path | None,
+    cli_runs: int | None,
+    against: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """N events through a 5-step sequence, each step durably recorded; then 5/50/500-step sequences.
-    With ``--detector FILE``: what the offline follow-up detector costs per call, in CPU time."""
+    With ``--detector FILE``: what the offline follow-up detector costs per call, in CPU time.
+    With ``--cli N``: how long the CLI takes to answer, in fresh processes."""
+    if cli_runs is not None:
+        _bench_cli(cli_runs, list(against), as_json)
+        return
     if detector_file is not None:
         from overture.evaluation.cost import detector_cost
 
@@ -52,6 +74,27 @@ def bench(
     )
     if as_json:
         emit_json(report)
+
+
+def _bench_cli(runs: int, against: list[str], as_json: bool) -> None:
+    import shutil
+    import sys
+
+    from overture.cli.startup import measure, ratios
+
+    here = shutil.which("overture", path=str(Path(sys.executable).parent)) or "overture"
+    say = (lambda _s: None) if as_json else (lambda s: click.echo(s, err=True))
+    timings = measure([here, *against], runs, say)
+    if as_json:
+        emit_json({"timings": [t.as_dict() for t in timings], "ratios": ratios(timings)})
+        return
+    for t in timings:
+        click.echo(
+            f"{t.command:<10} {t.wall_s:6.3f} s wall  {t.cpu_s:6.3f} s CPU  (median of {t.runs})  "
+            f"{t.executable}"
+        )
+    for name, ratio in ratios(timings).items():
+        click.echo(f"{name}: {ratio}x this install's wall time")
 
 
 def register(cli: click.Group) -> None:

@@ -3,6 +3,7 @@ contacts Overture created for prospects it met on calls."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 import click
@@ -29,7 +30,13 @@ def seed(org_id: str, number: int, day: datetime | None, as_json: bool) -> None:
     """Create a believable sales org: reps in four time zones, companies, contacts, deals at every
     stage, a week of meetings with transcripts, inboxes, calendars, campaigns and templates."""
     app = state().app()
-    summary = sales_seed.load(app.store, app.admin, org_id, number, day.date() if day else None)
+    when = day.date() if day else None
+    if as_json:
+        summary = sales_seed.load(app.store, app.admin, org_id, number, when)
+    else:
+        parts = 1 + len(sales_seed.PARTS)  # the users, then each CRM table
+        with click.progressbar(length=parts, label=f"seeding {org_id}", file=sys.stderr) as bar:
+            summary = sales_seed.load(app.store, app.admin, org_id, number, when, lambda _part: bar.update(1))
     if as_json:
         emit_json(
             {

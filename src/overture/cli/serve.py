@@ -6,7 +6,7 @@ import logging
 import signal
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import uvicorn
@@ -19,6 +19,9 @@ from overture.http import create_app
 from overture.http.factory import DEFAULT_MAX_BODY_BYTES
 from overture.http.webhooks.intake import Intake
 from overture.storage.queries.tokens import TokenRow
+
+if TYPE_CHECKING:
+    from overture.cli.reload import PackReloader, Reloaded
 
 log = logging.getLogger("overture.serve")
 
@@ -49,6 +52,7 @@ def run_service(
     with_scheduler: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     log_level: str = "info",
+    reload: bool = False,
 ) -> None:
     """Serve the API (and run a worker) until SIGTERM or SIGINT, then stop cleanly.
 
@@ -82,13 +86,17 @@ def run_service(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None,  # uvicorn's lines go through the process's handler (observability.logs)
         lifespan="off",
         timeout_graceful_shutdown=30,
     )
     server = _Server(config, stop_worker)
+    reloader = _reloader(app) if reload else None
     try:
         for loop in loops:
             loop.start()
+        if reloader is not None:
+            reloader.start()
         parts = [name for name, loop in (("a worker", worker), ("the scheduler", scheduler)) if loop]
         click.echo(
             f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}", err=True
@@ -96,6 +104,8 @@ def run_service(
         server.run()
     finally:
         stop_worker()
+        if reloader is not None:
+            reloader.stop()
         if scheduler is not None:
             scheduler.join(5)
         if worker is not None and not worker.join(app.settings.time_budget_s):
@@ -103,6 +113,23 @@ def run_service(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("overture: stopped", err=True)
+
+
+def _reloader(app: App) -> PackReloader:
+    from overture.cli.reload import PackReloader
+
+    def say(result: Reloaded) -> None:
+        if result.ok:
+            click.echo(f"overture: packs reloaded ({len(result.changed)} file(s) changed)", err=True)
+        else:
+            for problem in result.problems:
+                click.echo(f"error: {problem}", err=True)
+            click.echo(f"overture: {len(result.problems)} problem(s); the running packs stay", err=True)
+
+    reloader = PackReloader(app, say)
+    shown = ", ".join(str(f) for f in reloader.folders) or "none (built-in packs are not reloaded)"
+    click.echo(f"overture: reloading packs when their files change: {shown}", err=True)
+    return reloader
 
 
 @click.command()
@@ -130,6 +157,7 @@ def run_service(
     is_flag=True,
     help="Seed the sales demo org on first run, start its story, print a sign-in token and where to look.",
 )
+@click.option("--reload", is_flag=True, help="Load pack folders again when their files change (development).")
 @handle_errors
 def serve(
     host: str,
@@ -139,6 +167,7 @@ def serve(
     max_body_bytes: int,
     log_level: str,
     demo: bool,
+    reload: bool,
 ) -> None:
     """Serve the HTTP API with a worker and the scheduler until SIGTERM or Ctrl-C."""
     if demo:
@@ -151,6 +180,7 @@ def serve(
         with_scheduler=not no_scheduler,
         max_body_bytes=max_body_bytes,
         log_level=log_level,
+        reload=reload,
     )
 
 

@@ -17,7 +17,7 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 
 
 class EventIn(BaseModel):
-    """The wire shape of an event (DESIGN.md section 2)."""
+    """The wire shape of an event (docs/concepts.md, "Events")."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

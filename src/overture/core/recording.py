@@ -1,6 +1,6 @@
-"""Pure decisions about recording a meeting with a MeetingBaaS bot (DESIGN.md section 6,
-``calendar_event_created``): is there a call to record, when should the bot join, and what must
-change at MeetingBaaS for the bot it already has to match.
+"""Pure decisions about recording a meeting with a MeetingBaaS bot (``calendar_event_created``):
+is there a call to record, when should the bot join, and what must change at MeetingBaaS for the
+bot it already has to match.
 
 A bot is worth sending only to a call with someone from outside the org (their email's domain
 is none of the org's) and a link MeetingBaaS can join (Google Meet, Zoom, Microsoft Teams).

@@ -168,7 +168,7 @@ def modifications_from(values: Mapping[str, Mapping[str, Mapping[str, Any]]]) ->
 
 
 def may_decide(decider_id: str, decider_role: str, owner_id: str) -> bool:
-    """Only the user the action belongs to, or an org admin (DESIGN.md section 8)."""
+    """Only the user the action belongs to, or an org admin."""
     return decider_id == owner_id or decider_role == "admin"
 
 

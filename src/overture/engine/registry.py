@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from overture.core.schedules import ScheduleSpec
+from overture.engine.pack_checks import handler_problems, typed_problems
+from overture.engine.typed_skills import TypedHandler, marked, typed_handler
 from overture.errors import SequenceFileError
 from overture.sequences import Sequence, StepKind
 
@@ -48,13 +50,18 @@ class Registry:
     schedules: list[ScheduleSpec] = field(default_factory=list)
     descriptions: dict[tuple[StepKind, str], str] = field(default_factory=dict)
     gated: dict[tuple[StepKind, str], str] = field(default_factory=dict)
+    typed: dict[tuple[StepKind, str], TypedHandler] = field(default_factory=dict)
     extensions: dict[str, Any] = field(default_factory=dict)
 
-    def _add(self, kind: StepKind, key: str, fn: StepFn, gate: str | None) -> None:
+    def _add(self, kind: StepKind, key: str, fn: Callable[..., Any], gate: str | None) -> None:
         if (kind, key) in self.handlers:
             raise ValueError(f"{_KIND_LABEL[kind]} {key!r} is registered twice")
         if gate is not None and gate not in GATE_PATTERNS:
             raise ValueError(f"gate for {key!r} must be one of {', '.join(GATE_PATTERNS)}")
+        spec = typed_handler(kind, key, fn, gate)
+        if spec is not None:
+            self.typed[(kind, key)] = spec
+            fn = spec.step_fn()
         self.handlers[(kind, key)] = fn
         self.descriptions[(kind, key)] = ((fn.__doc__ or "").strip().splitlines() or [""])[0]
         if gate is not None:
@@ -92,6 +99,14 @@ class Registry:
 
         return deco
 
+    def add(self, *fns: Callable[..., Any]) -> None:
+        """Register functions marked with ``typed_skills.skill`` or ``function`` under their keys."""
+        for fn in fns:
+            spec = marked(fn)
+            if spec is None:
+                raise ValueError(f"{getattr(fn, '__name__', fn)!r} is not marked with @skill or @function")
+            self._add(spec.kind, spec.key, fn, spec.gate)
+
     def effect(self, kind: str) -> Callable[[F], F]:
         """Register the handler that carries out outbox effects of ``kind`` after commit."""
 
@@ -121,8 +136,10 @@ class Registry:
         return self.handlers.get((kind, key))
 
     def problems(self) -> list[SequenceFileError]:
-        """Steps that name a skill, function or CRM action nobody registered."""
-        errors = []
+        """Steps that name a skill, function or CRM action nobody registered, handlers the runner
+        cannot call, ungated steps policy wants gated, and typed inputs and outputs that do not
+        match what the sequences give and read."""
+        errors = handler_problems(self.handlers)
         for seq in self.sequences.values():
             for step in seq.steps:
                 if step.kind in _KIND_LABEL and (step.kind, step.target) not in self.handlers:
@@ -160,4 +177,4 @@ class Registry:
                         f"no sequence handles event type {spec.event_type!r}",
                     )
                 )
-        return errors
+        return errors + typed_problems(self.sequences, self.typed)

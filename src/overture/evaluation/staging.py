@@ -105,7 +105,7 @@ def _words(segment: Segment) -> list[dict[str, Any]]:
 
 
 def complete_webhook(staged: StagedCall) -> dict[str, Any]:
-    """The MeetingBaaS v1 ``complete`` body for the call (INTEGRATIONS.md §3.1): speakers, the
+    """The MeetingBaaS v1 ``complete`` body for the call (docs/integrations/meetingbaas.md): speakers, the
     transcript as speaker turns of timed words, and ``extra`` naming the recorder account (as
     the bot request would have set it) and the meeting's title."""
     call = staged.call

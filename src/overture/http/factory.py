@@ -22,6 +22,7 @@ from overture.http.openapi import OvertureAPI
 from overture.http.security_headers import SecurityHeaders
 from overture.http.throttle import throttle_for
 from overture.http.webhooks import routes as webhooks
+from overture.observability import web as web_tracing
 from overture.storage import migrate
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
@@ -75,4 +76,5 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     api.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
     api.add_middleware(SecurityHeaders)
     log_redaction.install()
+    web_tracing.instrument(api, log_redaction.redact_urls)  # server spans, while tracing is on
     return api

@@ -1,4 +1,4 @@
-"""Gmail through a Cloud Pub/Sub push subscription (INTEGRATIONS.md §5.1).
+"""Gmail through a Cloud Pub/Sub push subscription (docs/integrations/gmail.md).
 
 The push says only "this mailbox changed, history id N"; it is authenticated by an OIDC token
 Google signs, checked here with google-auth against a certificates URL we can point at a

@@ -1,4 +1,4 @@
-"""Google Calendar push notifications and incremental sync (INTEGRATIONS.md §4).
+"""Google Calendar push notifications and incremental sync (docs/integrations/google-calendar.md).
 
 A notification has no body: its headers only say that something in a watched calendar changed.
 So a receiver checks the channel token, answers at once, and the changes are fetched with

@@ -1,4 +1,4 @@
-"""Microsoft Graph change notifications for Outlook mail and calendar (INTEGRATIONS.md §5.2).
+"""Microsoft Graph change notifications for Outlook mail and calendar (docs/integrations/microsoft-graph.md).
 
 Graph proves nothing cryptographically in a basic notification: each item echoes the
 ``clientState`` secret we set on the subscription, so items whose secret is wrong are dropped.

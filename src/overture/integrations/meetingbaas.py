@@ -1,4 +1,4 @@
-"""MeetingBaaS webhooks, API v1 and v2 (INTEGRATIONS.md §3): who sent it, what it says.
+"""MeetingBaaS webhooks, API v1 and v2: who sent it, what it says.
 
 Three ways to prove a request comes from MeetingBaaS, whichever the account uses: v1 sends our
 own API key back in ``x-meeting-baas-api-key``; v2 per-bot callbacks send the callback secret

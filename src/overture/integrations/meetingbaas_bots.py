@@ -1,4 +1,4 @@
-"""Sending MeetingBaaS recording bots to meetings: API v1's bots (INTEGRATIONS.md section 3.1).
+"""Sending MeetingBaaS recording bots to meetings: API v1's bots (docs/integrations/meetingbaas.md).
 
 What was relied on, from MeetingBaaS's API reference (``Meeting-BaaS/docs`` at ``fd14185``:
 ``openapi.json``, ``content/docs/api/reference/join.mdx``, ``leave.mdx``, ``bots_with_metadata.mdx``

@@ -1,4 +1,4 @@
-"""The Slack Web API methods Overture calls, through the official ``WebClient`` (INTEGRATIONS.md §2.7).
+"""The Slack Web API methods Overture calls, through the official ``WebClient``.
 
 Slack's errors become delivery outcomes as Slack documents them: ``ratelimited`` (HTTP 429
 with ``Retry-After``) and Slack being down or unreachable defer the message; anything else —

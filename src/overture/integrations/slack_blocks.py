@@ -1,6 +1,6 @@
-"""Block Kit layouts for approvals and messages, built with the SDK's models (INTEGRATIONS.md §2.6).
+"""Block Kit layouts for approvals and messages, built with the SDK's models.
 
-One layout per approval pattern (DESIGN.md §8), each showing what the rep needs to decide:
+One layout per approval pattern (docs/concepts.md), each showing what the rep needs to decide:
 draft — recipient, subject, body; Approve & send · Edit · Skip · Cancel. confirm — each deal
 with its old → new stage; Confirm · Skip · Cancel. select — a checkbox per proposed task with
 its due date; Create selected · Skip. inform — text, no buttons. Every button's ``value`` is

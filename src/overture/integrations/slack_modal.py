@@ -1,4 +1,4 @@
-"""The edit modal of a draft (INTEGRATIONS.md §2.5): one input per field a person edits.
+"""The edit modal of a draft: one input per field a person edits.
 
 ``views.open`` shows it for the Edit button's ``trigger_id``; its ``private_metadata`` names the
 pending action (a modal has no server-side session), and each input block's ``block_id`` is the

@@ -1,4 +1,4 @@
-"""Slack request signing (v0) and the interaction payloads it protects (INTEGRATIONS.md §1-2).
+"""Slack request signing (v0) and the interaction payloads it protects (docs/integrations/slack.md).
 
 Slack signs ``v0:{timestamp}:{raw body}`` with the app's signing secret (HMAC-SHA256, hex,
 prefixed ``v0=``). The check runs on the raw bytes, before anything is parsed, and refuses a

@@ -159,7 +159,7 @@ def _reply(message: Message, tool_name: str, requested: str, max_tokens: int) ->
 
 def _usage(message: Message) -> Usage:
     """Usage as Anthropic reports it: ``input_tokens`` *excludes* cache reads and writes,
-    which come separately (INTEGRATIONS.md 7.2)."""
+    which come separately."""
     u = message.usage
     return Usage(
         input_tokens=u.input_tokens,

@@ -177,7 +177,7 @@ def _reply(completion: ChatCompletion, requested: str, max_tokens: int) -> Reply
 
 def _usage(completion: ChatCompletion) -> Usage:
     """Usage as OpenAI reports it: ``prompt_tokens`` includes the cached tokens, and
-    ``completion_tokens`` the reasoning tokens (INTEGRATIONS.md 7.1)."""
+    ``completion_tokens`` the reasoning tokens."""
     u = completion.usage
     if u is None:
         return Usage()

@@ -5,7 +5,7 @@ models copied from LiteLLM's ``model_prices_and_context_window.json`` at a pinne
 date) so that pricing needs no network and does not drift between runs. Operators correct or
 extend it with the ``llm_prices`` setting, model by model, in the same format.
 
-The two API families count prompt tokens differently (INTEGRATIONS.md 7.3), which is why
+The two API families count prompt tokens differently, which is why
 ``cost_usd`` takes the provider kind and ``Usage`` holds the numbers as the provider reported
 them:
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -10,6 +9,7 @@ from typing import Any, cast
 
 from overture.durations import parse_duration
 from overture.errors import SequenceFileError
+from overture.sequences import schema
 from overture.sequences.expressions import ExpressionError, Expressions
 from overture.sequences.model import (
     ActiveHours,
@@ -24,31 +24,10 @@ from overture.sequences.model import (
     StepKind,
 )
 from overture.sequences.payload import read_schema
+from overture.sequences.reads import OutputRead, reads_in_condition, reads_in_template
 from overture.sequences.source import _dotted, _freeze, _kind, _suggest
 
-_TOP_KEYS = ("event_type", "description", "active_hours", "dedupe", "payload", "steps")
-_STEP_KEYS = (
-    "name", "uses", "with", "when", "ai", "on_failure", "retry", "timeout",
-    "requires_context", "effect", "approval",
-)  # fmt: skip
-_RETRY_KEYS = ("attempts", "backoff", "factor", "max_backoff")
-_APPROVAL_KEYS = ("pattern", "expires", "title")
-_DEDUPE_KEYS = ("fields", "window")
-_Rule = tuple[re.Pattern[str], str]
-_EVENT_TYPE: _Rule = (
-    re.compile(r"[a-z][a-z0-9_]*"),
-    "event type (lowercase letters, digits and _, starting with a letter)",
-)
-_STEP_NAME: _Rule = (re.compile(r"[a-z0-9][a-z0-9_-]*"), "step name (a-z, 0-9, - and _)")
-_FIELD_PATH: _Rule = (
-    re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*"),
-    "field path such as thread.id",
-)
-_SOURCE_NAME: _Rule = (
-    re.compile(r"[a-z0-9][a-z0-9_-]*"),
-    "context source name (a-z, 0-9, - and _)",
-)
-_TARGET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*")
+_Rule = schema.Pattern
 _USES_HELP = "expected skill:KEY, function:NAME, crm:ACTION, notify or followup"
 _MISSING: Any = object()
 
@@ -99,8 +78,8 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(loc, f"expected a string, got {_kind(value)}")
             return None
-        if rule is not None and not rule[0].fullmatch(value):
-            self.fail(loc, f"{value!r} is not a valid {rule[1]}")
+        if rule is not None and not rule.regex.fullmatch(value):
+            self.fail(loc, f"{value!r} is not a valid {rule.wanted}")
             return None
         return value
 
@@ -123,6 +102,10 @@ class _Checker:
             self.fail(loc, f"must be between {low:g} and {high:g}, got {value}")
             return None
         return float(value)
+
+    def bounded(self, loc: Loc, data: dict[str, Any], key: schema.Key, whole: bool) -> float | None:
+        assert key.low is not None and key.high is not None
+        return self.number(loc, data.get(key.name, key.default), key.low, key.high, whole)
 
     def duration(self, loc: Loc, value: Any, allow_zero: bool = False) -> timedelta | None:
         if isinstance(value, timedelta):
@@ -181,14 +164,15 @@ class _Checker:
             got = "an empty file" if data is None else _kind(data)
             self.fail((), f"expected a mapping with event_type and steps, got {got}")
             return None
-        top = self.mapping((), data, _TOP_KEYS) or {}
-        event_type = self.string(("event_type",), self.need(top, (), "event_type"), _EVENT_TYPE)
+        top = self.mapping((), data, schema.SEQUENCE.names) or {}
+        event_type = self.string(("event_type",), self.need(top, (), "event_type"), schema.EVENT_TYPE)
         stem = Path(self.path).stem
         if event_type is not None and event_type != stem:
             problem = f"{event_type!r} must equal the file name's stem {stem!r}"
             self.fail(("event_type",), problem)
         description = self.string(("description",), top.get("description") or "") or ""
-        hours = self.choice(("active_hours",), top.get("active_hours", "defer"), ("defer", "ignore"))
+        hours_key = schema.SEQUENCE["active_hours"]
+        hours = self.choice(("active_hours",), top.get("active_hours", hours_key.default), hours_key.choices)
         dedupe = self.dedupe(top.get("dedupe"))
         payload = read_schema(top.get("payload"), self.fail)
         steps: list[Step] = []
@@ -217,22 +201,24 @@ class _Checker:
         )
 
     def dedupe(self, value: Any) -> DedupeSpec | None:
-        data = self.mapping(("dedupe",), value, _DEDUPE_KEYS) if value is not None else None
+        data = self.mapping(("dedupe",), value, schema.DEDUPE.names) if value is not None else None
         if data is None:
             return None
         where = ("dedupe", "fields")
-        fields = self.strings(where, self.need(data, ("dedupe",), "fields"), _FIELD_PATH)
+        fields = self.strings(where, self.need(data, ("dedupe",), "fields"), schema.FIELD_PATH)
         if fields == ():
             self.fail(where, "list at least one payload field")
-        window = self.duration(("dedupe", "window"), data.get("window", timedelta(hours=1)))
-        return DedupeSpec(fields or (), window or timedelta(hours=1))
+        default = schema.DEDUPE["window"].default
+        window = self.duration(("dedupe", "window"), data.get("window", default))
+        return DedupeSpec(fields or (), window or default)
 
     def step(self, index: int, raw: Any, names: dict[str, int]) -> Step | None:
         loc: Loc = ("steps", index)
-        data = self.mapping(loc, raw, _STEP_KEYS)
+        data = self.mapping(loc, raw, schema.STEP.names)
         if data is None:
             return None
-        name = self.string((*loc, "name"), self.need(data, loc, "name"), _STEP_NAME)
+        name = self.string((*loc, "name"), self.need(data, loc, "name"), schema.STEP_NAME)
+        earlier = tuple(names)
         if name is not None and name in names:
             problem = f"duplicate step name {name!r} (first used on line {names[name]})"
             self.fail((*loc, "name"), problem)
@@ -247,20 +233,18 @@ class _Checker:
                 self.expressions.check(when)
             except ExpressionError as exc:
                 self.fail((*loc, "when"), f"bad condition: {exc.problem}")
-        ai = self.flag((*loc, "ai"), data.get("ai", False))
-        policy = self.choice(
-            (*loc, "on_failure"),
-            data.get("on_failure", "stop"),
-            tuple(p.value for p in FailurePolicy),
-        )
-        on_failure = FailurePolicy(policy or "stop")
+        ai = self.flag((*loc, "ai"), data.get("ai", schema.STEP["ai"].default))
+        failure = schema.STEP["on_failure"]
+        policy = self.choice((*loc, "on_failure"), data.get("on_failure", failure.default), failure.choices)
+        on_failure = FailurePolicy(policy or failure.default)
         retry = self.retry((*loc, "retry"), data.get("retry"), on_failure)
         timeout = data.get("timeout")
         timeout = self.duration((*loc, "timeout"), timeout) if timeout is not None else None
         sources = data.get("requires_context", [])
-        requires = self.strings((*loc, "requires_context"), sources, _SOURCE_NAME)
+        requires = self.strings((*loc, "requires_context"), sources, schema.SOURCE_NAME)
         effect = self.flag((*loc, "effect"), data.get("effect", kind in (StepKind.CRM, StepKind.NOTIFY)))
         approval = self.approval((*loc, "approval"), kind, data.get("approval"))
+        self.output_reads(loc, data, earlier)
         return Step(
             index=index,
             name=name or "",
@@ -279,6 +263,26 @@ class _Checker:
             line=self.line(loc) or 0,
         )
 
+    def output_reads(self, loc: Loc, data: dict[str, Any], earlier: tuple[str, ...]) -> None:
+        """A step reads only the outputs of steps before it: any other name is never there."""
+        found: list[tuple[Loc, OutputRead]] = []
+        if isinstance(data.get("with"), dict):
+            for key, value in data["with"].items():
+                found += [((*loc, "with", str(key)), r) for r in reads_in_template(value)]
+        if isinstance(data.get("when"), str):
+            found += [((*loc, "when"), r) for r in reads_in_condition(data["when"])]
+        approval = data.get("approval")
+        if isinstance(approval, dict) and isinstance(approval.get("title"), str):
+            found += [((*loc, "approval", "title"), r) for r in reads_in_template(approval["title"])]
+        for where, read in found:
+            if read.step not in earlier:
+                before = f"steps before it: {', '.join(earlier)}" if earlier else "it is the first step"
+                hint = _suggest(read.step, earlier)
+                self.fail(
+                    where,
+                    f"reads outputs.{read.step}, but no earlier step is named {read.step!r}{hint} ({before})",
+                )
+
     def uses(self, loc: Loc, text: str) -> tuple[StepKind | None, str]:
         prefix, colon, target = text.partition(":")
         try:
@@ -290,7 +294,7 @@ class _Checker:
             if colon:
                 self.fail(loc, f"{kind} takes no target: write just {kind.value!r}")
             return kind, ""
-        if not _TARGET.fullmatch(target):
+        if not schema.TARGET.fullmatch(target):
             self.fail(loc, f"{kind} needs a target, as in {kind}:NAME, got {text!r}")
         return kind, target
 
@@ -321,12 +325,12 @@ class _Checker:
             return default
         if policy is not FailurePolicy.RETRY:
             self.fail(loc, f"retry only applies with on_failure: retry (this step has {policy})")
-        data = self.mapping(loc, value, _RETRY_KEYS)
+        data = self.mapping(loc, value, schema.RETRY.names)
         if data is None:
             return default
-        attempts = self.number((*loc, "attempts"), data.get("attempts", 1), 0, 10, whole=True)
+        attempts = self.bounded((*loc, "attempts"), data, schema.RETRY["attempts"], whole=True)
         backoff = self.duration((*loc, "backoff"), data.get("backoff", default.backoff), True)
-        factor = self.number((*loc, "factor"), data.get("factor", default.factor), 1, 10, False)
+        factor = self.bounded((*loc, "factor"), data, schema.RETRY["factor"], whole=False)
         cap = data.get("max_backoff", default.max_backoff)
         max_backoff = self.duration((*loc, "max_backoff"), cap)
         if backoff is not None and max_backoff is not None and max_backoff < backoff:
@@ -343,7 +347,7 @@ class _Checker:
             return None
         if kind in (StepKind.NOTIFY, StepKind.FOLLOWUP):
             self.fail(loc, f"{kind} steps cannot need approval; gate the step that acts instead")
-        data = self.mapping(loc, value, _APPROVAL_KEYS)
+        data = self.mapping(loc, value, schema.APPROVAL.names)
         if data is None:
             return None
         raw = self.need(data, loc, "pattern")
@@ -351,13 +355,14 @@ class _Checker:
             self.fail((*loc, "pattern"), "'inform' is not an approval: use a notify step")
             pattern = None
         else:
-            pattern = self.choice((*loc, "pattern"), raw, ("draft", "confirm", "select"))
-        expires = self.duration((*loc, "expires"), data.get("expires", timedelta(hours=48)))
+            pattern = self.choice((*loc, "pattern"), raw, schema.APPROVAL["pattern"].choices)
+        expiry = schema.APPROVAL["expires"].default
+        expires = self.duration((*loc, "expires"), data.get("expires", expiry))
         title = data.get("title")
         if title is not None and self.string((*loc, "title"), title) is not None:
             self.templates((*loc, "title"), title)
         return ApprovalSpec(
             pattern=cast(ApprovalPattern, pattern or "draft"),
-            expires=expires or timedelta(hours=48),
+            expires=expires or expiry,
             title=title if isinstance(title, str) else None,
         )

@@ -1,6 +1,6 @@
 """Prose-driven skills: a SKILL.md declares in plain words what context it needs; Overture
 resolves the date, maps each need to a provider, fulfils them concurrently, loads the result,
-runs the prose, and writes the orchestrator summary (DESIGN.md section 9)."""
+runs the prose, and writes the orchestrator summary."""
 
 from overture.skills.context.dates import ResolvedDate, resolve_date
 from overture.skills.context.needs import Need, NeedRegistry, NeedType

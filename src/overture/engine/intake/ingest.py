@@ -21,6 +21,7 @@ from overture.engine.audit import audit_row
 from overture.engine.registry import Registry
 from overture.errors import PayloadInvalid, ValidationFailed
 from overture.ids import new_id
+from overture.observability import tracing
 from overture.sequences.payload import payload_problems
 from overture.storage import intake
 from overture.storage.driver import Driver
@@ -92,8 +93,22 @@ class Ingestor:
         depth: int | None = None,
         replay_of: str | None = None,
     ) -> IngestResult:
-        """Gate and record one event inside the caller's transaction. A replay (``replay_of``
-        names the event it repeats, see ``replay.py``) passes every gate but dedupe."""
+        """Gate and record one event inside the caller's transaction (one trace span). A replay
+        (``replay_of`` names the event it repeats, see ``replay.py``) passes every gate but dedupe."""
+        with tracing.ingest_span(event) as span:
+            result = self._gate_and_record(conn, event, now, depth, replay_of)
+            span.set_attributes(
+                {
+                    tracing.OUTCOME: result.status,
+                    tracing.EVENT_ID: result.event_id,
+                    tracing.JOB_ID: result.job_id or "",
+                }
+            )
+            return result
+
+    def _gate_and_record(
+        self, conn: sa.Connection, event: Event, now: datetime, depth: int | None, replay_of: str | None
+    ) -> IngestResult:
         sequence = self.registry.sequences.get(event.type)
         if sequence is None:
             known = ", ".join(sorted(self.registry.sequences)) or "none"

@@ -25,6 +25,7 @@ from overture.engine.run.checkpoint import Checkpointer, Commit
 from overture.engine.run.context import ContextLoader
 from overture.engine.run.invoke import Invoker
 from overture.errors import PolicyViolation, RateLimited
+from overture.observability import tracing
 from overture.sequences import Sequence, Step, StepKind
 from overture.sequences.expressions import Expressions
 from overture.storage.hotpath import ClaimRequest, HotPath
@@ -90,8 +91,16 @@ class Runner:
         ``hot`` is the worker's connection for plain step commits (one is opened for the run
         when not given); ``claimed_at`` (monotonic) starts the time budget when the lease began
         earlier; with ``then_claim`` a plain completion also takes the next job, left in
-        ``handoff``.
+        ``handoff``. The run is one trace span (``observability.tracing``).
         """
+        with tracing.job_span(job) as span:
+            status = self._run(job, hot, claimed_at, then_claim)
+            span.set_attribute(tracing.JOB_STATUS, status.value)
+            return status
+
+    def _run(
+        self, job: Job, hot: HotPath | None, claimed_at: float | None, then_claim: ClaimRequest | None
+    ) -> JobStatus:
         claim_started = self.clock.monotonic() if claimed_at is None else claimed_at
         self.handoff = None
         self.checkpoint.claim_perf = time.perf_counter()
@@ -139,8 +148,12 @@ class Runner:
                         ],
                     )
                     return self.checkpoint.apply(job, state, commit)
-                commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
-                status = self.checkpoint.apply(job, state, commit, sequence)
+                with tracing.step_span(job, sequence.steps[index]) as span:
+                    commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
+                    status = self.checkpoint.apply(job, state, commit, sequence)
+                    span.set_attribute(
+                        tracing.STEP_STATUS, commit.step.status.value if commit.step else "not_run"
+                    )
                 if status != JobStatus.IN_PROGRESS:
                     return status
                 if commit.ctx is not None and commit.ctx.context_changed:

@@ -1,4 +1,4 @@
-"""The /v1 API: events in; jobs, chains and approvals out; decisions in (DESIGN.md section 5).
+"""The /v1 API: events in; jobs, chains and approvals out; decisions in.
 
 Every route needs a bearer token and sees only its token's org: another org's id is
 answered exactly like an id that does not exist. Handlers that touch the database are

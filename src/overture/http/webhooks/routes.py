@@ -1,4 +1,4 @@
-"""The webhook receivers, in their senders' wire formats (DESIGN.md section 5, INTEGRATIONS.md).
+"""The webhook receivers, in their senders' wire formats (docs/integrations/).
 
 Each route reads the raw body (signatures are over the bytes as sent), hands it to the
 ``Intake`` in the thread pool, and answers what its sender expects: Slack a 200 within its

@@ -1,5 +1,6 @@
 """HTTP clients for the tier-3 sources: Apollo people enrichment, Apify actors run synchronously
-(LinkedIn profiles, company news) and Instantly campaign analytics (INTEGRATIONS.md section 6).
+(LinkedIn profiles, company news) and Instantly campaign analytics (set up as
+docs/integrations/apollo.md, docs/integrations/apify.md and docs/integrations/instantly.md say).
 
 Each call is one bounded request through ``overture.integrations.apis`` (a 429 is
 ``RateLimited``, anything else that goes wrong is ``ApiError``); a source without a key raises

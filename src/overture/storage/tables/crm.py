@@ -1,4 +1,4 @@
-"""The sales pack's CRM, in the same database (DESIGN.md section 4). Every row is org-scoped."""
+"""The sales pack's CRM, in the same database. Every row is org-scoped."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The tables: the seed's sequence_jobs and pending actions, made ours (DESIGN.md section 4).
+"""The tables: the seed's sequence_jobs and pending actions, made ours.
 
 One schema for SQLite and PostgreSQL; Alembic migrations are generated from it.
 Money is integer micro-dollars so sums are exact on both backends.

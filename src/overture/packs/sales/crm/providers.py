@@ -1,5 +1,5 @@
-"""Context providers (DESIGN.md section 7). Tier 2, loaded when the payload names a contact, deal
-or meeting: contact, company, deal, meeting history, email thread, recent activities. Tier 3,
+"""Context providers (docs/concepts.md, "Context tiers"). Tier 2, loaded when the payload names
+a contact, deal or meeting: contact, company, deal, meeting history, email thread, recent activities. Tier 3,
 only when a step names it in ``requires_context``: the CRM session itself (``crm``), Apollo,
 LinkedIn through Apify, company news, proposal templates, campaign metrics.
 
@@ -153,7 +153,8 @@ def make_tier3(config: SalesConfig) -> dict[str, Callable[[ProviderRequest], Any
 
 
 def register_providers(registry: Registry, config: SalesConfig) -> None:
-    """Tier 2 by the names DESIGN.md section 7 gives them; tier 3 as ``requires_context`` names."""
+    """Tier 2 by the names the sales sequences read (``context.tier2.contact``); tier 3 as
+    ``requires_context`` names."""
     providers: dict[str, Callable[[ProviderRequest], Any]] = {
         "contact": contact,
         "company": company,

@@ -10,6 +10,7 @@ included, and the demo's story reads the same on every run.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -174,8 +175,23 @@ def build(org_id: str, seed: int, today: date) -> SeedBuilder:
     return b
 
 
-def load(store: Store, admin: Admin, org_id: str, seed: int = 1, today: date | None = None) -> SeedSummary:
-    """Create the org, its users and its CRM; refuses an org that already has CRM data."""
+#: The CRM tables, in the order they are written (each refers only to earlier ones).
+PARTS = (
+    t.companies, t.contacts, t.deals, t.calendar_events, t.meetings, t.transcripts, t.activities,
+    t.tasks, t.email_threads, t.email_messages, t.proposal_templates, t.proposals, t.campaigns,
+)  # fmt: skip
+
+
+def load(
+    store: Store,
+    admin: Admin,
+    org_id: str,
+    seed: int = 1,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SeedSummary:
+    """Create the org, its users and its CRM; refuses an org that already has CRM data.
+    ``progress`` is told each part's name once it is written (the users, then each of ``PARTS``)."""
     day = today or datetime.now(UTC).date()
     with store.read() as conn:
         org = tenancy.get_org(conn, org_id)
@@ -198,12 +214,12 @@ def load(store: Store, admin: Admin, org_id: str, seed: int = 1, today: date | N
             email=f"{first}.{last}@{data.ORG_DOMAIN}",
             role=role,
         )
+    if progress is not None:
+        progress("users")
     writer = CrmWriter(store, org_id)
-    order = (
-        t.companies, t.contacts, t.deals, t.calendar_events, t.meetings, t.transcripts, t.activities,
-        t.tasks, t.email_threads, t.email_messages, t.proposal_templates, t.proposals, t.campaigns,
-    )  # fmt: skip
     with store.write() as conn:
-        for table in order:
+        for table in PARTS:
             writer.insert_rows(conn, table, builder.rows.get(table, []))
+            if progress is not None:
+                progress(table.name)
     return builder.summary

@@ -2,7 +2,7 @@
 effect).
 
 With SMTP configured the message goes out through the rep's server; otherwise it is written as
-an ``.eml`` file named by the key into the outbox folder (DESIGN.md section 10). Either way the
+an ``.eml`` file named by the key into the outbox folder. Either way the
 Message-ID is derived from the key, so a message sent again on request is recognisable as the
 same one (mail clients and most receiving servers collapse copies by Message-ID).
 

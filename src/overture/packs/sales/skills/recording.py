@@ -1,4 +1,4 @@
-"""Recording calls with outside guests (DESIGN.md section 6, ``calendar_event_created``): the
+"""Recording calls with outside guests (``calendar_event_created``): the
 ``schedule-recording`` step decides whether the meeting gets a MeetingBaaS bot, and queues the
 ``sales.recording_bot`` effect that creates, moves or removes it after the step commits.
 
