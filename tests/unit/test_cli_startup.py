@@ -57,7 +57,7 @@ def test_jobs_list_on_an_empty_database_reads_it_without_packs_or_providers(tmp_
     migrate_db = [sys.executable, "-m", "overture.cli", "--db", db, "migrate"]
     subprocess.run(migrate_db, check=True, capture_output=True)
     out, imported = _imported("--db", db, "jobs", "list")
-    assert imported == [] and out == ""
+    assert imported == [] and out.strip() == "no jobs"
 
 
 def test_the_help_table_matches_what_each_module_registers() -> None:

@@ -5,7 +5,7 @@ Periodic notes are ``Periodic/Daily/YYYY-MM-DD.md``, ``Periodic/Weekly/YYYY-Www.
 "Weekly archives from Periodic/Weekly" asks for the last few weeks before the run's; "the
 existing daily archive if re-reviewing" asks for the run's own day, if it is there.
 "Vault configuration" asks where things live: the layout as detected, and any configuration
-note the vault keeps (``CLAUDE.md``, ``AGENTS.md``, a ``Config`` or ``Vault`` note in Systemic).
+note the vault keeps (``CLAUDE.md`` and the like, a ``Config`` or ``Vault`` note in Systemic).
 """
 
 from __future__ import annotations
