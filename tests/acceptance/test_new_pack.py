@@ -115,6 +115,7 @@ def test_a_new_user_adds_a_step_validates_it_and_runs_it_through_a_worker(pack: 
         assert result.exit_code == 0, result.output
         return result.output
 
+    run("migrate")  # as docs/getting-started.md says: the database file is made here, and only here
     run("orgs", "add", "acme", "--name", "Acme")
     run("users", "add", "ana", "--org", "acme", "--active-hours", "always")
     payload = {"name": "Ada Lovelace", "email": "ada@example.com", "message": "Do you ship to Lisbon?"}

@@ -1,6 +1,7 @@
 """Refusing a SQLite file that is not there: a mistyped ``--db sqlite:///typo.db`` must not
 quietly become a new, empty database that every command then reads as "nothing yet". Only
-``overture migrate`` (and ``serve --demo``, which seeds its own) creates one."""
+``overture migrate`` creates one, and so do ``serve --demo`` and ``seed``, which make their own
+world."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from overture.packs.sales.seed import generate as sales_seed
 def seed(org_id: str, number: int, day: datetime | None, as_json: bool) -> None:
     """Create a believable sales org: reps in four time zones, companies, contacts, deals at every
     stage, a week of meetings with transcripts, inboxes, calendars, campaigns and templates."""
-    app = state().app()
+    app = state().app(create=True)  # seeding makes a world, in a new database file if need be
     when = day.date() if day else None
     if as_json:
         summary = sales_seed.load(app.store, app.admin, org_id, number, when)

@@ -210,6 +210,9 @@ def _documented_methods(request: Request) -> str:
             parts = re.split(r"(\{[^}/]+\})", path)
             regex = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
             table.append((re.compile(f"^{regex}$"), ", ".join(sorted(m.upper() for m in item))))
+        # A path of its own wins over a template that also matches it: /v1/jobs/cancel is not
+        # /v1/jobs/{job_id}.
+        table.sort(key=lambda entry: entry[0].pattern.count("[^/]+"))
         state.allowed_methods = table
     path = request.url.path
     return next((methods for pattern, methods in table if pattern.match(path)), "")
