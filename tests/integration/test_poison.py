@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from overture.app import App
 from overture.cli.main import cli
 from overture.clock import FakeClock
-from overture.engine.run.outages import retry_job
+from overture.engine.run.retries import retry
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import notifications as noteq
 from overture.storage.tables.orchestrator import sequence_jobs
@@ -77,7 +77,7 @@ def test_a_quarantined_job_is_retried_once_fixed(app: App, clock: FakeClock) -> 
         die_holding(app, clock, f"victim-{i}")
     assert app.worker("quarantines").claim() is None
     env = {"OVERTURE_DATABASE_URL": app.settings.database_url, "OVERTURE_PACKS": "[]"}
-    retried = retry_job(app.store, app.clock, poison, "boss", "cli")  # what `jobs retry` calls
+    retried = retry(app.store, app.clock, app.registry, poison, "boss", "cli")  # what `jobs retry` calls
     assert retried.status.value == "pending" and retried.current_step == 0
     again = CliRunner().invoke(cli, ["jobs", "retry", poison], env=env)
     assert again.exit_code != 0 and "only failed jobs are retried" in again.output

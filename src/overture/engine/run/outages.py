@@ -24,7 +24,7 @@ from datetime import datetime
 from overture.clock import Clock
 from overture.core.records import Job, JobStatus
 from overture.engine.audit import audit_row
-from overture.errors import Conflict, LeaseLost, NotFound
+from overture.errors import LeaseLost
 from overture.ids import new_id
 from overture.storage.claims import Quarantine
 from overture.storage.outage import wait_until_reachable
@@ -155,29 +155,3 @@ class OutageGuard:
                 with self._lock:
                     self._abandoned.extend(abandoned[i:])
                 raise
-
-
-def retry_job(store: Store, clock: Clock, job_id: str, by: str, via: str = "cli") -> Job:
-    """Queue a failed job (a quarantined one, once fixed) again at the step it stopped on."""
-    now = clock.now()
-    with store.write() as conn:
-        job = jobq.get_job(conn, job_id)
-        if job is None:
-            raise NotFound(f"no job {job_id!r}")
-        if not jobq.retry_failed(conn, job_id, now, f"retried by {by} via {via}"):
-            raise Conflict(f"job {job_id} is {job.status.value}; only failed jobs are retried")
-        row = audit_row(
-            now,
-            "job_retried",
-            via,
-            org_id=job.org_id,
-            job_id=job.id,
-            actor=by,
-            step_index=job.current_step,
-            was=job.status_reason or job.status.value,
-        )
-        jobq.insert_audit(conn, [row])
-        store.notify_work(conn)
-        fresh = jobq.get_job(conn, job_id)
-    assert fresh is not None
-    return fresh
