@@ -155,26 +155,6 @@ def update_job(conn: sa.Connection, job_id: str, token: str | None, now: datetim
         raise LookupError(f"job {job_id} not found")
 
 
-def retry_failed(conn: sa.Connection, job_id: str, now: datetime, reason: str) -> bool:
-    """Queue a failed job again at the step it stopped on; False when it is not failed."""
-    stmt = (
-        sa.update(sequence_jobs)
-        .where(sequence_jobs.c.id == job_id, sequence_jobs.c.status == JobStatus.FAILED.value)
-        .values(
-            status=JobStatus.PENDING.value,
-            run_after=now,
-            updated_at=now,
-            finished_at=None,
-            status_reason=reason,
-            lost_claims=0,
-            lease_owner=None,
-            lease_token=None,
-            lease_expires_at=None,
-        )
-    )
-    return conn.execute(stmt).rowcount == 1
-
-
 def end_unfinished(conn: sa.Connection, job: Job, now: datetime, **values: Any) -> bool:
     """End a job that is still as ``job`` saw it (same status and lease); its worker's next
     fenced commit then finds the lease gone. False when it moved on (finished, or taken) meanwhile."""
