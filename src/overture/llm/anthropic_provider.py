@@ -13,7 +13,8 @@ defers the job in the engine instead of sleeping in a worker.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import anthropic
@@ -103,28 +104,18 @@ class AnthropicProvider:
     ) -> ChatReply:
         """The model's next turn in a conversation with tools, streamed (``on_text`` gets the
         text as it comes); failures as :meth:`structured` raises them."""
-        try:
+        with _sdk_errors(self.name, self.timeout_s):
             text, calls, usage, model, stop = chat_anthropic.converse(
                 self._client, self.model, system, messages, tools, on_text, max_output_tokens, self.timeout_s
             )
-        except anthropic.APITimeoutError:
-            raise timed_out(self.name, self.timeout_s) from None
-        except anthropic.RateLimitError as exc:
-            raise rate_limited(self.name, exc.response.headers, _detail(exc)) from None
-        except anthropic.APIStatusError as exc:
-            raise api_error(self.name, _detail(exc), exc.status_code) from None
-        except anthropic.APIConnectionError as exc:
-            raise api_error(self.name, f"connection failed: {exc.message}") from None
-        cost = self.prices.cost_usd(self.name, self.model, usage)
-        if cost is None and model != self.model:
-            cost = self.prices.cost_usd(self.name, model, usage)
+        cost = self.prices.cost_of_answer(self.name, self.model, model, usage)
         return ChatReply(text, calls, usage, self.name, model, cost, stop)
 
     def _ask(
         self, request: LLMRequest[Any], system: str, tool: ToolParam, messages: list[MessageParam]
     ) -> Message:
         timeout = min(self.timeout_s, request.timeout_s)
-        try:
+        with _sdk_errors(self.name, timeout):
             return self._client.messages.create(
                 model=self.model,
                 max_tokens=request.max_output_tokens,
@@ -134,14 +125,21 @@ class AnthropicProvider:
                 tool_choice={"type": "tool", "name": tool["name"]},
                 timeout=timeout,
             )
-        except anthropic.APITimeoutError:
-            raise timed_out(self.name, timeout) from None
-        except anthropic.RateLimitError as exc:
-            raise rate_limited(self.name, exc.response.headers, _detail(exc)) from None
-        except anthropic.APIStatusError as exc:
-            raise api_error(self.name, _detail(exc), exc.status_code) from None
-        except anthropic.APIConnectionError as exc:
-            raise api_error(self.name, f"connection failed: {exc.message}") from None
+
+
+@contextmanager
+def _sdk_errors(name: str, timeout_s: float) -> Iterator[None]:
+    """The SDK's failures as ours, for a structured answer and a chat turn alike."""
+    try:
+        yield
+    except anthropic.APITimeoutError:
+        raise timed_out(name, timeout_s) from None
+    except anthropic.RateLimitError as exc:
+        raise rate_limited(name, exc.response.headers, _detail(exc)) from None
+    except anthropic.APIStatusError as exc:
+        raise api_error(name, _detail(exc), exc.status_code) from None
+    except anthropic.APIConnectionError as exc:
+        raise api_error(name, f"connection failed: {exc.message}") from None
 
 
 def _reply(message: Message, tool_name: str, requested: str, max_tokens: int) -> Reply:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import openai
@@ -104,21 +105,11 @@ class OpenAICompatibleProvider:
     ) -> ChatReply:
         """The model's next turn in a conversation with tools, streamed (``on_text`` gets the
         text as it comes); failures as :meth:`structured` raises them."""
-        try:
+        with _sdk_errors(self.name, self.timeout_s):
             text, calls, usage, model, finish = chat_openai.converse(
                 self._client, self.model, system, messages, tools, on_text, max_output_tokens, self.timeout_s
             )
-        except openai.APITimeoutError:
-            raise timed_out(self.name, self.timeout_s) from None
-        except openai.RateLimitError as exc:
-            raise rate_limited(self.name, exc.response.headers, _detail(exc)) from None
-        except openai.APIStatusError as exc:
-            raise api_error(self.name, _detail(exc), exc.status_code) from None
-        except openai.APIConnectionError as exc:
-            raise api_error(self.name, f"connection failed: {exc.message}") from None
-        cost = self.prices.cost_usd(self.name, self.model, usage)
-        if cost is None and model != self.model:
-            cost = self.prices.cost_usd(self.name, model, usage)
+        cost = self.prices.cost_of_answer(self.name, self.model, model, usage)
         return ChatReply(text, calls, usage, self.name, model, cost, finish)
 
     def _system(self, request: LLMRequest[Any], schema: dict[str, Any]) -> str:
@@ -139,7 +130,7 @@ class OpenAICompatibleProvider:
         self, request: LLMRequest[Any], messages: list[ChatCompletionMessageParam], fmt: ResponseFormat
     ) -> Reply:
         timeout = min(self.timeout_s, request.timeout_s)
-        try:
+        with _sdk_errors(self.name, timeout):
             completion = self._client.chat.completions.create(
                 model=self.model,
                 messages=list(messages),
@@ -147,18 +138,26 @@ class OpenAICompatibleProvider:
                 max_completion_tokens=request.max_output_tokens,
                 timeout=timeout,
             )
-        except openai.APITimeoutError:
-            raise timed_out(self.name, timeout) from None
-        except openai.RateLimitError as exc:
-            if _code(exc) == "insufficient_quota":  # out of credit: waiting 5 minutes will not help
-                raise api_error(self.name, _detail(exc), exc.status_code) from None
-            raise rate_limited(self.name, exc.response.headers, _detail(exc)) from None
-        except openai.APIStatusError as exc:
-            raise api_error(self.name, _detail(exc), exc.status_code) from None
-        except openai.APIConnectionError as exc:
-            raise api_error(self.name, f"connection failed: {exc.message}") from None
         messages.append({"role": "assistant", "content": _said(completion)})
         return _reply(completion, self.model, request.max_output_tokens)
+
+
+@contextmanager
+def _sdk_errors(name: str, timeout_s: float) -> Iterator[None]:
+    """The SDK's failures as ours, for a structured answer and a chat turn alike; out of credit
+    is an error, not a rate limit (waiting 5 minutes will not help)."""
+    try:
+        yield
+    except openai.APITimeoutError:
+        raise timed_out(name, timeout_s) from None
+    except openai.RateLimitError as exc:
+        if _code(exc) == "insufficient_quota":
+            raise api_error(name, _detail(exc), exc.status_code) from None
+        raise rate_limited(name, exc.response.headers, _detail(exc)) from None
+    except openai.APIStatusError as exc:
+        raise api_error(name, _detail(exc), exc.status_code) from None
+    except openai.APIConnectionError as exc:
+        raise api_error(name, f"connection failed: {exc.message}") from None
 
 
 def _reply(completion: ChatCompletion, requested: str, max_tokens: int) -> Reply:

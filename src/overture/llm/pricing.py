@@ -106,6 +106,14 @@ class PriceTable:
             input_rate, rate(OUTPUT, 0.0), rate(CACHE_READ, input_rate), rate(CACHE_CREATION, input_rate)
         )
 
+    def cost_of_answer(self, provider_kind: str, requested: str, answered: str, usage: Usage) -> float | None:
+        """What a call cost, priced by the model asked for, or by the model that answered when
+        only that one is in the table (a dated alias, say)."""
+        cost = self.cost_usd(provider_kind, requested, usage)
+        if cost is None and answered != requested:
+            cost = self.cost_usd(provider_kind, answered, usage)
+        return cost
+
     def cost_usd(self, provider_kind: str, model: str, usage: Usage) -> float | None:
         """What the call cost in USD under the provider kind's formula; None when unpriced."""
         if provider_kind not in PROVIDER_KINDS:

@@ -135,9 +135,7 @@ def answer_with_one_retry(
         reply = again(problem)
         usage, attempts = usage + reply.usage, 2
         value, problem = validate(request, reply)
-    cost = prices.cost_usd(provider, model, usage)
-    if cost is None and reply.model != model:
-        cost = prices.cost_usd(provider, reply.model, usage)
+    cost = prices.cost_of_answer(provider, model, reply.model, usage)
     if value is None:
         raise InvalidModelOutput(
             f"{provider} model {reply.model} gave no valid answer for task {request.task!r} "
