@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from overture.engine.run.cancel import cancel_job
 from overture.errors import Conflict, NotFound, ValidationFailed
 from overture.http.console.pages import render
-from overture.http.console.retries import _app, _back, _refused
+from overture.http.console.retries import _app, _back, _refused, confirm_page
 from overture.http.console.session import viewer_of
-from overture.storage.queries import jobs as jobq
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,18 +23,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/jobs/{job_id}/cancel")
 def confirm(request: Request, job_id: str) -> Response:
     """Ask why before cancelling a job not yet ended."""
-    viewer = viewer_of(request)
-    if viewer is None:
-        return RedirectResponse("/", status_code=303)
-    refused = _refused(request, viewer, job_id, viewer.csrf)
-    if refused is not None:
-        return refused
-    with _app(request).store.read() as conn:
-        job = jobq.get_job(conn, job_id, viewer.org_id)
-    assert job is not None
-    if job.status.final:
-        return _back(job_id, "ended")
-    return render(request, "job_cancel.html", viewer=viewer, job=job)
+    return confirm_page(request, job_id, "job_cancel.html", ended=False)
 
 
 @router.post("/jobs/{job_id}/cancel")

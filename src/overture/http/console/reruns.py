@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from overture.engine.intake.replay import replay_event
 from overture.errors import NotFound, ValidationFailed
 from overture.http.console.pages import render
-from overture.http.console.retries import _app, _back, _refused
+from overture.http.console.retries import _app, _back, _refused, confirm_page
 from overture.http.console.session import viewer_of
 from overture.storage.queries import jobs as jobq
 
@@ -24,16 +24,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/jobs/{job_id}/replay")
 def confirm(request: Request, job_id: str) -> Response:
     """Ask why before running an ended job's event again."""
-    viewer = viewer_of(request)
-    if viewer is None:
-        return RedirectResponse("/", status_code=303)
-    refused = _refused(request, viewer, job_id, viewer.csrf)
-    if refused is not None:
-        return refused
-    with _app(request).store.read() as conn:
-        job = jobq.get_job(conn, job_id, viewer.org_id)
-    assert job is not None
-    return render(request, "job_replay.html", viewer=viewer, job=job)
+    return confirm_page(request, job_id, "job_replay.html", ended=True)
 
 
 @router.post("/jobs/{job_id}/replay")

@@ -48,6 +48,23 @@ def _refused(request: Request, viewer: Viewer | None, job_id: str, csrf: str | N
     return None
 
 
+def confirm_page(request: Request, job_id: str, template: str, *, ended: bool) -> Response:
+    """The page that asks why before an operation on a job (cancel, replay); ``ended`` says
+    whether the operation is for a job that has ended (or, when False, for one that has not)."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        return RedirectResponse("/", status_code=303)
+    refused = _refused(request, viewer, job_id, viewer.csrf)
+    if refused is not None:
+        return refused
+    with _app(request).store.read() as conn:
+        job = jobq.get_job(conn, job_id, viewer.org_id)
+    assert job is not None
+    if not ended and job.status.final:
+        return _back(job_id, "ended")
+    return render(request, template, viewer=viewer, job=job)
+
+
 def _back(job_id: str, said: str) -> RedirectResponse:
     return RedirectResponse(f"/jobs/{job_id}?said={said}", status_code=303)
 
