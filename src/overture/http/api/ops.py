@@ -117,24 +117,30 @@ class RetryIn(Incoming):
     )
 
 
-class RetryAllIn(Incoming):
-    """Which ended jobs to retry: of a type, ended with a status since a moment."""
+class _BulkIn(Incoming):
+    """What the bulk operations share: a type to narrow to, a cap, who asks, and a moment that
+    must say its offset."""
 
-    since: datetime = Field(description="Jobs that ended at or after this moment.")
     event_type: str | None = Field(default=None, max_length=64, description="Only jobs of this event type.")
-    status: Literal["failed", "halted", "expired"] = "failed"
     limit: int = Field(default=100, ge=1, le=1000)
-    dry_run: bool = Field(default=False, description="Only list the jobs that would be retried.")
     by: str | None = Field(
         default=None, pattern=ID_PATTERN, description="Who asks, for a token not tied to a user."
     )
 
-    @field_validator("since")
+    @field_validator("since", check_fields=False)
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
             raise ValueError("must carry a time zone offset (e.g. Z or +02:00)")
         return value
+
+
+class RetryAllIn(_BulkIn):
+    """Which ended jobs to retry: of a type, ended with a status since a moment."""
+
+    since: datetime = Field(description="Jobs that ended at or after this moment.")
+    status: Literal["failed", "halted", "expired"] = "failed"
+    dry_run: bool = Field(default=False, description="Only list the jobs that would be retried.")
 
 
 def _owner_or_admin(
@@ -211,29 +217,17 @@ def retry_all(
     return {"items": [job_summary(j) for j in jobs]}
 
 
-class CancelAllIn(Incoming):
+class CancelAllIn(_BulkIn):
     """Which jobs not yet ended to cancel, and why."""
 
     reason: str = Field(min_length=1, max_length=500, description="Why; recorded in the audit log.")
-    event_type: str | None = Field(default=None, max_length=64, description="Only jobs of this event type.")
     status: list[Literal["pending", "deferred", "awaiting_approval", "in_progress"]] | None = Field(
         default=None,
         min_length=1,
         description="Only jobs with these statuses (default: every one not ended).",
     )
     since: datetime | None = Field(default=None, description="Only jobs created at or after this moment.")
-    limit: int = Field(default=100, ge=1, le=1000)
     dry_run: bool = Field(default=False, description="Only list the jobs that would be cancelled.")
-    by: str | None = Field(
-        default=None, pattern=ID_PATTERN, description="Who asks, for a token not tied to a user."
-    )
-
-    @field_validator("since")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone offset (e.g. Z or +02:00)")
-        return value
 
 
 @router.post(
