@@ -196,3 +196,28 @@ def test_the_crm_calendar_beats_the_vault_calendar_in_a_step(app: App) -> None:
     [calendar] = [need for need in output["context"] if need["kind"] == "calendar"]
     assert calendar["count"] == 1  # the vault's .ics has several events that day; the CRM has one
     assert "Priya Patel (1:1 at 10:00)" in output["summary"]
+
+
+def test_with_a_vault_per_user_each_job_writes_its_own_users_vault(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$OVERTURE_VAULT=…/{user}: Ana's review lands in Ana's vault; Kiri's stays as it was."""
+    vaults = tmp_path / "vaults"
+    vaults.mkdir()
+    for user in ("ana", "kiri"):
+        copy_vault(tmp_path).rename(vaults / user)
+    kiri_before = (vaults / "kiri" / CAPTIVE / "Today.md").read_text()
+    monkeypatch.setenv(ENV_VAULT, str(vaults / "{user}"))
+    monkeypatch.delenv(ENV_CALENDAR, raising=False)
+    monkeypatch.delenv(ENV_TIMEZONE, raising=False)
+    app = planner_app(db_url, FakeClock(datetime(2026, 2, 16, 12, 0, tzinfo=UTC)))
+    try:
+        job_id = emit(app, "daily_review", {"date": "today"})
+        app.run_until_idle()
+        with app.store.read() as conn:
+            rows = jobq.outbox_of(conn, job_id or "")
+    finally:
+        app.close()
+    assert [(r["kind"], r["status"]) for r in rows] == [(VAULT_WRITE, "sent")]
+    assert "## Review (2026-02-16, drafted offline)" in (vaults / "ana" / CAPTIVE / "Today.md").read_text()
+    assert (vaults / "kiri" / CAPTIVE / "Today.md").read_text() == kiri_before

@@ -180,3 +180,19 @@ def test_mistakes_exit_2_with_one_clear_line(vault: Path, args: tuple[str, ...],
     assert result.exit_code == 2
     assert message in result.output
     assert (vault / CAPTIVE / "Today.md").read_text().startswith("---\ndate: 2026-02-16\n")
+
+
+def test_a_per_user_vault_template_needs_user(vault: Path, tmp_path: Path) -> None:
+    """With $OVERTURE_VAULT=…/{user}, --user picks whose vault; without it, a clear refusal;
+    a user id that would leave the folder names no vault."""
+    shutil.move(vault, tmp_path / "robin")
+    template = {ENV_VAULT: str(tmp_path / "{user}")}
+    ran = invoke("run", "planning-daily", "--dry-run", "--json", "--user", "robin", env=template)
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output)["vault"] == str(tmp_path / "robin")
+    missing = invoke("run", "planning-daily", "--dry-run", env=template)
+    assert missing.exit_code == 2 and "pass --user or --vault" in missing.output
+    escape = invoke("run", "planning-daily", "--dry-run", "--user", "..", env=template)
+    assert escape.exit_code == 2 and "cannot name a vault folder" in escape.output
+    shared = invoke("run", "planning-daily", "--dry-run", "--user", "robin", "--vault", str(tmp_path / "robin"))
+    assert shared.exit_code == 2 and "--user picks a vault only when" in shared.output

@@ -21,7 +21,7 @@ from overture.errors import NotFound, ValidationFailed
 from overture.packs.planner import working_vault
 from overture.settings import Settings
 from overture.skills.context.dates import zone
-from overture.skills.environment import ENV_TIMEZONE, build_environment
+from overture.skills.environment import ENV_TIMEZONE, ENV_VAULT, SkillEnvironment, build_environment
 from overture.skills.orchestrate import run_skill
 from overture.skills.session.conversation import Conversation, ScriptedConversation, load_answers
 from overture.skills.session.model_session import DEFAULT_BUDGET_USD
@@ -77,6 +77,29 @@ def _local_zone(explicit: str | None) -> str | tzinfo:
         return local if local is not None else "UTC"
 
 
+def _environment(
+    vault: str | None, user: str | None, calendars: tuple[str, ...], timezone: str | None
+) -> SkillEnvironment:
+    """The run's environment; with a per-user vault template, ``--user`` picks whose vault."""
+    default = None if vault or os.environ.get(ENV_VAULT) else working_vault()
+    env = build_environment(
+        vault=vault,
+        default_vault=default,
+        calendar=list(calendars),
+        timezone=_local_zone(timezone),
+        settings=Settings(),
+    )
+    if env.per_user:
+        if not user:
+            raise ValidationFailed(f"${ENV_VAULT} names a vault per user ({{user}}): pass --user or --vault")
+        env = env.for_user(user)
+    elif user:
+        raise ValidationFailed(f"--user picks a vault only when ${ENV_VAULT} holds {{user}}")
+    return env
+
+
+user_option = click.option("--user", help="Whose vault, when $OVERTURE_VAULT is per user (.../{user}).")
+
 folder_option = click.option(
     "--folder",
     "folders",
@@ -131,6 +154,7 @@ are written only inside the vault, and Context bullets nothing recognises are cl
 @click.argument("name")
 @click.option("--date", "date_expr", help="today, tomorrow, friday, next monday, next week, 2026-02-15, ...")
 @click.option("--vault", type=click.Path(file_okay=False), help="The vault folder (default $OVERTURE_VAULT).")
+@user_option
 @click.option("--timezone", help="IANA time zone for 'today' (default $OVERTURE_TIMEZONE, else local).")
 @click.option("--calendar", "calendars", multiple=True, help="An .ics file, folder or feed URL (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Write nothing to the vault; show what would be written.")
@@ -141,6 +165,7 @@ def skills_run(
     name: str,
     date_expr: str | None,
     vault: str | None,
+    user: str | None,
     timezone: str | None,
     calendars: tuple[str, ...],
     dry_run: bool,
@@ -150,13 +175,7 @@ def skills_run(
     """Run one skill without you: resolve the date, load its context, run its prose once (a
     model, or the offline draft), print the summary. `skills chat` holds the session with you."""
     skill = _skill(folders, name)
-    env = build_environment(
-        vault=vault,
-        default_vault=None if vault else working_vault(),
-        calendar=list(calendars),
-        timezone=_local_zone(timezone),
-        settings=Settings(),
-    )
+    env = _environment(vault, user, calendars, timezone)
     try:
         run = asyncio.run(run_skill(skill, env, SystemClock().now(), date_expr, dry_run=dry_run))
     finally:
@@ -188,6 +207,7 @@ A question the file does not answer takes the answer in brackets.
 @click.argument("name")
 @click.option("--date", "date_expr", help="today, tomorrow, friday, next monday, next week, 2026-02-15, ...")
 @click.option("--vault", type=click.Path(file_okay=False), help="The vault folder (default $OVERTURE_VAULT).")
+@user_option
 @click.option("--timezone", help="IANA time zone for 'today' (default $OVERTURE_TIMEZONE, else local).")
 @click.option("--calendar", "calendars", multiple=True, help="An .ics file, folder or feed URL (repeatable).")
 @click.option(
@@ -207,6 +227,7 @@ def skills_chat(
     name: str,
     date_expr: str | None,
     vault: str | None,
+    user: str | None,
     timezone: str | None,
     calendars: tuple[str, ...],
     answers_file: str | None,
@@ -218,13 +239,7 @@ def skills_chat(
     then go through the skill turn by turn; the vault is written only after you saw the change."""
     skill = _skill(folders, name)
     answers = load_answers(Path(answers_file)) if answers_file else None
-    env = build_environment(
-        vault=vault,
-        default_vault=None if vault else working_vault(),
-        calendar=list(calendars),
-        timezone=_local_zone(timezone),
-        settings=Settings(),
-    )
+    env = _environment(vault, user, calendars, timezone)
     if answers is not None:
         talk: Conversation = ScriptedConversation(answers, echo=lambda text: click.echo(text, nl=False))
     else:

@@ -6,16 +6,22 @@ with ``offline`` (and when no settings are given) the offline model drafts what 
 Settings has no fields for the rest yet, so each is taken from an explicit argument, else an
 ``OVERTURE_*`` environment variable, else a default (the planner pack's sample vault, and the
 ``.ics`` files in the vault's Calendars folder).
+
+A deployment shared by several people gives each their own vault with a template,
+``OVERTURE_VAULT=/srv/vaults/{user}``: a job's step and a console session then read and write
+the vault of the job's or the signed-in person's user id (:meth:`SkillEnvironment.for_user`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from pathlib import Path
 
+from overture.errors import ValidationFailed
 from overture.llm.factory import provider_from_settings
 from overture.settings import Settings
 from overture.skills.context.classifier import ModelNeedClassifier
@@ -32,6 +38,16 @@ from overture.skills.providers.vault import Vault
 ENV_VAULT = "OVERTURE_VAULT"
 ENV_CALENDAR = "OVERTURE_CALENDAR"
 ENV_TIMEZONE = "OVERTURE_TIMEZONE"
+USER_PLACEHOLDER = "{user}"
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}")
+
+
+def user_vault(template: str, user_id: str) -> Path:
+    """``user_id``'s vault under a per-user template; an id that could leave the template's
+    folder (``..``, a slash) names no vault."""
+    if not _FOLDER_NAME.fullmatch(user_id) or ".." in user_id:
+        raise ValidationFailed(f"the user id {user_id!r} cannot name a vault folder")
+    return Path(template.replace(USER_PLACEHOLDER, user_id)).expanduser()
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,24 @@ class SkillEnvironment:
     workdays: frozenset[int] = MON_FRI
     providers: Mapping[str, Provider] = field(default_factory=lambda: dict(BUILTIN_PROVIDERS))
     classifier: NeedClassifier | None = None
+    vault_template: str | None = None
+    calendar_from_vault: bool = False
+
+    def for_user(self, user_id: str) -> SkillEnvironment:
+        """The environment of one person: their own vault (and its calendars) when the vault is
+        a per-user template; this environment itself when everyone shares one vault."""
+        if self.vault_template is None:
+            return self
+        vault = Vault(user_vault(self.vault_template, user_id))
+        calendar = self.calendar
+        if self.calendar_from_vault:
+            files = [str(p) for p in vault.calendar_files()]
+            calendar = IcsCalendar(files) if files else None
+        return replace(self, vault=vault, calendar=calendar)
+
+    @property
+    def per_user(self) -> bool:
+        return self.vault_template is not None
 
     def with_timezone(self, tz: str | tzinfo) -> SkillEnvironment:
         zone(tz)
@@ -117,12 +151,17 @@ def build_environment(
     that is configured but lacks its model or key is a ValidationFailed naming the setting.
     """
     root = vault_path(vault, default_vault)
+    template = str(root) if root is not None and USER_PLACEHOLDER in str(root) else None
+    # With a template, this vault is never read: every run goes through for_user first.
     the_vault = Vault(root if root is not None else Path("vault"))
     if isinstance(calendar, str):
         calendar = [calendar]
     source: CalendarSource | None
+    from_vault = False
     if calendar is None or isinstance(calendar, Sequence):
-        sources = calendar_sources(list(calendar or ()), the_vault)
+        named = calendar_sources(list(calendar or ()), None)
+        from_vault = not named
+        sources = named or ([] if template else calendar_sources((), the_vault))
         source = IcsCalendar(sources) if sources else None
     else:
         source = calendar
@@ -139,4 +178,6 @@ def build_environment(
         timezone=tz,
         timeout_s=timeout_s,
         classifier=classifier,
+        vault_template=template,
+        calendar_from_vault=from_vault,
     )

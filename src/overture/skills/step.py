@@ -21,7 +21,7 @@ from overture.settings import Settings
 from overture.skills.context.fulfil import DEFAULT_TIMEOUT_S
 from overture.skills.context.needs import NeedRegistry
 from overture.skills.crm_calendar import events_between
-from overture.skills.environment import SkillEnvironment, build_environment
+from overture.skills.environment import SkillEnvironment, build_environment, user_vault
 from overture.skills.orchestrate import run_skill
 from overture.skills.prose.llm import NeedClassifier, ProseModel
 from overture.skills.prose.metering import CallMeter
@@ -35,15 +35,24 @@ SESSIONS = "skills.sessions"
 
 
 class VaultWriteEffect:
-    """Carries out queued vault writes, only into vaults a pack registered (the payload comes
-    back from the database; it does not get to choose the folder)."""
+    """Carries out queued vault writes, only into vaults a pack registered, or the job's own
+    user's vault under a registered per-user template (the payload comes back from the
+    database; it does not get to choose the folder)."""
 
     def __init__(self) -> None:
         self.roots: set[Path] = set()
+        self.templates: set[str] = set()
+
+    def allowed(self, root: Path, user_id: str) -> bool:
+        if root in self.roots:
+            return True
+        if not user_id:
+            return False
+        return any(user_vault(t, user_id).resolve() == root for t in self.templates)
 
     def __call__(self, effect: EffectRequest) -> None:
         root = Path(str(effect.payload["vault"])).resolve()
-        if root not in self.roots:
+        if not self.allowed(root, str(effect.payload.get("user") or "")):
             raise VaultEscape(f"{root} is not a registered vault")
         apply_write(root, str(effect.payload["path"]), str(effect.payload["content"]))
 
@@ -64,13 +73,18 @@ def prose_step(skill: SkillFile, env: SkillEnvironment) -> StepFn:
         # A loop of its own, closed when the run ends: the engine's Invoker would run an async
         # handler on a private loop that nothing ever closes.
         meter = CallMeter(ctx)
-        run_env = env.with_timezone(tz)
+        run_env = env.for_user(ctx.user_id).with_timezone(tz)
         crm_events = (ctx.context.get("tier3") or {}).get("crm_calendar")
         if crm_events:  # the CRM knows this user's calendar: it beats the vault's .ics files
             run_env = replace(run_env, calendar=CallableCalendar(events_between(crm_events)))
         run = asyncio.run(run_skill(skill, run_env, ctx.now, date, apply_writes=False, meter=meter))
         for write in run.writes:
-            payload = {"vault": str(env.vault.root.resolve()), "path": write.path, "content": write.content}
+            payload = {
+                "vault": str(run_env.vault.root.resolve()),
+                "user": ctx.user_id,
+                "path": write.path,
+                "content": write.content,
+            }
             ctx.effect(VAULT_WRITE, payload)
         out = run.output
         if not run.calls and (out.input_tokens or out.output_tokens or out.usd):
@@ -121,5 +135,8 @@ def register_prose_skills(
     if not isinstance(writer, VaultWriteEffect):
         writer = VaultWriteEffect()
         registry.effect(VAULT_WRITE)(writer)
-    writer.roots.add(env.vault.root.resolve())
+    if env.vault_template is not None:
+        writer.templates.add(env.vault_template)
+    else:
+        writer.roots.add(env.vault.root.resolve())
     return list(skills.values())

@@ -3,7 +3,10 @@ signed-in person, on a phone too.
 
 ``/skills`` lists the prose skills the packs registered; starting one assembles its context
 exactly as the CLI does, in the person's own time zone, and holds the session on the server
-(:class:`overture.skills.session.live.LiveConversation`). Its page shows the turns and the
+(:class:`overture.skills.session.live.LiveConversation`). The vault is the person's own when
+the deployment gives each user one (``OVERTURE_VAULT=/srv/vaults/{user}``), and the model calls
+are billed to the person's org and stop at its AI budget
+(:class:`overture.skills.session.billing.OrgMeter`). Its page shows the turns and the
 question waiting; answers are plain form posts (Enter takes the offered answer), with End and
 Cancel beside them. With the console's script, the turns stream in as they are produced
 (server-sent events from ``/skills/sessions/{id}/events``) and answers post without reloading.
@@ -30,6 +33,7 @@ from overture.http.console.session import Viewer, same, viewer_of
 from overture.ids import new_id
 from overture.skills.context.scope import resolve_for
 from overture.skills.environment import SkillEnvironment
+from overture.skills.session.billing import OrgMeter
 from overture.skills.session.live import Entry, LiveConversation
 from overture.skills.session.model_session import DEFAULT_BUDGET_USD
 from overture.skills.session.run import run_session
@@ -40,6 +44,7 @@ router = APIRouter(include_in_schema=False)
 log = logging.getLogger("overture.http")
 Field = Annotated[str | None, Form()]
 KEEP_FINISHED = 5
+NO_VAULT = "You have no vault here yet: ask an admin to create your vault folder."
 _STALE = "This form is out of date. Go back, reload and try again."
 
 
@@ -110,10 +115,13 @@ def skills_page(request: Request) -> Response:
 
 
 async def _hold(
-    live: LiveConversation, skill: SkillFile, env: SkillEnvironment, app: App, date: str | None
+    live: LiveConversation, skill: SkillFile, env: SkillEnvironment, app: App, date: str | None, org_id: str
 ) -> None:
+    meter = OrgMeter(app.store, org_id, app.clock)
     try:
-        run = await run_session(skill, env, app.clock.now(), live, date, budget_usd=DEFAULT_BUDGET_USD)
+        run = await run_session(
+            skill, env, app.clock.now(), live, date, budget_usd=DEFAULT_BUDGET_USD, meter=meter
+        )
         live.close(f"Session over: {run.summary.status.value}")
     except Exception as exc:  # the page must say it ended; the reason is ours, never the notes
         log.warning("skill session %s failed: %s", skill.name, type(exc).__name__)
@@ -136,12 +144,15 @@ async def start(request: Request, name: str, csrf: Field = None, date: Field = N
     skill, env = found
     expression = (date or "").strip() or None
     try:
-        env = env.with_timezone(viewer.user.timezone)
+        env = env.for_user(viewer.user_id).with_timezone(viewer.user.timezone)
         resolve_for(skill, expression, _app(request).clock.now(), env.timezone, env.workdays)
     except ValidationFailed as exc:
         return _list(request, viewer, 422, f"{name}: {exc}")
+    if not env.vault.root.is_dir():
+        log.info("skill session refused: no vault folder for user %s", viewer.user_id)
+        return _list(request, viewer, 409, NO_VAULT)
     live = LiveConversation()
-    task = asyncio.create_task(_hold(live, skill, env, _app(request), expression))
+    task = asyncio.create_task(_hold(live, skill, env, _app(request), expression, viewer.org_id))
     held = Held(new_id(), viewer.org_id, viewer.user_id, name, live, task)
     sessions = _held(request)
     sessions[held.id] = held

@@ -41,14 +41,23 @@ class CallMeter:
             result = ask_result(self._ctx, provider, request)
         else:
             result = provider.structured(request)
+            self._charge(result)
         with self._lock:
             self._results.append(result)
         return result
 
     def record(self, result: LLMResult[Any]) -> None:
         """Keep a call made outside :meth:`ask` (a turn of a session with the person)."""
+        self._charge(result)
         with self._lock:
             self._results.append(result)
+
+    def _charge(self, result: LLMResult[Any]) -> None:
+        """Account for a call made outside a step; a meter that bills an org overrides it."""
+
+    def exhausted(self) -> str | None:
+        """Why no further call may be made (an org's spent budget), or None."""
+        return None
 
     def spent_usd(self) -> float:
         """What the calls so far cost (calls of unpriced models count as nothing)."""

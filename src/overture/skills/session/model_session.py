@@ -120,6 +120,10 @@ class ModelSession:
         )
         self.messages.append(UserTurn(self.assembly.loading or f"Nothing was loaded for {skill.name}."))
         for _ in range(self.max_turns):
+            refusal = await asyncio.to_thread(self.meter.exhausted)
+            if refusal is not None:
+                self.problems.append(f"Session: stopped before the next turn: {refusal}")
+                return
             spent = self.meter.spent_usd()
             if self.budget_usd is not None and spent >= self.budget_usd:
                 self.problems.append(
@@ -137,7 +141,8 @@ class ModelSession:
                 log.warning("skill %s: a session turn failed: %s", skill.name, failure(exc))
                 self.problems.append(f"Session: the model call failed ({failure(exc)})")
                 return
-            self.meter.record(LLMResult(None, reply.usage, reply.provider, reply.model, reply.cost_usd))
+            result: LLMResult[Any] = LLMResult(None, reply.usage, reply.provider, reply.model, reply.cost_usd)
+            await asyncio.to_thread(self.meter.record, result)  # it may write the org's ledger
             if reply.text:
                 self.talk.stream("\n")
             self.messages.append(AssistantTurn(reply.text, reply.calls))

@@ -100,9 +100,11 @@ async def run_session(
     date_expr: str | None = None,
     dry_run: bool = False,
     budget_usd: float | None = None,
+    meter: CallMeter | None = None,
 ) -> SkillRun:
-    """Assemble the context, hold the session with ``talk``, write what was agreed."""
-    meter = CallMeter()
+    """Assemble the context, hold the session with ``talk``, write what was agreed. ``meter``
+    bills the calls somewhere beyond the summary (an org's cost ledger, for the console)."""
+    meter = meter or CallMeter()
     assembly = await assemble(skill, env, now, date_expr, meter)
     await talk.say(opening(assembly))
     tools = VaultTools(env.vault)
