@@ -67,7 +67,8 @@ def signed_in(app: App, base: str, user: str) -> Iterator[httpx.Client]:
 
 def start(http: httpx.Client, skill: str) -> httpx.Response:
     csrf = _field(http.get("/skills").text, "csrf")
-    return http.post(f"/skills/{skill}/start", data={"csrf": csrf, "date": "2026-12-01"}, follow_redirects=True)
+    form = {"csrf": csrf, "date": "2026-12-01"}
+    return http.post(f"/skills/{skill}/start", data=form, follow_redirects=True)
 
 
 def answer_until_over(http: httpx.Client, page: httpx.Response, answers: dict[str, str]) -> str:

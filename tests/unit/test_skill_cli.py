@@ -194,5 +194,6 @@ def test_a_per_user_vault_template_needs_user(vault: Path, tmp_path: Path) -> No
     assert missing.exit_code == 2 and "pass --user or --vault" in missing.output
     escape = invoke("run", "planning-daily", "--dry-run", "--user", "..", env=template)
     assert escape.exit_code == 2 and "cannot name a vault folder" in escape.output
-    shared = invoke("run", "planning-daily", "--dry-run", "--user", "robin", "--vault", str(tmp_path / "robin"))
+    robin = str(tmp_path / "robin")
+    shared = invoke("run", "planning-daily", "--dry-run", "--user", "robin", "--vault", robin)
     assert shared.exit_code == 2 and "--user picks a vault only when" in shared.output
