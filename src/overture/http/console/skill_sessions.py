@@ -3,7 +3,9 @@ signed-in person, on a phone too.
 
 ``/skills`` lists the prose skills the packs registered; starting one assembles its context
 exactly as the CLI does, in the person's own time zone, and holds the session on the server
-(:class:`overture.skills.session.live.LiveConversation`). The vault is the person's own when
+(:class:`overture.skills.session.hosted.SessionHost`): the process that started it holds the
+conversation, and what it said and what the person sent go through the database, so any server
+process can show the page, take an answer or stream the turns. The vault is the person's own when
 the deployment gives each user one (``OVERTURE_VAULT=/srv/vaults/{user}``), and the model calls
 are billed to the person's org and stop at its AI budget
 (:class:`overture.skills.session.billing.OrgMeter`). Its page shows the turns and the
@@ -17,10 +19,10 @@ A session is its starter's alone: anyone else, in the org or not, gets a 404.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -30,10 +32,10 @@ from overture.app import App
 from overture.errors import ValidationFailed
 from overture.http.console.pages import HEADERS, render
 from overture.http.console.session import Viewer, same, viewer_of
-from overture.ids import new_id
 from overture.skills.context.scope import resolve_for
 from overture.skills.environment import SkillEnvironment
 from overture.skills.session.billing import OrgMeter
+from overture.skills.session.hosted import SessionHost, SessionView
 from overture.skills.session.live import Entry, LiveConversation
 from overture.skills.session.model_session import DEFAULT_BUDGET_USD
 from overture.skills.session.run import run_session
@@ -43,21 +45,9 @@ from overture.skills.step import SESSIONS
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("overture.http")
 Field = Annotated[str | None, Form()]
-KEEP_FINISHED = 5
 NO_VAULT = "You have no vault here yet: ask an admin to create your vault folder."
 _STALE = "This form is out of date. Go back, reload and try again."
-
-
-@dataclass
-class Held:
-    """A session on the server: whose it is, which skill, its conversation and task."""
-
-    id: str
-    org_id: str
-    user_id: str
-    skill: str
-    live: LiveConversation
-    task: asyncio.Task[None]
+_LOST = "The session was lost: the server process holding it stopped. Start it again."
 
 
 def _app(request: Request) -> App:
@@ -70,36 +60,30 @@ def _registered(request: Request) -> dict[str, tuple[SkillFile, SkillEnvironment
     return found
 
 
-def _held(request: Request) -> dict[str, Held]:
+def _host(request: Request) -> SessionHost:
+    """This process's session host, made on first use."""
     state = request.app.state
     if not hasattr(state, "skill_sessions"):
-        state.skill_sessions = {}
-    sessions: dict[str, Held] = state.skill_sessions
-    return sessions
+        app = _app(request)
+        state.skill_sessions = SessionHost(app.store, app.clock)
+    host: SessionHost = state.skill_sessions
+    return host
 
 
-def _mine(request: Request, viewer: Viewer, session_id: str) -> Held | None:
-    held = _held(request).get(session_id)
-    return (
-        held if held is not None and (held.org_id, held.user_id) == (viewer.org_id, viewer.user_id) else None
+async def _mine(request: Request, viewer: Viewer, session_id: str) -> SessionView | None:
+    return await asyncio.to_thread(_host(request).view, session_id, viewer.org_id, viewer.user_id)
+
+
+def _not_found(request: Request, viewer: Viewer) -> Response:
+    return render(
+        request, "error.html", 404, viewer=viewer, title="Not found", message="There is no such session."
     )
-
-
-def _forget_old(sessions: dict[str, Held], viewer: Viewer) -> None:
-    """Keep a person's open sessions and their last few finished ones; forget the rest."""
-    finished = [
-        k
-        for k, h in sessions.items()
-        if (h.org_id, h.user_id) == (viewer.org_id, viewer.user_id) and h.live.finished
-    ]
-    for key in finished[:-KEEP_FINISHED]:
-        del sessions[key]
 
 
 def _list(request: Request, viewer: Viewer, status: int = 200, error: str | None = None) -> Response:
     skills = [s for s, _ in _registered(request).values() if s.runs_orchestrated]
     skills_sorted = sorted(skills, key=lambda s: s.name)
-    mine = [h for h in _held(request).values() if (h.org_id, h.user_id) == (viewer.org_id, viewer.user_id)]
+    mine = _host(request).sessions(viewer.org_id, viewer.user_id)
     return render(
         request, "skills.html", status, viewer=viewer, skills=skills_sorted, sessions=mine, error=error
     )
@@ -151,13 +135,14 @@ async def start(request: Request, name: str, csrf: Field = None, date: Field = N
     if not env.vault.root.is_dir():
         log.info("skill session refused: no vault folder for user %s", viewer.user_id)
         return _list(request, viewer, 409, NO_VAULT)
-    live = LiveConversation()
-    task = asyncio.create_task(_hold(live, skill, env, _app(request), expression, viewer.org_id))
-    held = Held(new_id(), viewer.org_id, viewer.user_id, name, live, task)
-    sessions = _held(request)
-    sessions[held.id] = held
-    _forget_old(sessions, viewer)
-    return RedirectResponse(f"/skills/sessions/{held.id}", status_code=303)
+    app = _app(request)
+    session_id = await _host(request).start(
+        viewer.org_id,
+        viewer.user_id,
+        name,
+        lambda live: _hold(live, skill, env, app, expression, viewer.org_id),
+    )
+    return RedirectResponse(f"/skills/sessions/{session_id}", status_code=303)
 
 
 def _turns(entries: list[Entry]) -> list[Entry]:
@@ -172,37 +157,36 @@ def _turns(entries: list[Entry]) -> list[Entry]:
 
 
 @router.get("/skills/sessions/{session_id}")
-def session_page(request: Request, session_id: str) -> Response:
+async def session_page(request: Request, session_id: str) -> Response:
     """The session so far, and the question waiting for an answer."""
     viewer = viewer_of(request)
     if viewer is None:
         return RedirectResponse("/", status_code=303)
-    held = _mine(request, viewer, session_id)
-    if held is None:
-        return render(
-            request, "error.html", 404, viewer=viewer, title="Not found", message="There is no such session."
-        )
-    live = held.live
+    view = await _mine(request, viewer, session_id)
+    if view is None:
+        return _not_found(request, viewer)
+    turns = _turns(view.entries)
+    if view.lost:
+        turns.append(Entry("done", _LOST))
     return render(
         request,
         "skill_session.html",
         viewer=viewer,
-        held=held,
-        turns=_turns(live.entries),
-        seen=len(live.entries),
-        question=live.question,
-        finished=live.finished,
+        held=view.row,
+        turns=turns,
+        seen=len(view.entries),
+        question=view.question,
+        finished=view.finished,
     )
 
 
-async def _settle(live: LiveConversation, seen: int, wait_s: float = 10.0) -> None:
+async def _settle(host: SessionHost, session_id: str, seen: int, wait_s: float = 10.0) -> None:
     """Wait (a little) until the session asks again or ends, so a page loaded next shows it."""
-    try:
+    with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(wait_s):
-            while not live.finished and not any(e.kind == "ask" for e in await live.after(seen)):
-                seen = len(live.entries)
-    except TimeoutError:
-        return
+            async for _, entry in host.follow(session_id, seen):
+                if entry.kind in ("ask", "done"):
+                    return
 
 
 @router.post("/skills/sessions/{session_id}/answer")
@@ -215,21 +199,18 @@ async def answer(
         return RedirectResponse("/", status_code=303)
     if not same(csrf, viewer.csrf):
         return render(request, "error.html", 403, viewer=viewer, title="Expired form", message=_STALE)
-    held = _mine(request, viewer, session_id)
-    if held is None:
-        return render(
-            request, "error.html", 404, viewer=viewer, title="Not found", message="There is no such session."
-        )
-    live = held.live
-    seen = len(live.entries)
-    deed = {"end": live.end, "cancel": live.cancel}.get(action or "")
-    if deed is not None:
-        deed()
-    else:
-        live.answer(text or "")
-    if request.headers.get("x-overture-fetch"):
-        return Response(status_code=204, headers=HEADERS)
-    await _settle(live, seen)
+    view = await _mine(request, viewer, session_id)
+    if view is None:
+        return _not_found(request, viewer)
+    if not view.finished:
+        host = _host(request)
+        deed = action if action in ("end", "cancel") else "answer"
+        await host.send(session_id, deed, text or "")
+        if request.headers.get("x-overture-fetch"):
+            return Response(status_code=204, headers=HEADERS)
+        await _settle(host, session_id, len(view.entries))
+    elif request.headers.get("x-overture-fetch"):
+        return Response(status_code=409, headers=HEADERS)
     return RedirectResponse(f"/skills/sessions/{session_id}", status_code=303)
 
 
@@ -237,21 +218,15 @@ async def answer(
 async def events(request: Request, session_id: str, after: int = 0) -> Response:
     """The session's entries after ``after``, as server-sent events, until it is over."""
     viewer = viewer_of(request)
-    held = _mine(request, viewer, session_id) if viewer is not None else None
-    if held is None:
+    view = await _mine(request, viewer, session_id) if viewer is not None else None
+    if view is None:
         return Response(status_code=404, headers=HEADERS)
-    live = held.live
+    host = _host(request)
 
     async def stream() -> AsyncIterator[str]:
-        seen = max(0, after)
-        while True:
-            fresh = await live.after(seen)
-            for entry in fresh:
-                yield f"id: {seen + 1}\ndata: {json.dumps(entry.as_dict(), ensure_ascii=False)}\n\n"
-                seen += 1
-            if live.finished and seen >= len(live.entries):
-                yield "event: end\ndata: {}\n\n"
-                return
+        async for seq, entry in host.follow(session_id, max(0, after)):
+            yield f"id: {seq}\ndata: {json.dumps(entry.as_dict(), ensure_ascii=False)}\n\n"
+        yield "event: end\ndata: {}\n\n"
 
     headers = {**HEADERS, "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
