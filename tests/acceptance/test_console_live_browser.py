@@ -201,6 +201,7 @@ def test_approve_and_send_is_in_sight_on_a_phone(browser: Any, live: tuple[App, 
         assert box is not None and box["y"] + box["height"] <= SIZES["phone"]["height"], where
         assert page.locator("details[data-fold]").first.get_attribute("open") is None
         assert fits(page)
+    shoot(page, "console-approval-phone")
     context.close()
     context, page = signed_in(browser, app, url, "desktop")
     assert page.locator("details[data-fold]").first.get_attribute("open") is not None
@@ -238,4 +239,5 @@ def test_swagger_ui_works_with_every_other_host_unreachable(browser: Any, live: 
     assert page.locator(".opblock").count() > 10
     assert "Overture" in page.locator(".info .title").inner_text()
     assert elsewhere == [] and problems == []
+    shoot(page, "console-docs-desktop")
     context.close()
