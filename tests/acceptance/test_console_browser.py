@@ -128,7 +128,7 @@ def test_sign_in_edit_approve_and_watch_the_job_complete(browser: Any, live: tup
     assert "Edited and approved by Ana via web" in page.locator(".outcome").inner_text()
 
     page.get_by_role("link", name=f"job {action.job_id}").click()
-    page.wait_for_selector("h1 .s-completed", timeout=30_000)  # the page reloads itself until done
+    page.wait_for_selector("h1 .s-completed", timeout=30_000)  # the page redraws itself until done
     assert "The pricing sheet is attached." in page.locator("ol.steps").inner_text()
     assert action_now(app, action.id).modifications == {
         "body": "Hi Dana,\n\nThe pricing sheet is attached.\n\nAna"

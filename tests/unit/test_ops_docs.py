@@ -36,6 +36,7 @@ def test_there_is_a_page_per_integration_and_per_operations_topic() -> None:
         "metrics",
         "traces-and-logs",
         "job-statuses",
+        "web-console",
     }
     assert integrations | operations | {"deploy", "README"} == names
 

@@ -6,11 +6,14 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import health, log_redaction, problem
+from overture.http import docs, health, log_redaction, problem
 from overture.http.api import admin, receipts
 from overture.http.api import ops as api_ops
 from overture.http.api import v1 as api_v1
 from overture.http.console import cancels as console_cancels
+from overture.http.console import events as console_events
+from overture.http.console import job_list as console_jobs
+from overture.http.console import live as console_live
 from overture.http.console import receipts as console_receipts
 from overture.http.console import reruns as console_reruns
 from overture.http.console import retries as console_retries
@@ -30,12 +33,16 @@ DEFAULT_MAX_BODY_BYTES = 1_048_576
 #: The routers every service mounts, in order.
 ROUTERS: tuple[APIRouter, ...] = (
     console.router,
+    console_jobs.router,
+    console_events.router,
+    console_live.router,
     console_receipts.router,
     console_retries.router,
     console_cancels.router,
     console_reruns.router,
     console_skills.router,
     health.router,
+    docs.router,
     api_v1.router,
     api_ops.router,
     admin.router,
@@ -61,7 +68,7 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
         version=__version__,
         description=_DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by overture.http.docs, from this service rather than a CDN
         redoc_url=None,
     )
     api.state.overture = app

@@ -1,11 +1,14 @@
 """The web console at ``/``: the approval inbox, and the org's jobs with their steps and chains.
 
-Plain server-rendered HTML forms that work without JavaScript; the one script only adds a
-confirmation dialog before Cancel (without it, Cancel asks on a page of its own) and reloads a
-running job's page. Decisions go through ``app.approvals.decide(..., via="web")``, the same path
-as Slack, the CLI and the API: the same rules (only the owner or an org admin; a second
-decision changes nothing and says who was first), and the Slack message is then updated like
-after any decision. Edits are validated field by field and shown next to the field.
+Plain server-rendered HTML forms that work without JavaScript; the one script adds a
+confirmation dialog before Cancel (without it, Cancel asks on a page of its own), folds drafts
+on a phone, and keeps the inbox, an approval and a job page current: they listen to
+``live.py``'s events and redraw the parts that changed, in place.
+
+Decisions go through ``app.approvals.decide(..., via="web")``, the same path as Slack, the CLI
+and the API: the same rules (only the owner or an org admin; a second decision changes nothing
+and says who was first), and the Slack message is then updated like after any decision. Edits
+are validated field by field and shown next to the field.
 
 Everything is scoped to the signed-in person's org: another org's job or action is a 404.
 """
@@ -19,11 +22,12 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from overture.app import App
 from overture.core.drafts import changed, check_edits
-from overture.core.records import Decision, JobStatus
+from overture.core.records import Decision
 from overture.engine.admin.tokens import InvalidToken
-from overture.engine.admin.views import job_detail, job_summary
+from overture.engine.admin.views import job_detail
 from overture.errors import Forbidden, NotFound, ValidationFailed
-from overture.http.console.pages import STATIC, card, job_links, render
+from overture.http.console.live import fingerprint
+from overture.http.console.pages import STATIC, card, job_links, render, timeline
 from overture.http.console.session import (
     SIGNIN_COOKIE,
     Viewer,
@@ -118,7 +122,8 @@ def inbox(request: Request) -> Response:
         pending = actionq.list_actions(conn, org_id=viewer.org_id, status="pending", limit=200)
         mine = [card(conn, viewer, a) for a in pending if a.user_id == viewer.user_id]
         others = [card(conn, viewer, a) for a in pending if a.user_id != viewer.user_id and viewer.is_admin]
-    return render(request, "inbox.html", viewer=viewer, mine=mine, others=others)
+        live = "/live/inbox?seen=" + fingerprint(conn, "inbox", viewer.org_id)
+    return render(request, "inbox.html", viewer=viewer, mine=mine, others=others, live=live)
 
 
 def _action_page(
@@ -138,7 +143,18 @@ def _action_page(
         if action is None:
             return _missing(request, viewer, "such approval in your organisation")
         shown = card(conn, viewer, action, values, selected)
-    return render(request, "action.html", status, viewer=viewer, card=shown, errors=errors or {}, said=said)
+        live = f"/live/actions/{action.id}?seen=" + fingerprint(conn, "action", viewer.org_id, action.id)
+    return render(
+        request,
+        "action.html",
+        status,
+        viewer=viewer,
+        card=shown,
+        errors=errors or {},
+        said=said,
+        live=live,
+        page=f"/actions/{action.id}" + (f"?said={said}" if said else ""),
+    )
 
 
 @router.get("/actions/{action_id}")
@@ -240,49 +256,41 @@ _UNKNOWN = "Choose Approve, Skip or Cancel."
 # -- jobs -------------------------------------------------------------------------------------
 
 
-@router.get("/jobs")
-def jobs(request: Request, status: str | None = None) -> Response:
-    """The org's most recent jobs, newest first, optionally of one status."""
-    viewer = viewer_of(request)
-    if viewer is None:
-        return _home()
-    wanted = status if status in {s.value for s in JobStatus} else None
-    with _app(request).store.read() as conn:
-        rows = jobq.list_jobs(conn, org_id=viewer.org_id, status=wanted, limit=100)
-        names = {u.id: u.name for u in tenancy.list_users(conn, viewer.org_id)}
-    return render(
-        request,
-        "jobs.html",
-        viewer=viewer,
-        jobs=[job_summary(j) for j in rows],
-        names=names,
-        wanted=wanted,
-        statuses=[s.value for s in JobStatus],
-    )
-
-
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: str, said: str | None = None) -> Response:
-    """One job: its steps with their outputs, its chain (parent → children), its approvals."""
+    """One job as a timeline of its steps, with its origin, follow-ups, approvals and effects."""
     viewer = viewer_of(request)
     if viewer is None:
         return _home()
-    with _app(request).store.read() as conn:
+    app = _app(request)
+    with app.store.read() as conn:
         job = jobq.get_job(conn, job_id, viewer.org_id)
         if job is None:
             return _missing(request, viewer, "such job in your organisation")
         detail = job_detail(conn, job)
         names = {u.id: u.name for u in tenancy.list_users(conn, viewer.org_id)}
+        event = jobq.get_event(conn, job.event_id)
+        gated: dict[int, str] = {}
+        for step in detail["steps"]:
+            found = actionq.action_for_step(conn, job.id, step["index"])
+            if found is not None:
+                gated[step["index"]] = found.id
+        live = f"/live/jobs/{job.id}?seen=" + fingerprint(conn, "job", viewer.org_id, job.id)
+    sequence = app.registry.sequences.get(job.event_type)
+    planned = [s.name for s in sequence.steps] if sequence is not None else []
     return render(
         request,
         "job.html",
         viewer=viewer,
         job=detail,
+        event=event,
         names=names,
         actions=job_links(detail),
+        steps=timeline(detail, planned, gated, job.status.final),
         running=not job.status.final,
         may_retry=viewer.may_decide(job.user_id),
         said=said,
+        live=live,
     )
 
 

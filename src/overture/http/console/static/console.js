@@ -1,6 +1,7 @@
 // Progressive enhancement only: every form works without this file.
 // 1. Cancel asks first, in a dialog (without script, the server asks on a page of its own).
-// 2. A running job's page reloads itself until the job is done.
+// 2. Live pages (the inbox, an approval, a job) redraw what changed, in place, when told to.
+// 3. A draft is folded on a phone (Approve stays in sight) and unfolded on a wider screen.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -19,15 +20,79 @@
       form.appendChild(yes);
     }
   });
-  var refresh = document.querySelector("[data-refresh]");
-  if (refresh) {
-    var seconds = parseInt(refresh.getAttribute("data-refresh"), 10) || 5;
-    window.setInterval(function () {
-      if (!document.hidden) window.location.reload();
-    }, seconds * 1000);
-  }
 })();
-// 3. A skill session's turns stream in as they are produced, and answers post in place.
+(function () {
+  "use strict";
+  var wide = window.matchMedia ? window.matchMedia("(min-width: 48rem)") : null;
+  function unfold(root) {
+    if (!wide || !wide.matches) return;
+    var folds = root.querySelectorAll ? root.querySelectorAll("details[data-fold]") : [];
+    for (var i = 0; i < folds.length; i++) folds[i].open = true;
+  }
+  // What each part looked like as served, to tell a changed part from one the person opened.
+  function remember(node) {
+    if (node.id) node.overtureServed = node.outerHTML;
+    for (var i = 0; i < node.children.length; i++) remember(node.children[i]);
+  }
+  function morph(current, fresh) {
+    var byId = {};
+    for (var i = 0; i < current.children.length; i++) {
+      var child = current.children[i];
+      if (child.id) byId[child.id] = child;
+    }
+    var next = [];
+    for (var k = 0; k < fresh.children.length; k++) {
+      var wanted = fresh.children[k];
+      var old = wanted.id ? byId[wanted.id] : null;
+      if (old && old.overtureServed === wanted.outerHTML) {
+        next.push(old);
+      } else if (old && old.hasAttribute("data-keyed") && wanted.hasAttribute("data-keyed")) {
+        morph(old, wanted);
+        next.push(old);
+      } else {
+        var made = document.importNode(wanted, true);
+        remember(made);
+        unfold(made);
+        next.push(made);
+      }
+    }
+    for (var n = 0; n < next.length; n++) {
+      if (current.children[n] !== next[n]) current.insertBefore(next[n], current.children[n] || null);
+    }
+    while (current.children.length > next.length) current.removeChild(current.lastElementChild);
+  }
+  var main = document.querySelector("main[data-live]");
+  if (main) remember(main);
+  unfold(document);
+  if (!main || !window.EventSource || !window.fetch || !window.DOMParser) return;
+  var busy = false;
+  var again = false;
+  function redraw() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(main.getAttribute("data-page"), { credentials: "same-origin", headers: { "X-Overture-Fetch": "1" } })
+      .then(function (response) {
+        if (response.redirected || !response.ok) { window.location.reload(); return null; }
+        return response.text();
+      })
+      .then(function (html) {
+        if (html === null) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("main");
+        if (fresh) morph(main, fresh);
+        if (doc.title) document.title = doc.title;
+      })
+      .catch(function () { /* offline for a moment: the next change tries again */ })
+      .then(function () {
+        busy = false;
+        if (again) { again = false; redraw(); }
+      });
+  }
+  var source = new EventSource(main.getAttribute("data-live"));
+  source.addEventListener("change", redraw);
+  source.addEventListener("end", function () { source.close(); });
+})();
+// 4. A skill session's turns stream in as they are produced, and answers post in place.
 (function () {
   "use strict";
   var list = document.getElementById("transcript");
