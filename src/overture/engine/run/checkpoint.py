@@ -8,6 +8,7 @@ the named storage operations in a single transaction.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,6 +58,10 @@ class Checkpointer:
         # Set by the worker for one run: take the next job in the completing commit.
         self.then_claim: ClaimRequest | None = None
         self.handoff: Job | None = None
+        # The completion's claim ran and found no job to take.
+        self.found_nothing = False
+        # Told when a commit queued an effect or a message (the worker's housekeeping timer).
+        self.queued: Callable[[], None] | None = None
 
     def audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
         return audit_row(
@@ -142,6 +147,7 @@ class Checkpointer:
                     self.worker_id,
                     then=self.then_claim,
                 )
+                self.found_nothing = self.then_claim is not None and self.handoff is None
                 job.status, job.lease_token = status, None
             else:
                 self.writer.advance(
@@ -199,6 +205,9 @@ class Checkpointer:
             jobq.insert_audit(conn, commit.audits)
             if releasing and status in (JobStatus.PENDING, JobStatus.DEFERRED):
                 self.store.notify_work(conn)
+        queued = commit.notifications or (commit.ctx is not None and commit.ctx.effects)
+        if queued and self.queued is not None:
+            self.queued()
         job.current_step = commit.next_step
         job.status = status
         if releasing:
