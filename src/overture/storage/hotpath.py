@@ -15,20 +15,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from overture.core.records import Job, StepRecord
+import sqlalchemy as sa
+
+from overture.core.records import Job, PendingAction, StepRecord
 from overture.errors import LeaseLost
 from overture.ids import new_id
 from overture.storage import claims
 from overture.storage.driver import Driver
 from overture.storage.group_commit import GroupCommit, Pending
+from overture.storage.queries.approvals import action_from_row
 from overture.storage.queries.outbox import EFFECT_FAILURES
 from overture.storage.store import Store
+from overture.storage.tables.orchestrator import pending_actions
 
 log = logging.getLogger("overture.hotpath")
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
@@ -82,6 +87,39 @@ _PG_FINISHED = (
     "SELECT %s, s.job_id, NULL, %s, %s, %s, %s::jsonb, %s FROM s RETURNING job_id)"
 )
 _PG_FINISH = "WITH " + _PG_FINISHED + " SELECT count(*) FROM a"
+# A pause (at an approval gate): the job waits, released, with its step record and the rows
+# the pause writes (the pending action, its message, the audit) in the same transaction.
+_PAUSE = (
+    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, "
+    "execution_metadata = {k}, updated_at = {p}, run_after = {p}, lease_owner = NULL, "
+    "lease_token = NULL, lease_expires_at = NULL, status_reason = {p}, lost_claims = 0 "
+    "WHERE id = {p} AND lease_token = {p}"
+)
+_ACTION_COLUMNS = tuple(c.name for c in pending_actions.columns)
+_ACTION_FOR_STEP = (
+    f"SELECT {', '.join(_ACTION_COLUMNS)} FROM pending_actions WHERE job_id = {{p}} AND step_index = {{p}}"
+)
+#: A row a pause writes: its table, its values, and the unique column whose taken value
+#: leaves the row out (a message queued before under the same key), if any.
+Row = tuple[sa.Table, Mapping[str, Any], str | None]
+
+
+def _is_json(column: sa.Column[Any]) -> bool:
+    return isinstance(column.type, sa.JSON) or "JSON" in type(column.type).__name__
+
+
+@cache
+def _insert_sql(table: sa.Table, names: tuple[str, ...], keep: str | None, sqlite: bool) -> str:
+    """SQLite: an INSERT of one row. PostgreSQL: a data-modifying WITH clause that inserts only
+    if the fenced UPDATE ``u`` changed the job."""
+    conflict = f" ON CONFLICT ({keep}) DO NOTHING" if keep else ""
+    into = f"INSERT INTO {table.name} ({', '.join(names)})"
+    if sqlite:
+        return f"{into} VALUES ({', '.join('?' for _ in names)}){conflict}"
+    marks = ", ".join("%s::jsonb" if _is_json(table.c[n]) else "%s" for n in names)
+    return f"{into} SELECT {marks} FROM u{conflict}"
+
+
 # Completion and the next claim in one statement; the claim only happens if the completion did.
 _PG_FINISH_AND_CLAIM = (
     "WITH "
@@ -151,6 +189,8 @@ class HotPath:
         self._finish = _FINISH.format(p="?", j="?", k=_KEEP_SQLITE)
         self._audit = self.drv.sql(_AUDIT)
         self._step = self.drv.sql(_STEP)
+        self._pause = _PAUSE.format(p="?", j="?", k=_KEEP_SQLITE)
+        self._action_for_step = self.drv.sql(_ACTION_FOR_STEP)
 
     def _open(self) -> None:
         self._raw: Any = self._store.engine.raw_connection()
@@ -323,6 +363,85 @@ class HotPath:
             return Pending(resolve)
 
         return self.group.run(write)
+
+    def pause(
+        self,
+        job_id: str,
+        token: str,
+        now: datetime,
+        current_step: int,
+        status: str,
+        context: dict[str, Any],
+        metadata: dict[str, Any],
+        reason: str | None,
+        step: StepRecord,
+        rows: Sequence[Row],
+        then: ClaimRequest | None = None,
+    ) -> Job | None:
+        """Release the job to wait (for a decision) with its step record and ``rows``, in one
+        transaction fenced by the lease (PostgreSQL: one statement); with ``then``, take the
+        next job in that same commit and return it."""
+        at = self._time(now)
+        meta = json.dumps(metadata)
+        update = (current_step, status, json.dumps(context), meta, at, at, reason, job_id, token)
+        values = self._step_values(step)
+        encoded = [(table, tuple(row), keep, self.drv.encode(table, row)) for table, row, keep in rows]
+
+        def write(session: _Session) -> Job | Pending[Job | None] | None:
+            if self._sqlite:
+                self._fenced(session.cur, job_id, self._pause, update)
+                session.cur.execute(self._step, (job_id, *values))
+                for table, names, keep, params in encoded:
+                    session.cur.execute(_insert_sql(table, names, keep, True), params)
+                taken = self._taken_sqlite(then, now) if then is not None else None
+                return None if isinstance(taken, _Skipped) else taken
+            parts = [
+                "u AS (" + _PAUSE.format(p="%s", j="%s::jsonb", k=_KEEP_PG) + " RETURNING id)",
+                f"s AS (INSERT INTO job_steps ({_STEP_COLUMNS}) "
+                "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u)",
+            ]
+            args: list[Any] = [*update, *values]
+            for i, (table, names, keep, row_params) in enumerate(encoded):
+                parts.append(f"r{i} AS ({_insert_sql(table, names, keep, False)})")
+                args.extend(row_params)
+            cur = session.cursor()
+            if then is None:
+                cur.execute("WITH " + ", ".join(parts) + " SELECT count(*) FROM u", args)
+                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id))
+            # The next claim in the same statement, only if the pause went in.
+            parts.append(claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM u)"))
+            until = now + timedelta(seconds=then.lease_s)
+            args.extend(claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id))
+            tail = " SELECT (SELECT count(*) FROM u), c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
+            cur.execute("WITH " + ", ".join(parts) + tail, args)
+
+            def resolve() -> Job | None:
+                row = _one(cur)
+                _expect_one(row[0], None, job_id)
+                taken = self._taken(claims.claimed(row[1:]), then, now)
+                return None if isinstance(taken, _Skipped) else taken
+
+            return Pending(resolve)
+
+        return self.group.run(write)
+
+    def action_for_step(self, job_id: str, step_index: int) -> PendingAction | None:
+        """The job's action at a gate, if one was made, read on this connection (in the next
+        batch: no connection of its own to check out)."""
+
+        def read(session: _Session) -> Any:
+            if self._sqlite:
+                session.cur.execute(self._action_for_step, (job_id, step_index))
+                row = session.cur.fetchone()
+                return tuple(row) if row is not None else None
+            cur = session.cursor()
+            cur.execute(self._action_for_step, (job_id, step_index))
+            return Pending(lambda: _row(cur))
+
+        row = self.group.run(read)
+        if row is None:
+            return None
+        return action_from_row(Driver.decode(pending_actions, _ACTION_COLUMNS, row))
 
     def _step_values(self, step: StepRecord) -> tuple[Any, ...]:
         """The job_steps values after job_id."""

@@ -43,6 +43,12 @@ class IdleLanes:
         self._lock = threading.Lock()
         self._slots: list[Slot] = []
 
+    @property
+    def waiting(self) -> int:
+        """How many lanes wait with a slot parked now."""
+        with self._lock:
+            return len(self._slots)
+
     def park(self, slot: Slot) -> None:
         with self._lock:
             slot._state = "parked"

@@ -72,9 +72,11 @@ class Housekeeper:
     outbox: OutboxDispatcher
     delivery: Delivery | None = None
     interval_s: float = 1.0
+    settle_s: float = 0.05
     rounds: int = 0
     _poked: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _settle: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def due(self, now: datetime) -> Due:
         """One read: what is due at ``now``."""
@@ -114,9 +116,19 @@ class Housekeeper:
         self._poked.set()
 
     def loop(self, done: Callable[[], bool], round_: Callable[[], None]) -> None:
-        """Call ``round_`` every ``interval_s`` (sooner when poked) until ``done()``."""
+        """Call ``round_`` every ``interval_s`` until ``done()``; when poked, after ``settle_s``,
+        so what several commits queued close together goes out in one round."""
         while not done():
-            self._poked.wait(self.interval_s)
+            if self._poked.wait(self.interval_s) and not done():
+                self._settle.wait(self.settle_s)
             if done():
                 return
             round_()
+
+    def restart(self) -> None:
+        self._settle.clear()
+
+    def stop(self) -> None:
+        """End a wait (the loop's ``done`` says whether to go on)."""
+        self._settle.set()
+        self._poked.set()

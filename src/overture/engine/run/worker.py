@@ -146,6 +146,12 @@ class Worker:
                 self._hot = HotPath(self.store)
             return self._hot
 
+    def commits_so_far(self) -> int:
+        """Hot-path transactions this worker committed, counting the connection it holds now."""
+        with self._lock:
+            held = [hot for hot in (self._hot, *self._retired) if hot is not None]
+        return self.commits + sum(hot.group.batches for hot in held)
+
     def _let_go_of_connection(self) -> None:
         with self._lock:
             held = [self._hot, *self._retired] if self._hot is not None else list(self._retired)
@@ -290,6 +296,7 @@ class Worker:
         self._max_jobs, self._reserved, self.jobs_run = max_jobs, 0, 0
         self.outcomes, self.failed_jobs = Counter(), []
         self._running, self._lane_error, self._due_at, self._lanes_done = True, None, None, False
+        self.housekeeper.restart()
         while len(self._lanes) < self.concurrency:
             assert self.make_runner is not None
             self._lanes.append(Lane(self.make_runner()))
@@ -309,7 +316,7 @@ class Worker:
                 thread.start()
             self._lane(self._lanes[0], until_idle)
             self._lanes_done = True  # the timer too (a job limit ends a run without a stop)
-            self.housekeeper.poke()
+            self.housekeeper.stop()
             for thread in threads:
                 thread.join()
             if self._lane_error is not None:
@@ -438,7 +445,7 @@ class Worker:
     def stop(self) -> None:
         """Stop claiming; jobs in hand are handed back after their current step is recorded."""
         self.stopping.set()
-        self.housekeeper.poke()
+        self.housekeeper.stop()
         for lane in self._lanes:
             lane.runner.stopping.set()
         self.store.notify_work()
