@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from overture.clock import Clock, SystemClock
@@ -69,6 +70,9 @@ class App:
             self.delivery.channels[slack.name] = slack
             self.delivery.feeders.append(slack.queue_outcomes)
 
+        self._idle_worker: Worker | None = None
+        self._idle_lock = threading.Lock()
+
     def migrate(self) -> None:
         self.store.migrate()
 
@@ -125,10 +129,20 @@ class App:
         )
 
     def run_until_idle(self, horizon_s: float = 0.0) -> int:
-        """Run one worker in this thread until nothing is runnable within ``horizon_s``."""
-        worker = self.worker()
+        """Run one worker in this thread until nothing is runnable within ``horizon_s``.
+
+        The worker (its runners, their compiled templates and warm caches) is made once and
+        kept for the next call; a call while another thread is in one gets a worker of its own."""
+        with self._idle_lock:
+            worker, self._idle_worker = self._idle_worker, None
+        if worker is None or worker.stopping.is_set():
+            worker = self.worker()
         worker.idle_horizon_s = horizon_s
-        return worker.run(until_idle=True)
+        try:
+            return worker.run(until_idle=True)
+        finally:
+            with self._idle_lock:
+                self._idle_worker = self._idle_worker or worker
 
     def close(self) -> None:
         self.store.close()

@@ -15,77 +15,30 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from overture.core.records import Job, StepRecord
+from overture.core.records import Job, PendingAction, StepRecord
 from overture.errors import LeaseLost
 from overture.ids import new_id
 from overture.storage import claims
+from overture.storage import hotpath_sql as sql
 from overture.storage.driver import Driver
 from overture.storage.group_commit import GroupCommit, Pending
-from overture.storage.queries.outbox import EFFECT_FAILURES
+from overture.storage.queries.approvals import action_from_row
 from overture.storage.store import Store
+from overture.storage.tables.orchestrator import pending_actions
 
 log = logging.getLogger("overture.hotpath")
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
-# A committed step is progress: the count of claims lost without progress starts again.
-_ADVANCE = (
-    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, updated_at = {p}, "
-    "lost_claims = 0 WHERE id = {p} AND lease_token = {p}"
-)
-# The new metadata keeps the count of failed effects a dispatcher may have written meanwhile
-# ({k}: the backend's JSON merge of the parameter and the row's flag).
-_FINISH = (
-    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, "
-    "execution_metadata = {k}, finished_at = {p}, updated_at = {p}, run_after = {p}, "
-    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, status_reason = NULL, "
-    "lost_claims = 0 WHERE id = {p} AND lease_token = {p}"
-)
-_KEEP_SQLITE = (
-    f"json_patch(?, json_object('{EFFECT_FAILURES}', "
-    f"json_extract(execution_metadata, '$.{EFFECT_FAILURES}')))"
-)
-_KEEP_PG = (
-    "(%s::jsonb || jsonb_strip_nulls(jsonb_build_object("
-    f"'{EFFECT_FAILURES}', sequence_jobs.execution_metadata -> '{EFFECT_FAILURES}')))"
-)
-_AUDIT = (
-    "INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
-    "VALUES ({p}, {p}, NULL, {p}, {p}, {p}, {j}, {p})"
-)
-_STEP = (
-    "INSERT INTO job_steps (job_id, step_index, step_name, attempt, status, output, error, "
-    "cost_micros, started_at, finished_at, duration_ms) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {j}, {p}, {p}, {p}, {p}, {p})"
-)
-_STEP_COLUMNS = (
-    "job_id, step_index, step_name, attempt, status, output, error, cost_micros, started_at, "
-    "finished_at, duration_ms"
-)
-# PostgreSQL: one round trip instead of two or three. The step insert (and the audit row)
-# select from the fenced UPDATE, so a lost lease inserts nothing and the count says so.
-_PG_ADVANCE = (
-    "WITH u AS (" + _ADVANCE.format(p="%s", j="%s::jsonb") + " RETURNING id) "
-    f"INSERT INTO job_steps ({_STEP_COLUMNS}) "
-    "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u"
-)
-_PG_FINISHED = (
-    "u AS (" + _FINISH.format(p="%s", j="%s::jsonb", k=_KEEP_PG) + " RETURNING id), "
-    f"s AS (INSERT INTO job_steps ({_STEP_COLUMNS}) "
-    "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u RETURNING job_id), "
-    "a AS (INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
-    "SELECT %s, s.job_id, NULL, %s, %s, %s, %s::jsonb, %s FROM s RETURNING job_id)"
-)
-_PG_FINISH = "WITH " + _PG_FINISHED + " SELECT count(*) FROM a"
 # Completion and the next claim in one statement; the claim only happens if the completion did.
 _PG_FINISH_AND_CLAIM = (
     "WITH "
-    + _PG_FINISHED
+    + sql.PG_FINISHED
     + ", "
     + claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM a)")
     + " SELECT (SELECT count(*) FROM a), c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
@@ -147,10 +100,12 @@ class HotPath:
             on_failure=self._check_connection,
             sync=_Session.sync,
         )
-        self._advance = self.drv.sql(_ADVANCE)
-        self._finish = _FINISH.format(p="?", j="?", k=_KEEP_SQLITE)
-        self._audit = self.drv.sql(_AUDIT)
-        self._step = self.drv.sql(_STEP)
+        self._advance = self.drv.sql(sql.ADVANCE)
+        self._finish = sql.FINISH.format(p="?", j="?", k=sql.KEEP_SQLITE)
+        self._audit = self.drv.sql(sql.AUDIT)
+        self._step = self.drv.sql(sql.STEP)
+        self._pause = sql.PAUSE.format(p="?", j="?", k=sql.KEEP_SQLITE)
+        self._action_for_step = self.drv.sql(sql.ACTION_FOR_STEP)
 
     def _open(self) -> None:
         self._raw: Any = self._store.engine.raw_connection()
@@ -273,7 +228,7 @@ class HotPath:
                 session.cur.execute(self._step, (job_id, *values))
                 return None
             cur = session.cursor()
-            cur.execute(_PG_ADVANCE, (*update, *values))
+            cur.execute(sql.PG_ADVANCE, (*update, *values))
             return Pending(lambda: _expect_one(cur.rowcount, cur, job_id))
 
         self.group.run(write)
@@ -308,7 +263,7 @@ class HotPath:
                 return None if isinstance(taken, _Skipped) else taken
             cur = session.cursor()
             if then is None:
-                cur.execute(_PG_FINISH, (*update, *values, *audit))
+                cur.execute(sql.PG_FINISH, (*update, *values, *audit))
                 return Pending(lambda: _expect_one(_one(cur)[0], None, job_id))
             until = now + timedelta(seconds=then.lease_s)
             claim = claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id)
@@ -323,6 +278,85 @@ class HotPath:
             return Pending(resolve)
 
         return self.group.run(write)
+
+    def pause(
+        self,
+        job_id: str,
+        token: str,
+        now: datetime,
+        current_step: int,
+        status: str,
+        context: dict[str, Any],
+        metadata: dict[str, Any],
+        reason: str | None,
+        step: StepRecord,
+        rows: Sequence[sql.Row],
+        then: ClaimRequest | None = None,
+    ) -> Job | None:
+        """Release the job to wait (for a decision) with its step record and ``rows``, in one
+        transaction fenced by the lease (PostgreSQL: one statement); with ``then``, take the
+        next job in that same commit and return it."""
+        at = self._time(now)
+        meta = json.dumps(metadata)
+        update = (current_step, status, json.dumps(context), meta, at, at, reason, job_id, token)
+        values = self._step_values(step)
+        encoded = [(table, tuple(row), keep, self.drv.encode(table, row)) for table, row, keep in rows]
+
+        def write(session: _Session) -> Job | Pending[Job | None] | None:
+            if self._sqlite:
+                self._fenced(session.cur, job_id, self._pause, update)
+                session.cur.execute(self._step, (job_id, *values))
+                for table, names, keep, params in encoded:
+                    session.cur.execute(sql.insert_sql(table, names, keep, True), params)
+                taken = self._taken_sqlite(then, now) if then is not None else None
+                return None if isinstance(taken, _Skipped) else taken
+            parts = [
+                "u AS (" + sql.PAUSE.format(p="%s", j="%s::jsonb", k=sql.KEEP_PG) + " RETURNING id)",
+                f"s AS (INSERT INTO job_steps ({sql.STEP_COLUMNS}) "
+                "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u)",
+            ]
+            args: list[Any] = [*update, *values]
+            for i, (table, names, keep, row_params) in enumerate(encoded):
+                parts.append(f"r{i} AS ({sql.insert_sql(table, names, keep, False)})")
+                args.extend(row_params)
+            cur = session.cursor()
+            if then is None:
+                cur.execute("WITH " + ", ".join(parts) + " SELECT count(*) FROM u", args)
+                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id))
+            # The next claim in the same statement, only if the pause went in.
+            parts.append(claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM u)"))
+            until = now + timedelta(seconds=then.lease_s)
+            args.extend(claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id))
+            tail = " SELECT (SELECT count(*) FROM u), c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
+            cur.execute("WITH " + ", ".join(parts) + tail, args)
+
+            def resolve() -> Job | None:
+                row = _one(cur)
+                _expect_one(row[0], None, job_id)
+                taken = self._taken(claims.claimed(row[1:]), then, now)
+                return None if isinstance(taken, _Skipped) else taken
+
+            return Pending(resolve)
+
+        return self.group.run(write)
+
+    def action_for_step(self, job_id: str, step_index: int) -> PendingAction | None:
+        """The job's action at a gate, if one was made, read on this connection (in the next
+        batch: no connection of its own to check out)."""
+
+        def read(session: _Session) -> Any:
+            if self._sqlite:
+                session.cur.execute(self._action_for_step, (job_id, step_index))
+                row = session.cur.fetchone()
+                return tuple(row) if row is not None else None
+            cur = session.cursor()
+            cur.execute(self._action_for_step, (job_id, step_index))
+            return Pending(lambda: _row(cur))
+
+        row = self.group.run(read)
+        if row is None:
+            return None
+        return action_from_row(Driver.decode(pending_actions, sql.ACTION_COLUMNS, row))
 
     def _step_values(self, step: StepRecord) -> tuple[Any, ...]:
         """The job_steps values after job_id."""

@@ -2,14 +2,15 @@
 
 SQLite: WAL, ``BEGIN IMMEDIATE`` for writes, ``busy_timeout``, foreign keys on, wake-ups by polling.
 PostgreSQL (psycopg 3): ``FOR UPDATE SKIP LOCKED`` claims, advisory locks, LISTEN/NOTIFY wake-ups.
+Wake-ups from this process are in process on both (and ``idle`` lets a commit hand a job
+straight to a waiting lane).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +21,7 @@ from overture.errors import ValidationFailed
 from overture.storage import migrate
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
+from overture.storage.idle import IdleLanes
 
 WAKE_CHANNEL = "overture_jobs"
 #: Seconds to wait for PostgreSQL to accept a connection before calling it unreachable.
@@ -44,6 +46,7 @@ class Store:
         self._writer_lock = threading.Lock()
         self._wake_seq = 0
         self._held: list[HeldWriter] = []
+        self.idle = IdleLanes(self._wake_waiters)
         try:
             if not (self.is_sqlite or self.url.startswith("postgresql+psycopg://")):
                 raise sa.exc.ArgumentError("unsupported backend")
@@ -134,39 +137,41 @@ class Store:
         """Tell waiting workers that a job became runnable (sent at commit on PostgreSQL)."""
         if conn is not None and not self.is_sqlite:
             Driver.under(conn).first("SELECT pg_notify({p}, '')", (WAKE_CHANNEL,))
+        self._wake()
+
+    def _wake(self) -> None:
         with self._local_wake:
             self._wake_seq += 1
             self._local_wake.notify_all()
 
-    def wait_for_work(self, timeout: float) -> None:
-        """Sleep until work may be there: a wake-up from this process or another, or the timeout.
-
-        On PostgreSQL the listener's socket is watched in short slices so a wake-up from this
-        process (a worker being stopped) ends the wait at once too."""
-        deadline = time.monotonic() + timeout
+    def _wake_waiters(self) -> None:
+        """Wake waiting lanes to look at their own slots (``idle``), without news for the rest."""
         with self._local_wake:
-            seen = self._wake_seq
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            if not self.is_sqlite and self._listener is not None:
-                if self._listener.wait(min(left, _LISTEN_SLICE_S)):
-                    return
-                with self._local_wake:
-                    if self._wake_seq != seen:
-                        return
-                continue
-            with self._local_wake:
-                self._local_wake.wait_for(lambda: self._wake_seq != seen, timeout=left)
-            return
+            self._local_wake.notify_all()
+
+    @property
+    def wake_seq(self) -> int:
+        """Counts wake-ups: a wait ``since`` a count read earlier misses none in between."""
+        with self._local_wake:
+            return self._wake_seq
+
+    def wait_for_work(
+        self, timeout: float, since: int | None = None, until: Callable[[], bool] | None = None
+    ) -> None:
+        """Sleep until work may be there: a wake-up from this process or another (after
+        ``since``, by default now), ``until()`` turning true, or the timeout."""
+        with self._local_wake:
+            seen = self._wake_seq if since is None else since
+            self._local_wake.wait_for(
+                lambda: self._wake_seq != seen or (until is not None and until()), timeout=timeout
+            )
 
     _listener: _PgListener | None = None
 
     def start_listening(self) -> None:
-        """On PostgreSQL, LISTEN for wake-ups on a dedicated connection."""
+        """On PostgreSQL, LISTEN for wake-ups from other processes on a connection of its own."""
         if not self.is_sqlite and self._listener is None:
-            self._listener = _PgListener(self.engine.url.render_as_string(hide_password=False))
+            self._listener = _PgListener(self.engine.url.render_as_string(hide_password=False), self._wake)
 
     # -- schema -------------------------------------------------------------------------
 
@@ -192,54 +197,46 @@ def _hash64(key: str) -> int:
     return (zlib.crc32(key.encode()) << 31) ^ zlib.adler32(key.encode())
 
 
-_LISTEN_SLICE_S = 0.1
+_LISTEN_SLICE_S = 0.2
+_RECONNECT_S = 1.0
 
 
 class _PgListener:
-    """A psycopg connection in autocommit mode that LISTENs for job wake-ups.
+    """A thread on a psycopg connection in autocommit mode that LISTENs for job wake-ups and
+    passes each on to the store's waiting lanes (so all waits are in process).
 
-    It connects lazily and again after the server dropped it (a restart): while it cannot, a
-    wait just sleeps its timeout, so workers poll until the server is back."""
+    It connects again after the server dropped it (a restart): meanwhile lanes wait their
+    timeouts, so workers poll until the server is back."""
 
-    def __init__(self, sqlalchemy_url: str) -> None:
+    def __init__(self, sqlalchemy_url: str, on_wake: Callable[[], None]) -> None:
         self._dsn = sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
-        self._conn: Any = None
-        self._lock = threading.Lock()
+        self._on_wake = on_wake
         self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="overture-listen", daemon=True)
+        self._thread.start()
 
-    def _connected(self) -> Any:
+    def _run(self) -> None:
         import psycopg
 
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            if self._conn is not None:
-                self._conn.close()
-            self._conn = None
-            conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
-            conn.execute(f"LISTEN {WAKE_CHANNEL}")
-            self._conn = conn
-        return self._conn
-
-    def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` for a wake-up; True when one came."""
-        import psycopg
-
-        with self._lock:
-            if self._closed.is_set():
-                return False
+        conn: Any = None
+        while not self._closed.is_set():
             try:
-                for _ in self._connected().notifies(timeout=timeout, stop_after=1):
-                    return True
-                return False
-            except psycopg.Error:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
-        self._closed.wait(timeout)  # the server is away: poll at the caller's pace
-        return False
+                if conn is None:
+                    conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+                    conn.execute(f"LISTEN {WAKE_CHANNEL}")
+                    self._on_wake()  # anything queued while not listening is looked for now
+                for _ in conn.notifies(timeout=_LISTEN_SLICE_S):
+                    self._on_wake()
+                    if self._closed.is_set():
+                        break
+            except (psycopg.Error, OSError):
+                if conn is not None:
+                    conn.close()
+                conn = None
+                self._closed.wait(_RECONNECT_S)
+        if conn is not None:
+            conn.close()
 
     def close(self) -> None:
         self._closed.set()
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._thread.join(_LISTEN_SLICE_S * 5)

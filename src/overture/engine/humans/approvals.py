@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
+
+import sqlalchemy as sa
 
 from overture.clock import Clock
 from overture.core import drafts
@@ -13,6 +17,9 @@ from overture.core.state import closing_values
 from overture.core.storable import check_storable
 from overture.engine.audit import audit_row
 from overture.errors import Forbidden, NotFound, ValidationFailed
+from overture.ids import new_id
+from overture.storage.held import HeldWriter
+from overture.storage.idle import Slot
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import tenancy
@@ -80,10 +87,18 @@ _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]")
 
 @dataclass
 class Approvals:
-    """The one way a human decision reaches a paused job, whatever the channel."""
+    """The one way a human decision reaches a paused job, whatever the channel.
+
+    Decisions are group-committed on a connection held for them (several arriving together
+    share a transaction), and a decision that makes a job runnable hands it to a lane of this
+    process that waits for work, in the same commit."""
 
     store: Store
     clock: Clock
+
+    def __post_init__(self) -> None:
+        self._writer: HeldWriter | None = None
+        self._lock = threading.Lock()
 
     def decide(
         self,
@@ -99,70 +114,126 @@ class Approvals:
         A second decision changes nothing and says who decided first and when.
         """
         now = self.clock.now()
-        with self.store.write() as conn:
-            action = actionq.get_action(conn, action_id, org_id)
-            if action is None:
-                raise NotFound(f"no pending action {action_id!r}")
-            if action.status != ActionStatus.PENDING:
-                return DecisionResult(action, False, self._already(action))
-            decider = tenancy.get_user(conn, by, action.org_id)
-            if decider is None or (decider.id != action.user_id and decider.role != "admin"):
-                raise Forbidden(f"user {by!r} may not decide this action: only its owner or an org admin can")
-            mods = _check_modifications(action, modifications) if decision == Decision.EDIT else None
-            status = decision.resulting_status
-            if not actionq.record_decision(conn, action.id, status, by, via, now, mods):
-                fresh = actionq.get_action(conn, action.id)
-                assert fresh is not None
-                return DecisionResult(fresh, False, self._already(fresh))
-            if decision == Decision.CANCEL:
-                job = jobq.get_job(conn, action.job_id)
-                assert job is not None
-                job_values: dict[str, Any] = {
-                    "status": JobStatus.CANCELLED.value,
-                    "status_reason": f"cancelled by {by} at {action.step_name}",
-                    **closing_values(job, now),
-                }
-            else:
-                job_values = {
-                    "status": JobStatus.PENDING.value,
-                    "run_after": now,
-                    "status_reason": None,
-                }
-            jobq.update_job(conn, action.job_id, None, now, **job_values)
-            jobq.insert_audit(
-                conn,
-                [
-                    audit_row(
-                        now,
-                        f"approval_{status.value}",
-                        via,
-                        org_id=action.org_id,
-                        job_id=action.job_id,
-                        actor=by,
-                        pending_action_id=action.id,
-                        step=action.step_name,
-                        source=DECISION_SOURCES.get(via, via),
-                    ),
-                ],
-            )
-            if decision == Decision.CANCEL:
-                jobq.insert_audit(
-                    conn,
-                    [
-                        audit_row(
-                            now,
-                            "job_cancelled",
-                            "approval_cancelled",
-                            org_id=action.org_id,
-                            job_id=action.job_id,
-                            actor=by,
-                        )
-                    ],
+        with self._lock:
+            if self._writer is None:
+                self._writer = self.store.held_writer(isolated=(NotFound, Forbidden, ValidationFailed))
+        # A lane of this process waiting for work takes the job in the decision's commit.
+        slot = self.store.idle.take() if decision != Decision.CANCEL else None
+        try:
+            result = self._writer.run(
+                lambda conn: self._decide(
+                    conn, action_id, decision, by, via, modifications, org_id, now, slot
                 )
-            else:
-                self.store.notify_work(conn)
-            decided = actionq.get_action(conn, action.id)
-        assert decided is not None
+            )
+        except BaseException:
+            if slot is not None:
+                self.store.idle.give(slot, None)
+            raise
+        if slot is not None:
+            self.store.idle.give(slot, slot.job)
+        if result.applied and decision != Decision.CANCEL and (slot is None or slot.job is None):
+            self.store.notify_work()
+        return result
+
+    def _decide(
+        self,
+        conn: sa.Connection,
+        action_id: str,
+        decision: Decision,
+        by: str,
+        via: str,
+        modifications: Any,
+        org_id: str | None,
+        now: datetime,
+        slot: Slot | None,
+    ) -> DecisionResult:
+        """The decision's transaction: the decision, the job runnable again (or taken by
+        ``slot``'s lane, left in ``slot.job``), the audit."""
+        if slot is not None:
+            slot.job = None  # this attempt's (a batch retried alone writes again)
+        action = actionq.get_action(conn, action_id, org_id)
+        if action is None:
+            raise NotFound(f"no pending action {action_id!r}")
+        if action.status != ActionStatus.PENDING:
+            return DecisionResult(action, False, self._already(action))
+        decider = tenancy.get_user(conn, by, action.org_id)
+        if decider is None or (decider.id != action.user_id and decider.role != "admin"):
+            raise Forbidden(f"user {by!r} may not decide this action: only its owner or an org admin can")
+        mods = _check_modifications(action, modifications) if decision == Decision.EDIT else None
+        status = decision.resulting_status
+        if not actionq.record_decision(conn, action.id, status, by, via, now, mods):
+            fresh = actionq.get_action(conn, action.id)
+            assert fresh is not None
+            return DecisionResult(fresh, False, self._already(fresh))
+        job = jobq.get_job(conn, action.job_id)
+        assert job is not None
+        if decision == Decision.CANCEL:
+            job_values: dict[str, Any] = {
+                "status": JobStatus.CANCELLED.value,
+                "status_reason": f"cancelled by {by} at {action.step_name}",
+                **closing_values(job, now),
+            }
+        elif slot is not None:
+            job_values = {
+                "status": JobStatus.IN_PROGRESS.value,
+                "run_after": now,
+                "status_reason": None,
+                "lease_owner": slot.owner,
+                "lease_token": new_id(),
+                "lease_expires_at": now + timedelta(seconds=slot.lease_s),
+                "claims": job.claims + 1,
+            }
+        else:
+            job_values = {
+                "status": JobStatus.PENDING.value,
+                "run_after": now,
+                "status_reason": None,
+            }
+        jobq.update_job(conn, action.job_id, None, now, **job_values)
+        audits = [
+            audit_row(
+                now,
+                f"approval_{status.value}",
+                via,
+                org_id=action.org_id,
+                job_id=action.job_id,
+                actor=by,
+                pending_action_id=action.id,
+                step=action.step_name,
+                source=DECISION_SOURCES.get(via, via),
+            )
+        ]
+        if decision == Decision.CANCEL:
+            audits.append(
+                audit_row(
+                    now,
+                    "job_cancelled",
+                    "approval_cancelled",
+                    org_id=action.org_id,
+                    job_id=action.job_id,
+                    actor=by,
+                )
+            )
+        jobq.insert_audit(conn, audits)
+        if slot is not None:
+            slot.job = replace(
+                job,
+                status=JobStatus.IN_PROGRESS,
+                lease_token=job_values["lease_token"],
+                claims=job_values["claims"],
+                run_after=now,
+                status_reason=None,
+            )
+        elif decision != Decision.CANCEL:
+            self.store.notify_work(conn)
+        decided = replace(
+            action,
+            status=status,
+            decided_by=by,
+            decided_via=via,
+            decided_at=now,
+            modifications=mods,
+        )
         return DecisionResult(decided, True, f"{status.value} by {by} via {via}")
 
     @staticmethod

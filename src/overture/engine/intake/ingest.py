@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from overture.sequences.payload import payload_problems
 from overture.storage import intake
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
+from overture.storage.idle import Slot
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries.budgets import budget_state
 from overture.storage.store import Store
@@ -80,8 +81,18 @@ class Ingestor:
         with self._writer_lock:
             if self._writer is None:
                 self._writer = self.store.held_writer(isolated=(ValidationFailed,))
-        result = self._writer.run(lambda conn: self.ingest_in(conn, event, now))
-        if result.status == Outcome.ACCEPTED:
+        # A lane of this process waiting for work gets the job in this commit (see ``idle``).
+        slot = self.store.idle.take()
+        try:
+            result = self._writer.run(lambda conn: self.ingest_in(conn, event, now, slot=slot))
+        except BaseException:
+            if slot is not None:
+                self.store.idle.give(slot, None)
+            raise
+        handed = slot is not None and slot.job is not None
+        if slot is not None:
+            self.store.idle.give(slot, slot.job)
+        if result.status == Outcome.ACCEPTED and not handed:
             self.store.notify_work()
         return result
 
@@ -92,11 +103,16 @@ class Ingestor:
         now: datetime,
         depth: int | None = None,
         replay_of: str | None = None,
+        slot: Slot | None = None,
     ) -> IngestResult:
         """Gate and record one event inside the caller's transaction (one trace span). A replay
-        (``replay_of`` names the event it repeats, see ``replay.py``) passes every gate but dedupe."""
+        (``replay_of`` names the event it repeats, see ``replay.py``) passes every gate but dedupe.
+        With ``slot`` (a waiting lane's), a job runnable now is written leased to that lane and
+        left in ``slot.job`` for the caller to hand over after its commit."""
+        if slot is not None:
+            slot.job = None  # this attempt's (a batch retried alone writes again)
         with tracing.ingest_span(event) as span:
-            result = self._gate_and_record(conn, event, now, depth, replay_of)
+            result = self._gate_and_record(conn, event, now, depth, replay_of, slot)
             span.set_attributes(
                 {
                     tracing.OUTCOME: result.status,
@@ -107,7 +123,13 @@ class Ingestor:
             return result
 
     def _gate_and_record(
-        self, conn: sa.Connection, event: Event, now: datetime, depth: int | None, replay_of: str | None
+        self,
+        conn: sa.Connection,
+        event: Event,
+        now: datetime,
+        depth: int | None,
+        replay_of: str | None,
+        slot: Slot | None = None,
     ) -> IngestResult:
         sequence = self.registry.sequences.get(event.type)
         if sequence is None:
@@ -151,7 +173,7 @@ class Ingestor:
                 Reason.PASSED,
                 f"chain depth {depth} exceeds the limit of {self.max_chain_depth}",
             )
-        return self._record(conn, event, now, key, decision, reason, depth, duplicate, state)
+        return self._record(conn, event, now, key, decision, reason, depth, duplicate, state, slot)
 
     def _depth_of(self, conn: sa.Connection, event: Event) -> int:
         if not event.parent_job_id:
@@ -172,6 +194,7 @@ class Ingestor:
         depth: int,
         duplicate: tuple[str, str | None] | None,
         state: budgets.BudgetState | None,
+        slot: Slot | None = None,
     ) -> IngestResult:
         event_id = new_id()
         job_id: str | None = None
@@ -212,12 +235,25 @@ class Ingestor:
             source=event.source,
         )
         accepted = decision.outcome == Outcome.ACCEPTED
-        intake.record(Driver.under(conn), event_row, job, [audit], wake=accepted)
+        leased = slot is not None and accepted and job is not None and job["run_after"] <= now
+        if leased:
+            assert slot is not None and job is not None
+            job.update(
+                status=JobStatus.IN_PROGRESS.value,
+                lease_owner=slot.owner,
+                lease_token=new_id(),
+                lease_expires_at=now + timedelta(seconds=slot.lease_s),
+                claims=1,
+            )
+        intake.record(Driver.under(conn), event_row, job, [audit], wake=accepted and not leased)
         if decision.reason == Reason.BUDGET_EXCEEDED and state and state.exceeded_period:
             jobq.insert_notifications(
                 conn, [budget_notice(event.org_id, event.user_id, state.exceeded_period, now)]
             )
-        if accepted:
+        if leased:
+            assert slot is not None and job is not None
+            slot.job = jobq.job_from_row({"execution_metadata": None, "finished_at": None, **job})
+        elif accepted:
             self.store.notify_work()  # this process's workers; others hear the record's NOTIFY
         return IngestResult(
             event_id=event_id,

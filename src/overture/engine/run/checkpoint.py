@@ -8,6 +8,7 @@ the named storage operations in a single transaction.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,10 +22,12 @@ from overture.engine.audit import audit_row
 from overture.engine.intake.followups import FollowupFlusher
 from overture.sequences import Sequence
 from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.hotpath_sql import Row
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import outbox as outq
 from overture.storage.store import Store
+from overture.storage.tables.orchestrator import audit_log, notifications, pending_actions
 
 
 @dataclass
@@ -57,6 +60,10 @@ class Checkpointer:
         # Set by the worker for one run: take the next job in the completing commit.
         self.then_claim: ClaimRequest | None = None
         self.handoff: Job | None = None
+        # The completion's claim ran and found no job to take.
+        self.found_nothing = False
+        # Told when a commit queued an effect or a message (the worker's housekeeping timer).
+        self.queued: Callable[[], None] | None = None
 
     def audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
         return audit_row(
@@ -84,6 +91,50 @@ class Checkpointer:
             and (ctx is None or not (ctx.effects or ctx.costs or ctx.notes))
             and (commit.spent is None or not commit.spent.costs)
         )
+
+    def _pausing(self, commit: Commit, status: JobStatus, state: JobState) -> bool:
+        """A pause at an approval gate writes only rows of its own: the hot path too."""
+        return (
+            status == JobStatus.AWAITING_APPROVAL
+            and commit.action is not None
+            and commit.step is not None
+            and self.writer is not None
+            and not state.queued_followups
+            and not commit.continuation
+            and commit.ctx is None
+            and commit.spent is None
+        )
+
+    def _pause(
+        self, job: Job, state: JobState, commit: Commit, status: JobStatus, now: datetime
+    ) -> JobStatus:
+        """The pause commit: step record, pending action, its message, audit and the job's
+        release, one transaction group-committed with the other lanes' writes."""
+        assert self.writer is not None and commit.action is not None and commit.step is not None
+        assert job.lease_token is not None
+        metadata = self._metadata(job, state, job.continuations, now)
+        rows: list[Row] = [(pending_actions, actionq.action_row(commit.action), None)]
+        for note in commit.notifications:  # a message queued before under its key is kept
+            rows.append((notifications, note, "dedupe_key" if note.get("dedupe_key") else None))
+        rows.extend((audit_log, a, None) for a in commit.audits)
+        self.handoff = self.writer.pause(
+            job.id,
+            job.lease_token,
+            now,
+            commit.next_step,
+            status.value,
+            state.to_context(metadata),
+            metadata,
+            commit.reason,
+            commit.step,
+            rows,
+            then=self.then_claim,
+        )
+        self.found_nothing = self.then_claim is not None and self.handoff is None
+        job.current_step, job.status, job.lease_token = commit.next_step, status, None
+        if commit.notifications and self.queued is not None:
+            self.queued()
+        return status
 
     @staticmethod
     def _metadata(job: Job, state: JobState, continuations: int, now: datetime) -> dict[str, Any]:
@@ -142,6 +193,7 @@ class Checkpointer:
                     self.worker_id,
                     then=self.then_claim,
                 )
+                self.found_nothing = self.then_claim is not None and self.handoff is None
                 job.status, job.lease_token = status, None
             else:
                 self.writer.advance(
@@ -155,6 +207,8 @@ class Checkpointer:
                 )
             job.current_step = commit.next_step
             return status
+        if self._pausing(commit, status, state):
+            return self._pause(job, state, commit, status, now)
         if commit.continuation:
             values["continuations"] = job.continuations + 1
             commit.audits.append(
@@ -199,6 +253,9 @@ class Checkpointer:
             jobq.insert_audit(conn, commit.audits)
             if releasing and status in (JobStatus.PENDING, JobStatus.DEFERRED):
                 self.store.notify_work(conn)
+        queued = commit.notifications or (commit.ctx is not None and commit.ctx.effects)
+        if queued and self.queued is not None:
+            self.queued()
         job.current_step = commit.next_step
         job.status = status
         if releasing:

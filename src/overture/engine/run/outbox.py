@@ -141,6 +141,11 @@ class OutboxDispatcher:
                 return total
         return total
 
+    def has_late_marks(self) -> bool:
+        """Outcomes still to record from a time the database was away."""
+        with self._lock:
+            return bool(self._unmarked)
+
     def _carry_out(self, row: dict[str, Any], token: str) -> int | None:
         """One row: 1 when carried out, 0 when not (yet), None when the claim was lost."""
         handler = self.registry.effects.get(row["kind"])

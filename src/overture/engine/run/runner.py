@@ -133,6 +133,7 @@ class Runner:
         self.checkpoint.writer = HotPath(self.store) if hot is None else hot
         self.checkpoint.then_claim = then_claim
         self.checkpoint.handoff = None
+        self.checkpoint.found_nothing = False
         try:
             while index < len(sequence.steps):
                 if index > first_step and self.clock.monotonic() >= budget_end:

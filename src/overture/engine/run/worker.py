@@ -1,5 +1,12 @@
-"""The worker: claim a job, run it, repeat; expire approvals and dispatch effects in between.
-The only loop that sleeps.
+"""The worker: claim a job, run it, repeat. The only loop that sleeps.
+
+A job runs to its end or its pause with one commit per step and nothing else between: its
+completion takes the next job in the same commit, and a lane whose completion found the queue
+empty goes straight to waiting. A waiting lane parks a slot (``storage.idle``) so the commit
+that makes a job runnable in this process (an ingested event, a decision) hands the job over
+with no claim and no polling delay; wake-ups from other processes come by NOTIFY on
+PostgreSQL. Housekeeping (expiry, effects, reminders, delivery) has a timer of its own
+(``housekeeping``), off the path of the runs.
 
 It outlives the database: an outage anywhere in the loop (a claim, a step commit, a read, the
 housekeeping) is ridden out by ``outages.OutageGuard`` — one log line, backoff until the server
@@ -24,6 +31,7 @@ from overture.core.records import Job, JobStatus
 from overture.engine.audit import audit_row
 from overture.engine.humans.approvals import Approvals
 from overture.engine.humans.delivery import Delivery
+from overture.engine.run.housekeeping import Housekeeper
 from overture.engine.run.outages import OutageGuard, quarantine
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner
@@ -31,14 +39,13 @@ from overture.errors import LeaseLost
 from overture.ids import new_id
 from overture.storage.claims import Quarantine
 from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.idle import Slot
 from overture.storage.outage import is_unavailable
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import outbox as outq
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.worker")
-
-CHAIN_MARGIN_S = 0.1
 
 
 def worker_name() -> str:
@@ -51,6 +58,9 @@ class Lane:
 
     runner: Runner
     handoff: tuple[Job, float] | None = None  # the job, and when (monotonic) its lease began
+    # The store's wake count when this lane's last completion found nothing more to take: no
+    # claim is worth trying until a wake-up says otherwise (or the poll interval passes).
+    drained: int | None = None
 
 
 @dataclass
@@ -87,6 +97,9 @@ class Worker:
     def __post_init__(self) -> None:
         if self.concurrency > 1 and self.make_runner is None:
             raise ValueError("a worker with concurrency above 1 needs make_runner for its lanes")
+        self.housekeeper = Housekeeper(
+            self.store, self.clock, self.approvals, self.outbox, self.delivery, self.housekeeping_interval_s
+        )
         self._hot: HotPath | None = None
         self._lock = threading.Lock()
         self._lanes = [Lane(self.runner)]
@@ -100,6 +113,10 @@ class Worker:
         self._last_housekeeping = -1e9
         self._lane_error: Exception | None = None
         self._running = False
+        self._unkept = False  # a job ran since the last housekeeping round
+        self._house_away = False
+        self._due_at: datetime | None = None  # when a queued job next falls due, as last read
+        self._lanes_done = False
 
     def _audit(self, job: Job, now: datetime, action: str, reason: str, **detail: Any) -> dict[str, Any]:
         """An audit row of this worker's about a job it holds, at the job's step."""
@@ -128,6 +145,12 @@ class Worker:
             if self._hot is None:
                 self._hot = HotPath(self.store)
             return self._hot
+
+    def commits_so_far(self) -> int:
+        """Hot-path transactions this worker committed, counting the connection it holds now."""
+        with self._lock:
+            held = [hot for hot in (self._hot, *self._retired) if hot is not None]
+        return self.commits + sum(hot.group.batches for hot in held)
 
     def _let_go_of_connection(self) -> None:
         with self._lock:
@@ -196,6 +219,8 @@ class Worker:
         then = self._request if chain and self._reserve() else None
         token = job.lease_token
         outcome = "lost"
+        seq = self.store.wake_seq
+        lane.drained = None
         try:
             outcome = lane.runner.run(job, self._connection(), claimed_at, then).value
         except LeaseLost:
@@ -210,6 +235,9 @@ class Worker:
             lane.handoff = (lane.runner.handoff, self.clock.monotonic())
         elif then is not None:
             self._unreserve()
+            if lane.runner.checkpoint.found_nothing:
+                lane.drained = seq
+        self._unkept = True
         with self._lock:
             self.jobs_run += 1
             self.outcomes[outcome] += 1
@@ -243,12 +271,21 @@ class Worker:
             self.store.notify_work(conn)
 
     def housekeeping(self) -> None:
-        """Expire approvals past their deadline and carry out committed effects."""
-        self.approvals.expire_due()
-        self.outbox.dispatch(self.stopping)
-        if self.delivery is not None:
-            self.delivery.deliver_due()
+        """Expire approvals past their deadline, carry out committed effects, deliver messages
+        (whichever of them has anything due)."""
         self._last_housekeeping = time.monotonic()
+        self._unkept = False
+        self.housekeeper.run(self.stopping)
+
+    def _keep_house(self) -> None:
+        """The housekeeping timer of a worker that runs until stopped (a thread of its own)."""
+        try:
+            done = lambda: self.stopping.is_set() or self._lanes_done  # noqa: E731
+            self.housekeeper.loop(done, lambda: self._unless_away(self.housekeeping))
+        except Exception as exc:
+            log.exception("worker %s: housekeeping stopped on an error; stopping the worker", self.name)
+            self._lane_error = self._lane_error or exc
+            self.stop()
 
     # -- the loops -----------------------------------------------------------------------
 
@@ -258,26 +295,34 @@ class Worker:
         log.info("worker %s started with %d lane(s)", self.name, self.concurrency)
         self._max_jobs, self._reserved, self.jobs_run = max_jobs, 0, 0
         self.outcomes, self.failed_jobs = Counter(), []
-        self._running = True
+        self._running, self._lane_error, self._due_at, self._lanes_done = True, None, None, False
+        self.housekeeper.restart()
         while len(self._lanes) < self.concurrency:
             assert self.make_runner is not None
             self._lanes.append(Lane(self.make_runner()))
+        for lane in self._lanes:
+            lane.drained = None
+            lane.runner.checkpoint.queued = self.housekeeper.poke
         threads = [
             threading.Thread(
                 target=self._side_lane, args=(lane, until_idle), name=f"{self.name}:{i}", daemon=True
             )
             for i, lane in enumerate(self._lanes[1:], start=1)
         ]
+        if not until_idle:
+            threads.append(threading.Thread(target=self._keep_house, name=f"{self.name}:house", daemon=True))
         try:
             for thread in threads:
                 thread.start()
             self._lane(self._lanes[0], until_idle)
+            self._lanes_done = True  # the timer too (a job limit ends a run without a stop)
+            self.housekeeper.stop()
             for thread in threads:
                 thread.join()
             if self._lane_error is not None:
                 raise self._lane_error
-            if not self.stopping.is_set():  # effects the last jobs queued (a stop does not wait)
-                self._unless_away(self.housekeeping)
+            if self._unkept and not self.stopping.is_set():
+                self._unless_away(self.housekeeping)  # effects the last jobs queued
         except BaseException:
             self.stop()
             raise
@@ -314,30 +359,64 @@ class Worker:
         self._unless_away(lambda: self._hand_back(lane))
 
     def _turn(self, lane: Lane, until_idle: bool) -> bool:
-        """One round of a lane: run a job, or keep house and wait; False when the lane is done.
-        The first lane also keeps house between its jobs."""
+        """One round of a lane: run a job, or wait for one; False when the lane is done."""
         keeper = lane is self._lanes[0]
-        if keeper and time.monotonic() - self._last_housekeeping >= self.housekeeping_interval_s:
-            self.housekeeping()
-        # The housekeeping lane does not chain a claim when housekeeping is about to fall
-        # due: a job it took would wait behind it.
-        due_in = self._last_housekeeping + self.housekeeping_interval_s - time.monotonic()
-        if self.run_one(not keeper or due_in > CHAIN_MARGIN_S, lane):
+        if (
+            until_idle
+            and keeper
+            and time.monotonic() - self._last_housekeeping >= self.housekeeping_interval_s
+            and self._unkept
+        ):
+            self.housekeeping()  # a long run to idle keeps house on the same timer, between jobs
+        seq = self.store.wake_seq
+        if lane.handoff is None and lane.drained == seq:
+            ran = False  # the queue was found empty, and nothing woke this lane since
+        else:
+            lane.drained = None
+            ran = self.run_one(True, lane)
+            if not ran:
+                lane.drained = seq
+                if not until_idle:
+                    self._due_at = self._next_due(False)
+        if ran:
             return True
-        if self._limit_reached():
+        if self._limit_reached() or self.stopping.is_set():
             return False
-        if keeper:
-            self.housekeeping()
-        if self.concurrency == 1:
-            self._let_go_of_connection()
-        nxt = self._next_due(keeper)
-        if until_idle and (nxt is None or nxt > self.clock.now() + timedelta(seconds=self.idle_horizon_s)):
-            return False
-        if self.stopping.is_set():
-            return False
-        wait = self.poll_interval_s if nxt is None else (nxt - self.clock.now()).total_seconds()
-        self.store.wait_for_work(max(0.01, min(self.poll_interval_s, wait)))
+        if until_idle:
+            if keeper:
+                self.housekeeping()
+            nxt = self._next_due(keeper)
+            if nxt is None or nxt > self.clock.now() + timedelta(seconds=self.idle_horizon_s):
+                return False
+            if self.concurrency == 1:
+                self._let_go_of_connection()
+            wait = (nxt - self.clock.now()).total_seconds()
+            self.store.wait_for_work(max(0.01, min(self.poll_interval_s, wait)), since=seq)
+            lane.drained = None  # waited for a job falling due: look again
+            return True
+        self._wait(lane, seq)
         return True
+
+    def _wait(self, lane: Lane, seq: int) -> None:
+        """Wait for work with a slot parked, so a commit in this process can hand a job over."""
+        wait = self.poll_interval_s
+        if self._due_at is not None:
+            wait = min(wait, max(0.01, (self._due_at - self.clock.now()).total_seconds()))
+        slot = Slot(self.name, self.lease_s) if self._reserve() else None
+        if slot is not None:
+            self.store.idle.park(slot)
+        try:
+            self.store.wait_for_work(wait, since=seq, until=(lambda: slot.handed) if slot else None)
+        finally:
+            job = self.store.idle.leave(slot) if slot is not None else None
+            if slot is not None and job is None:
+                self._unreserve()
+        if job is not None:
+            lane.handoff = (job, self.clock.monotonic())
+        elif self.store.wake_seq == seq:  # a quiet poll interval: a fresh connection next time
+            lane.drained = None
+            if self.concurrency == 1:
+                self._let_go_of_connection()
 
     def _next_due(self, keeper: bool) -> datetime | None:
         """When a job next becomes runnable or a held lease runs out, or (for the lane that
@@ -353,14 +432,20 @@ class Worker:
         """Run ``fn``; an outage only skips it (the lease runs out, the effect stays queued)."""
         try:
             fn()
+            self._house_away = False
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            log.warning("worker %s: the database is unreachable (%s); skipped", self.name, type(exc).__name__)
+            if not self._house_away:  # one line per outage, not one per round
+                log.warning(
+                    "worker %s: the database is unreachable (%s); skipped", self.name, type(exc).__name__
+                )
+            self._house_away = True
 
     def stop(self) -> None:
         """Stop claiming; jobs in hand are handed back after their current step is recorded."""
         self.stopping.set()
+        self.housekeeper.stop()
         for lane in self._lanes:
             lane.runner.stopping.set()
         self.store.notify_work()

@@ -34,27 +34,34 @@ def _action(row: Mapping[Any, Any]) -> PendingAction:
     )
 
 
+def action_row(action: PendingAction) -> dict[str, Any]:
+    """The row an action is stored as."""
+    return {
+        "id": action.id,
+        "org_id": action.org_id,
+        "user_id": action.user_id,
+        "job_id": action.job_id,
+        "step_index": action.step_index,
+        "step_name": action.step_name,
+        "pattern": action.pattern,
+        "title": action.title,
+        "draft": action.draft,
+        "channel_refs": action.channel_refs,
+        "status": action.status.value,
+        "expires_at": action.expires_at,
+        "created_at": action.created_at,
+        "decided_by": action.decided_by,
+        "decided_via": action.decided_via,
+        "decided_at": action.decided_at,
+    }
+
+
+def action_from_row(row: Mapping[Any, Any]) -> PendingAction:
+    return _action(row)
+
+
 def insert_action(conn: sa.Connection, action: PendingAction) -> None:
-    conn.execute(
-        sa.insert(pending_actions).values(
-            id=action.id,
-            org_id=action.org_id,
-            user_id=action.user_id,
-            job_id=action.job_id,
-            step_index=action.step_index,
-            step_name=action.step_name,
-            pattern=action.pattern,
-            title=action.title,
-            draft=action.draft,
-            channel_refs=action.channel_refs,
-            status=action.status.value,
-            expires_at=action.expires_at,
-            created_at=action.created_at,
-            decided_by=action.decided_by,
-            decided_via=action.decided_via,
-            decided_at=action.decided_at,
-        )
-    )
+    conn.execute(sa.insert(pending_actions).values(**action_row(action)))
 
 
 def get_action(conn: sa.Connection, action_id: str, org_id: str | None = None) -> PendingAction | None:

@@ -1,0 +1,93 @@
+"""The hot path's SQL (see ``hotpath``): written once per backend, run thousands of times."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from overture.storage.queries.outbox import EFFECT_FAILURES
+from overture.storage.tables.orchestrator import pending_actions
+
+# A committed step is progress: the count of claims lost without progress starts again.
+ADVANCE = (
+    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, updated_at = {p}, "
+    "lost_claims = 0 WHERE id = {p} AND lease_token = {p}"
+)
+# The new metadata keeps the count of failed effects a dispatcher may have written meanwhile
+# ({k}: the backend's JSON merge of the parameter and the row's flag).
+FINISH = (
+    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, "
+    "execution_metadata = {k}, finished_at = {p}, updated_at = {p}, run_after = {p}, "
+    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, status_reason = NULL, "
+    "lost_claims = 0 WHERE id = {p} AND lease_token = {p}"
+)
+KEEP_SQLITE = (
+    f"json_patch(?, json_object('{EFFECT_FAILURES}', "
+    f"json_extract(execution_metadata, '$.{EFFECT_FAILURES}')))"
+)
+KEEP_PG = (
+    "(%s::jsonb || jsonb_strip_nulls(jsonb_build_object("
+    f"'{EFFECT_FAILURES}', sequence_jobs.execution_metadata -> '{EFFECT_FAILURES}')))"
+)
+AUDIT = (
+    "INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
+    "VALUES ({p}, {p}, NULL, {p}, {p}, {p}, {j}, {p})"
+)
+STEP = (
+    "INSERT INTO job_steps (job_id, step_index, step_name, attempt, status, output, error, "
+    "cost_micros, started_at, finished_at, duration_ms) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {j}, {p}, {p}, {p}, {p}, {p})"
+)
+STEP_COLUMNS = (
+    "job_id, step_index, step_name, attempt, status, output, error, cost_micros, started_at, "
+    "finished_at, duration_ms"
+)
+# PostgreSQL: one round trip instead of two or three. The step insert (and the audit row)
+# select from the fenced UPDATE, so a lost lease inserts nothing and the count says so.
+PG_ADVANCE = (
+    "WITH u AS (" + ADVANCE.format(p="%s", j="%s::jsonb") + " RETURNING id) "
+    f"INSERT INTO job_steps ({STEP_COLUMNS}) "
+    "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u"
+)
+PG_FINISHED = (
+    "u AS (" + FINISH.format(p="%s", j="%s::jsonb", k=KEEP_PG) + " RETURNING id), "
+    f"s AS (INSERT INTO job_steps ({STEP_COLUMNS}) "
+    "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u RETURNING job_id), "
+    "a AS (INSERT INTO audit_log (org_id, job_id, event_id, actor, action, reason, detail, created_at) "
+    "SELECT %s, s.job_id, NULL, %s, %s, %s, %s::jsonb, %s FROM s RETURNING job_id)"
+)
+PG_FINISH = "WITH " + PG_FINISHED + " SELECT count(*) FROM a"
+# A pause (at an approval gate): the job waits, released, with its step record and the rows
+# the pause writes (the pending action, its message, the audit) in the same transaction.
+PAUSE = (
+    "UPDATE sequence_jobs SET current_step = {p}, status = {p}, context = {j}, "
+    "execution_metadata = {k}, updated_at = {p}, run_after = {p}, lease_owner = NULL, "
+    "lease_token = NULL, lease_expires_at = NULL, status_reason = {p}, lost_claims = 0 "
+    "WHERE id = {p} AND lease_token = {p}"
+)
+ACTION_COLUMNS = tuple(c.name for c in pending_actions.columns)
+ACTION_FOR_STEP = (
+    f"SELECT {', '.join(ACTION_COLUMNS)} FROM pending_actions WHERE job_id = {{p}} AND step_index = {{p}}"
+)
+#: A row a pause writes: its table, its values, and the unique column whose taken value
+#: leaves the row out (a message queued before under the same key), if any.
+Row = tuple[sa.Table, Mapping[str, Any], str | None]
+
+
+def is_json(column: sa.Column[Any]) -> bool:
+    return isinstance(column.type, sa.JSON) or "JSON" in type(column.type).__name__
+
+
+@cache
+def insert_sql(table: sa.Table, names: tuple[str, ...], keep: str | None, sqlite: bool) -> str:
+    """SQLite: an INSERT of one row. PostgreSQL: a data-modifying WITH clause that inserts only
+    if the fenced UPDATE ``u`` changed the job."""
+    conflict = f" ON CONFLICT ({keep}) DO NOTHING" if keep else ""
+    into = f"INSERT INTO {table.name} ({', '.join(names)})"
+    if sqlite:
+        return f"{into} VALUES ({', '.join('?' for _ in names)}){conflict}"
+    marks = ", ".join("%s::jsonb" if is_json(table.c[n]) else "%s" for n in names)
+    return f"{into} SELECT {marks} FROM u{conflict}"

@@ -1,0 +1,240 @@
+"""One event in flight: handed to a waiting lane in its ingest commit, run with one commit per
+step, paused and resumed in one transaction each; housekeeping on a timer of its own. On both
+backends, with real workers in threads.
+
+Workers here poll once an hour, so a job that runs at all was woken, not polled for."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from overture.app import App
+from overture.clock import FakeClock
+from overture.core.records import Decision, JobStatus
+from overture.core.step_context import StepContext
+from overture.engine.registry import Registry
+from overture.engine.run.worker import Worker
+from overture.sequences import load_sequence_text
+from overture.settings import Settings
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import notifications as noteq
+
+ORG, USER = "fast", "fu"
+HOUR = 3600.0
+LANE = "fast-lane"
+GATED = (
+    "event_type: gated_noop\nactive_hours: ignore\nsteps:\n"
+    "  - name: a\n    uses: skill:noop\n"
+    "  - name: b\n    uses: skill:noop\n    approval:\n      pattern: draft\n      expires: 1h\n"
+    "  - name: c\n    uses: skill:noop\n"
+)
+
+
+def registry() -> Registry:
+    reg = Registry()
+
+    @reg.skill("noop")
+    def noop(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Return the step's index."""
+        return {"i": ctx.step_index}
+
+    steps = "\n".join(f"  - name: s{i}\n    uses: skill:noop" for i in range(5))
+    reg.add_sequence(
+        load_sequence_text(f"event_type: chain\nactive_hours: ignore\nsteps:\n{steps}\n", "chain.yaml")
+    )
+    reg.add_sequence(load_sequence_text(GATED, "gated_noop.yaml"))
+    return reg
+
+
+@pytest.fixture
+def fast(db_url: str, clock: FakeClock) -> Iterator[App]:
+    app = App(Settings(database_url=db_url, packs=[], poll_interval_s=HOUR), clock=clock, registry=registry())
+    app.migrate()
+    app.admin.add_org(ORG, "Fast")
+    app.admin.add_user(ORG, USER, "Fu", active_hours=None)
+    yield app
+    app.close()
+
+
+class Commits:
+    """Transactions committed through SQLAlchemy (ingest, decisions, reads, housekeeping) by
+    one thread."""
+
+    def __init__(self, app: App, thread_name: str) -> None:
+        self.count = 0
+        self.thread_name = thread_name
+        sa_event.listen(app.store.engine, "commit", self._commit)
+
+    def _commit(self, _conn: Any) -> None:
+        if threading.current_thread().name == self.thread_name:
+            self.count += 1
+
+
+def start(app: App, housekeeping_s: float = HOUR) -> tuple[Worker, threading.Thread]:
+    """A worker waiting in a thread, as ``serve`` runs one; returns once its lane waits."""
+    worker = app.worker("fast-worker")
+    worker.housekeeper.interval_s = housekeeping_s
+    thread = threading.Thread(target=worker.run, name=LANE, daemon=True)
+    thread.start()
+    until(lambda: app.store.idle.waiting == 1)
+    return worker, thread
+
+
+def stop(worker: Worker, thread: threading.Thread) -> None:
+    worker.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def until(check: Callable[[], bool], limit_s: float = 30.0) -> None:
+    """Wait for ``check`` (a deadline only so a broken build fails instead of hanging)."""
+    deadline = time.monotonic() + limit_s
+    while not check():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.01)
+
+
+def job_status(app: App, job_id: str) -> JobStatus:
+    with app.store.read() as conn:
+        job = jobq.get_job(conn, job_id)
+    assert job is not None
+    return job.status
+
+
+def emit(app: App, kind: str, ref: str) -> str:
+    result = app.emit({"type": kind, "org_id": ORG, "user_id": USER, "payload": {"ref": ref}})
+    assert result.status == "accepted" and result.job_id
+    return result.job_id
+
+
+def test_an_event_for_a_waiting_worker_is_taken_in_its_ingest_commit_and_runs_one_commit_per_step(
+    fast: App,
+) -> None:
+    worker, thread = start(fast)
+    warm = emit(fast, "chain", "warm-up")  # loads (and caches) the org's context first
+    until(lambda: job_status(fast, warm) == JobStatus.COMPLETED)
+    until(lambda: fast.store.idle.waiting == 1)
+    lane = Commits(fast, LANE)
+    caller = Commits(fast, threading.current_thread().name)
+    before = worker.commits_so_far()
+    job_id = emit(fast, "chain", "one")
+    assert caller.count == 1  # the ingest: one transaction
+    until(lambda: job_status(fast, job_id) == JobStatus.COMPLETED)
+    until(lambda: fast.store.idle.waiting == 1)
+    ran = worker.commits_so_far() - before
+    lane_commits = lane.count
+    stop(worker, thread)
+    with fast.store.read() as conn:
+        job = jobq.get_job(conn, job_id)
+        steps = jobq.steps_of(conn, job_id)
+    assert job is not None and job.claims == 1  # taken once, by the ingest's commit
+    assert [s.status.value for s in steps] == ["completed"] * 5
+    assert ran == 5  # one commit per step: no claim of its own, no look for more afterwards
+    assert lane_commits == 0  # and no other transaction (reads, housekeeping) on the way
+
+
+def test_a_run_to_idle_claims_once_and_commits_once_per_step_after(fast: App) -> None:
+    job_id = emit(fast, "chain", "batch")
+    worker = fast.worker("idle-runner")
+    worker.run(until_idle=True)
+    assert job_status(fast, job_id) == JobStatus.COMPLETED
+    assert worker.commits == 6  # the claim, then the five steps (the last claims nothing more)
+
+
+def test_run_until_idle_keeps_its_worker_between_calls(fast: App) -> None:
+    first = emit(fast, "chain", "first")
+    fast.run_until_idle()
+    second = emit(fast, "chain", "second")
+    fast.run_until_idle()
+    with fast.store.read() as conn:
+        actors = {
+            r["actor"]
+            for job_id in (first, second)
+            for r in jobq.audit_of(conn, job_id=job_id)
+            if r["action"] == "job_completed"
+        }
+    assert job_status(fast, first) == job_status(fast, second) == JobStatus.COMPLETED
+    assert len(actors) == 1
+
+
+def test_a_pause_and_a_decision_each_take_one_transaction_and_the_job_is_handed_over(fast: App) -> None:
+    worker, thread = start(fast)
+    before = worker.commits_so_far()
+    job_id = emit(fast, "gated_noop", "gate")
+    until(lambda: job_status(fast, job_id) == JobStatus.AWAITING_APPROVAL)
+    until(lambda: fast.store.idle.waiting == 1)
+    paused_commits = worker.commits_so_far() - before
+    with fast.store.read() as conn:
+        action = actionq.action_for_step(conn, job_id, 1)
+        notes = noteq.for_user(conn, USER)
+        audits = [r["action"] for r in jobq.audit_of(conn, job_id=job_id)]
+    assert action is not None and action.status.value == "pending"
+    assert [n["kind"] for n in notes] == ["approval_request"]
+    assert "approval_requested" in audits
+    # Step a, the gate's look for an earlier decision, and the pause: one transaction each.
+    assert paused_commits == 3
+
+    caller = Commits(fast, threading.current_thread().name)
+    decided = fast.approvals.decide(action.id, Decision.APPROVE, USER, "api")
+    decision_commits = caller.count
+    assert decided.applied and decided.action.status.value == "approved"
+    until(lambda: job_status(fast, job_id) == JobStatus.COMPLETED)
+    until(lambda: fast.store.idle.waiting == 1)
+    resumed_commits = worker.commits_so_far() - before - paused_commits
+    stop(worker, thread)
+    with fast.store.read() as conn:
+        job = jobq.get_job(conn, job_id)
+        steps = [(s.step_name, s.status.value) for s in jobq.steps_of(conn, job_id)]
+    assert job is not None and job.claims == 2  # the ingest's, then the decision's
+    assert steps == [("a", "completed"), ("b", "awaiting_approval"), ("b", "completed"), ("c", "completed")]
+    assert decision_commits == 1  # the decision, with the job taken for the waiting lane
+    # Resumed: the gate's read of the decision, step b and step c.
+    assert resumed_commits == 3
+
+
+def test_decisions_arriving_together_all_apply_and_their_jobs_finish(fast: App) -> None:
+    ids = [emit(fast, "gated_noop", f"many-{i}") for i in range(8)]
+    fast.run_until_idle()
+    with fast.store.read() as conn:
+        actions = actionq.list_actions(conn, ORG)
+    assert len(actions) == 8
+    worker, thread = start(fast)
+    results: list[Any] = []
+    deciders = [
+        threading.Thread(
+            target=lambda a=a: results.append(fast.approvals.decide(a.id, Decision.APPROVE, USER))
+        )
+        for a in actions
+    ]
+    for t in deciders:
+        t.start()
+    for t in deciders:
+        t.join()
+    assert all(r.applied for r in results) and len(results) == 8
+    until(lambda: all(job_status(fast, i) == JobStatus.COMPLETED for i in ids))
+    stop(worker, thread)
+
+
+def test_housekeeping_expires_approvals_on_its_own_timer_while_no_job_runs(
+    fast: App, clock: FakeClock
+) -> None:
+    job_id = emit(fast, "gated_noop", "expiring")
+    fast.run_until_idle()
+    assert job_status(fast, job_id) == JobStatus.AWAITING_APPROVAL
+    worker, thread = start(fast, housekeeping_s=0.05)
+    runs = worker.jobs_run
+    clock.advance(timedelta(hours=2))
+    until(lambda: job_status(fast, job_id) == JobStatus.EXPIRED)
+    stop(worker, thread)
+    with fast.store.read() as conn:
+        audits = [r["action"] for r in jobq.audit_of(conn, job_id=job_id)]
+    assert "approval_expired" in audits and "job_expired" in audits
+    assert worker.jobs_run == runs  # no job run carried it
