@@ -21,9 +21,10 @@ from overture.engine.packs import load_packs
 from overture.engine.registry import Registry
 from overture.engine.run.context import ContextLoader
 from overture.engine.run.effects import EffectRetries
+from overture.engine.run.lanes import worker_name
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner, RunnerConfig
-from overture.engine.run.worker import Worker, worker_name
+from overture.engine.run.worker import Worker
 from overture.integrations.slack_api import SlackApi
 from overture.integrations.slack_channel import SlackChannel
 from overture.settings import Settings

@@ -16,7 +16,8 @@ from overture.engine.registry import Registry
 from overture.errors import LeaseLost
 from overture.sequences import load_sequence_text
 from overture.settings import Settings
-from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.claims import ClaimRequest
+from overture.storage.hotpath import HotPath
 from overture.storage.queries import jobs as jobq
 
 ORG, USER = "lanes", "lu"

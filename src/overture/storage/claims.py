@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,3 +147,19 @@ def quarantine(drv: Driver, job: Job, why: Quarantine, now: datetime) -> None:
     for row in why.notifications:
         drv.insert(notifications, row)
     log.warning("job %s quarantined: %s", job.id, why.reason)
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    """Who takes a job, for how long, and the audit row for a lease taken from a dead worker.
+
+    With ``max_lost_claims``, a job taken over from dead workers that many times in a row
+    without a committed step is not run: ``quarantine`` says why, and the claim's transaction
+    ends it ``failed`` instead (a poison job that kills every worker running it).
+    """
+
+    owner: str
+    lease_s: float
+    reclaimed: Callable[[Job, str, datetime], Mapping[str, Any]]
+    max_lost_claims: int = 0
+    quarantine: Callable[[Job, int, datetime], Quarantine] | None = None

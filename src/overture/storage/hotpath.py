@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +25,13 @@ from overture.errors import LeaseLost
 from overture.ids import new_id
 from overture.storage import claims
 from overture.storage import hotpath_sql as sql
+from overture.storage.claims import ClaimRequest
 from overture.storage.driver import Driver
 from overture.storage.group_commit import GroupCommit, Pending
+from overture.storage.pipelined import Session as _Session
+from overture.storage.pipelined import expect_one as _expect_one
+from overture.storage.pipelined import one as _one
+from overture.storage.pipelined import row as _row
 from overture.storage.queries.approvals import action_from_row
 from overture.storage.store import Store
 from overture.storage.tables.orchestrator import pending_actions
@@ -45,44 +49,11 @@ _PG_FINISH_AND_CLAIM = (
 )
 
 
-@dataclass(frozen=True)
-class ClaimRequest:
-    """Who takes a job, for how long, and the audit row for a lease taken from a dead worker.
-
-    With ``max_lost_claims``, a job taken over from dead workers that many times in a row
-    without a committed step is not run: ``quarantine`` says why, and the claim's transaction
-    ends it ``failed`` instead (a poison job that kills every worker running it).
-    """
-
-    owner: str
-    lease_s: float
-    reclaimed: Callable[[Job, str, datetime], Mapping[str, Any]]
-    max_lost_claims: int = 0
-    quarantine: Callable[[Job, int, datetime], claims.Quarantine] | None = None
-
-
 class _Skipped:
     """A claim whose job was quarantined: look for another."""
 
 
 SKIPPED = _Skipped()
-
-
-class _Session:
-    """One batch's transaction: SQLite's cursor, or PostgreSQL's pipeline."""
-
-    def __init__(self, conn: Any, cur: Any, pipeline: Any = None) -> None:
-        self.conn = conn
-        self.cur = cur
-        self.pipeline = pipeline
-
-    def cursor(self) -> Any:
-        """A cursor of its own per statement: pipelined results stay with their cursors."""
-        return self.conn.cursor()
-
-    def sync(self) -> None:
-        if self.pipeline is not None:
-            self.pipeline.sync()
 
 
 class HotPath:
@@ -390,26 +361,3 @@ class HotPath:
         except Exception:  # a connection the server dropped: nothing left to give back
             log.debug("closing a dropped connection failed", exc_info=True)
         self._raw = None
-
-
-def _row(cur: Any) -> tuple[Any, ...] | None:
-    """The row (if any) a pipelined statement answered with."""
-    try:
-        row = cur.fetchone()
-    finally:
-        cur.close()
-    return tuple(row) if row is not None else None
-
-
-def _one(cur: Any) -> tuple[Any, ...]:
-    row = _row(cur)
-    assert row is not None, "the statement always answers with one row"
-    return row
-
-
-def _expect_one(count: int, cur: Any, job_id: str) -> None:
-    """One job row changed by the fenced statement, or the lease is gone."""
-    if cur is not None:
-        cur.close()
-    if count != 1:
-        raise LeaseLost(f"job {job_id}: lease lost to another worker")

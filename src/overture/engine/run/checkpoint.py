@@ -21,7 +21,8 @@ from overture.core.step_context import StepContext
 from overture.engine.audit import audit_row
 from overture.engine.intake.followups import FollowupFlusher
 from overture.sequences import Sequence
-from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.claims import ClaimRequest
+from overture.storage.hotpath import HotPath
 from overture.storage.hotpath_sql import Row
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq

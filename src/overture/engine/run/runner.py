@@ -28,7 +28,8 @@ from overture.errors import PolicyViolation, RateLimited
 from overture.observability import tracing
 from overture.sequences import Sequence, Step, StepKind
 from overture.sequences.expressions import Expressions
-from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.claims import ClaimRequest
+from overture.storage.hotpath import HotPath
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries.budgets import budget_state
 from overture.storage.store import Store

@@ -16,8 +16,6 @@ answers, the jobs in hand handed back — and the loop goes on where it was.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections import Counter
@@ -28,39 +26,21 @@ from typing import Any
 
 from overture.clock import Clock
 from overture.core.records import Job, JobStatus
-from overture.engine.audit import audit_row
 from overture.engine.humans.approvals import Approvals
 from overture.engine.humans.delivery import Delivery
 from overture.engine.run.housekeeping import Housekeeper
+from overture.engine.run.lanes import Lane, give_back, held_audit, next_due, worker_name
 from overture.engine.run.outages import OutageGuard, quarantine
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner
 from overture.errors import LeaseLost
-from overture.ids import new_id
-from overture.storage.claims import Quarantine
-from overture.storage.hotpath import ClaimRequest, HotPath
+from overture.storage.claims import ClaimRequest, Quarantine
+from overture.storage.hotpath import HotPath
 from overture.storage.idle import Slot
 from overture.storage.outage import is_unavailable
-from overture.storage.queries import jobs as jobq
-from overture.storage.queries import outbox as outq
 from overture.storage.store import Store
 
 log = logging.getLogger("overture.worker")
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
-
-
-@dataclass
-class Lane:
-    """One thread's share of a worker: its runner and the job its last completion took."""
-
-    runner: Runner
-    handoff: tuple[Job, float] | None = None  # the job, and when (monotonic) its lease began
-    # The store's wake count when this lane's last completion found nothing more to take: no
-    # claim is worth trying until a wake-up says otherwise (or the poll interval passes).
-    drained: int | None = None
 
 
 @dataclass
@@ -118,21 +98,10 @@ class Worker:
         self._due_at: datetime | None = None  # when a queued job next falls due, as last read
         self._lanes_done = False
 
-    def _audit(self, job: Job, now: datetime, action: str, reason: str, **detail: Any) -> dict[str, Any]:
-        """An audit row of this worker's about a job it holds, at the job's step."""
-        return audit_row(
-            now,
-            action,
-            reason,
-            org_id=job.org_id,
-            job_id=job.id,
-            actor=self.name,
-            step_index=job.current_step,
-            **detail,
-        )
-
     def _reclaimed(self, job: Job, previous_owner: str, now: datetime) -> dict[str, Any]:
-        return self._audit(job, now, "lease_reclaimed", "lease_expired", previous_owner=previous_owner)
+        return held_audit(
+            job, now, self.name, "lease_reclaimed", "lease_expired", previous_owner=previous_owner
+        )
 
     def _quarantine(self, job: Job, lost: int, now: datetime) -> Quarantine:
         return quarantine(job, lost, now, self.name)
@@ -246,29 +215,13 @@ class Worker:
         return True
 
     def _hand_back(self, lane: Lane) -> None:
-        """A job taken by the last completion but not started goes back to the queue now,
-        rather than waiting out its lease."""
+        """A job taken by the last completion but not started goes back to the queue now."""
         if lane.handoff is None:
             return
         job, _ = lane.handoff
         lane.handoff = None
         self._unreserve()
-        now = self.clock.now()
-        with self.store.write() as conn:
-            jobq.update_job(
-                conn,
-                job.id,
-                job.lease_token,
-                now,
-                status=JobStatus.PENDING.value,
-                lease_owner=None,
-                lease_token=None,
-                lease_expires_at=None,
-                run_after=now,
-                status_reason="handed back: the worker is stopping",
-            )
-            jobq.insert_audit(conn, [self._audit(job, now, "job_released", "worker_stopping")])
-            self.store.notify_work(conn)
+        give_back(self.store, self.clock, job, self.name)
 
     def housekeeping(self) -> None:
         """Expire approvals past their deadline, carry out committed effects, deliver messages
@@ -419,14 +372,9 @@ class Worker:
                 self._let_go_of_connection()
 
     def _next_due(self, keeper: bool) -> datetime | None:
-        """When a job next becomes runnable or a held lease runs out, or (for the lane that
-        keeps house) an effect may next be claimed (a retry's time, or the end of another
-        worker's claim): work still to wait for within the idle horizon, while a deferral to
-        tomorrow is not."""
-        with self.store.read() as conn:
-            times = [jobq.next_run_after(conn), outq.next_due(conn) if keeper else None]
-        due = [t for t in times if t is not None]
-        return min(due) if due else None
+        """When work next falls due within reach: jobs, and for the lane that keeps house,
+        effects (a deferral to tomorrow is beyond the idle horizon, a retry's time is not)."""
+        return next_due(self.store, keeper)
 
     def _unless_away(self, fn: Callable[[], Any]) -> None:
         """Run ``fn``; an outage only skips it (the lease runs out, the effect stays queued)."""

@@ -1,0 +1,80 @@
+"""A worker's lanes and the small things a lane asks of the database outside its runs: who the
+worker is, the job its last completion took, giving such a job back, and when work falls due."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from overture.clock import Clock
+from overture.core.records import Job, JobStatus
+from overture.engine.audit import audit_row
+from overture.engine.run.runner import Runner
+from overture.ids import new_id
+from overture.storage.queries import jobs as jobq
+from overture.storage.queries import outbox as outq
+from overture.storage.store import Store
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+
+
+@dataclass
+class Lane:
+    """One thread's share of a worker: its runner and the job its last completion took."""
+
+    runner: Runner
+    handoff: tuple[Job, float] | None = None  # the job, and when (monotonic) its lease began
+    # The store's wake count when this lane's last completion found nothing more to take: no
+    # claim is worth trying until a wake-up says otherwise (or the poll interval passes).
+    drained: int | None = None
+
+
+def held_audit(
+    job: Job, now: datetime, actor: str, action: str, reason: str, **detail: Any
+) -> dict[str, Any]:
+    """An audit row of a worker's about a job it holds, at the job's step."""
+    return audit_row(
+        now,
+        action,
+        reason,
+        org_id=job.org_id,
+        job_id=job.id,
+        actor=actor,
+        step_index=job.current_step,
+        **detail,
+    )
+
+
+def give_back(store: Store, clock: Clock, job: Job, actor: str) -> None:
+    """A job taken by a completion but not started goes back to the queue now, rather than
+    waiting out its lease (the worker is stopping)."""
+    now = clock.now()
+    with store.write() as conn:
+        jobq.update_job(
+            conn,
+            job.id,
+            job.lease_token,
+            now,
+            status=JobStatus.PENDING.value,
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+            run_after=now,
+            status_reason="handed back: the worker is stopping",
+        )
+        jobq.insert_audit(conn, [held_audit(job, now, actor, "job_released", "worker_stopping")])
+        store.notify_work(conn)
+
+
+def next_due(store: Store, with_effects: bool) -> datetime | None:
+    """When a job next becomes runnable or a held lease runs out, or (``with_effects``, for the
+    lane that keeps house) an effect may next be claimed."""
+    with store.read() as conn:
+        times = [jobq.next_run_after(conn), outq.next_due(conn) if with_effects else None]
+    due = [t for t in times if t is not None]
+    return min(due) if due else None
