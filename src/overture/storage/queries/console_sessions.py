@@ -113,6 +113,18 @@ def end_session(conn: sa.Connection, session_id: str, at: datetime, reason: str,
     return conn.execute(q).rowcount == 1
 
 
+def end_owned(
+    conn: sa.Connection, org_id: str, user_id: str | None, at: datetime, reason: str, by: str
+) -> int:
+    """End every live session of an org (or of one user of it); how many were ended."""
+    q = sa.update(console_sessions).where(
+        console_sessions.c.org_id == org_id, console_sessions.c.ended_at.is_(None)
+    )
+    if user_id is not None:
+        q = q.where(console_sessions.c.user_id == user_id)
+    return int(conn.execute(q.values(ended_at=at, ended_reason=reason, ended_by=by)).rowcount)
+
+
 def sessions_of(conn: sa.Connection, org_id: str, user_id: str, *, open_only: bool) -> list[SessionRow]:
     """A person's sessions, newest first; with ``open_only``, those not ended (they may have
     expired meanwhile: the caller knows the lifetimes)."""
