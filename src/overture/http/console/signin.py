@@ -21,7 +21,7 @@ from overture.engine.admin.console_sessions import LinkRefused, session_state
 from overture.engine.admin.tenancy import EMAIL_PATTERN
 from overture.engine.admin.tokens import InvalidToken
 from overture.errors import NotFound
-from overture.http.console import signin_mail
+from overture.http.console import agents, signin_mail
 from overture.http.console.pages import render
 from overture.http.console.session import (
     SESSION_COOKIE,
@@ -254,6 +254,7 @@ def sessions_page(request: Request) -> Response:
         viewer=viewer,
         sessions=[r for r, _state in rows],
         current=viewer.session_id,
+        devices={r.id: agents.describe(r.user_agent) for r, _state in rows},
         idle_end={r.id: r.last_seen_at + app.sessions.lifetimes.idle for r, _state in rows},
     )
 
