@@ -29,6 +29,7 @@ from overture.app import App
 from overture.cli.main import cli
 from overture.clock import FakeClock
 from overture.core.records import ActionStatus
+from overture.engine.admin.console_sessions import LinkRefused
 from overture.engine.admin.tokens import Tokens
 from overture.engine.humans.removals import Removals
 from overture.http.console.session import csrf_for
@@ -568,3 +569,26 @@ def test_a_decision_after_a_link_sign_in_is_the_persons(hitl: App, http: Client)
     assert posted.status_code == 303
     decided = action_now(hitl, action.id)
     assert (decided.status, decided.decided_by, decided.decided_via) == (ActionStatus.APPROVED, "ana", "web")
+
+
+def test_one_link_pressed_four_times_at_once_opens_one_session(hitl: App) -> None:
+    """Simultaneous uses of one link (double taps, two tabs): exactly one opens a session."""
+    issued = hitl.sessions.issue_link("ana", "acme", via="cli", by="cli")
+    start_together = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def press() -> None:
+        start_together.wait()
+        try:
+            outcomes.append(hitl.sessions.redeem(issued.code).session.id)
+        except LinkRefused as exc:
+            outcomes.append(exc.reason)
+
+    threads = [threading.Thread(target=press) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    [session] = rows(hitl, console_sessions)
+    assert sorted(outcomes) == sorted([session["id"], "used", "used", "used"])
+    assert len(audit(hitl, "signin_link_used")) == 1 and len(audit(hitl, "console_signed_in")) == 1
