@@ -104,9 +104,7 @@ class ConsoleSessions:
 
     # -- sessions -----------------------------------------------------------------------------
 
-    def open(
-        self, org_id: str, user_id: str, via: str, user_agent: str | None = None, *, by: str | None = None
-    ) -> Opened:
+    def open(self, org_id: str, user_id: str, via: str, user_agent: str | None = None) -> Opened:
         """Open a session for a person who just proved who they are (a token, or a link)."""
         if via not in VIAS:
             raise ValidationFailed(f"via: one of {', '.join(VIAS)}")

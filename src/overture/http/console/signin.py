@@ -93,6 +93,22 @@ def _form_ok(request: Request, nonce: str | None) -> bool:
     return same(nonce, request.cookies.get(SIGNIN_COOKIE) or "")
 
 
+def _throttled(
+    request: Request, secret: str | None, next_path: str | None
+) -> tuple[Throttle, str, Response | None]:
+    """The service's throttle, the client's address, and the 429 page when it is locked out
+    (failed tokens and link codes count together, per address and per secret's prefix)."""
+    throttle: Throttle = request.app.state.throttle
+    address = client_address(request.client)
+    wait = throttle.retry_after("console", address, secret)
+    if wait is None:
+        return throttle, address, None
+    error = f"Too many failed sign-ins from here; try again in {wait} s."
+    page = _page(request, 429, next_path=next_path, error=error)
+    page.headers["Retry-After"] = str(wait)
+    return throttle, address, page
+
+
 @router.get("/signin")
 def signin_page(request: Request, next: str | None = None) -> Response:
     """The sign-in page; someone already signed in goes straight on."""
@@ -106,15 +122,9 @@ def signin(request: Request, token: Field = None, nonce: Field = None, next: Fie
     """Check a personal token and open a session; a token that cannot sign in is said why."""
     if not _form_ok(request, nonce):
         return _page(request, 400, next_path=next, error=_EXPIRED_FORM)
-    throttle: Throttle = request.app.state.throttle
-    address = client_address(request.client)
-    wait = throttle.retry_after("console", address, token)
-    if wait is not None:
-        page = _page(
-            request, 429, next_path=next, error=f"Too many failed sign-ins from here; try again in {wait} s."
-        )
-        page.headers["Retry-After"] = str(wait)
-        return page
+    throttle, address, refused = _throttled(request, token, next)
+    if refused is not None:
+        return refused
     app = _app(request)
     secret = (token or "").strip()
     try:
@@ -202,15 +212,9 @@ def use_link(request: Request, code: Field = None, nonce: Field = None, next: Fi
     """Spend the link and open a session; a used, expired or unknown link is said so."""
     if not _form_ok(request, nonce):
         return _link_page(request, code or "", next, 400)
-    throttle: Throttle = request.app.state.throttle
-    address = client_address(request.client)
-    wait = throttle.retry_after("console", address, code)
-    if wait is not None:
-        page = _page(
-            request, 429, next_path=next, error=f"Too many failed sign-ins from here; try again in {wait} s."
-        )
-        page.headers["Retry-After"] = str(wait)
-        return page
+    throttle, address, refused = _throttled(request, code, next)
+    if refused is not None:
+        return refused
     try:
         opened = _app(request).sessions.redeem(code or "", request.headers.get("user-agent"))
     except LinkRefused as exc:
