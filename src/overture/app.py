@@ -10,6 +10,7 @@ from overture.clock import Clock, SystemClock
 from overture.core.events import parse_event
 from overture.core.ingest_rate import IngestRate
 from overture.core.records import Event, IngestResult
+from overture.engine.admin.console_sessions import ConsoleSessions, Lifetimes
 from overture.engine.admin.tenancy import Admin
 from overture.engine.admin.tokens import Tokens
 from overture.engine.humans.approvals import Approvals
@@ -61,6 +62,15 @@ class App:
         self.outbox = OutboxDispatcher(self.store, self.registry, self.clock)
         self.effects = EffectRetries(self.store, self.clock)
         self.tokens = Tokens(self.store, self.clock)
+        self.sessions = ConsoleSessions(
+            self.store,
+            self.clock,
+            Lifetimes.of(
+                self.settings.console_session_idle_s,
+                self.settings.console_session_max_s,
+                self.settings.signin_link_ttl_s,
+            ),
+        )
         self.delivery = Delivery(self.store, self.clock)
         token = self.settings.slack_bot_token
         if token is not None and token.get_secret_value():

@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     # make before it is answered 429: per address, and per presented token's first characters.
     auth_failures_per_address: str = Field(default="20/minute", pattern=_RATE)
     auth_failures_per_token: str = Field(default="10/minute", pattern=_RATE)
+    # The web console as people reach it (https://overture.example.com): the base of the sign-in
+    # links Overture prints, emails and posts to Slack. Unset, only `overture console link` makes
+    # them (for http://127.0.0.1:8000 unless told --base-url); email and Slack do not send any.
+    console_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+    # A console session ends after this long unused, and in any case this long after sign-in.
+    console_session_idle_s: float = Field(default=3 * 86400.0, gt=0)
+    console_session_max_s: float = Field(default=14 * 86400.0, gt=0)
+    # A one-time sign-in link works once, within this many seconds of being made.
+    signin_link_ttl_s: float = Field(default=900.0, ge=60, le=86400)
+    # "Email me a link" requests answered per client address and per address typed in.
+    signin_link_requests: str = Field(default="5/hour", pattern=_RATE)
+    # The From of sign-in link emails (sent with the smtp_* settings).
+    signin_mail_from: str = "Overture <overture@localhost>"
     # Events one org may have accepted in a window (off when unset); more are deferred, not dropped.
     org_ingest_rate: str | None = Field(default=None, pattern=_RATE)
     gmail_push_audience: str | None = None

@@ -123,7 +123,7 @@ def test_a_planning_session_on_a_phone(browser: Any, live: tuple[App, str, Path]
 
     other = Tokens(app.store, app.clock).create("acme", "eve").secret
     with httpx.Client(base_url=base, timeout=10) as http:
-        form = http.get("/")  # the client keeps the sign-in form's nonce cookie
+        form = http.get("/signin")  # the client keeps the sign-in form's nonce cookie
         assert http.post("/signin", data={"token": other, "nonce": _nonce(form.text)}).status_code == 303
         assert "Skills" in http.get("/skills").text
         assert http.get(session_url.removeprefix(base)).status_code == 404

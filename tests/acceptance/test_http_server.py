@@ -71,7 +71,7 @@ def test_every_endpoint_end_to_end(app: App) -> None:
     with served(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         assert http.get("/healthz").json() == {"status": "ok"}
         assert http.get("/readyz").json()["status"] == "ready"
-        assert "<h1>Sign in</h1>" in http.get("/").text
+        assert "<h1>Sign in</h1>" in http.get("/", follow_redirects=True).text
         assert "/v1/events" in http.get("/openapi.json").json()["paths"]
 
         sent = http.post(

@@ -22,7 +22,8 @@ def free_port() -> int:
 
 def test_serve_demo_seeds_the_story_and_prints_a_working_token(tmp_path: Path) -> None:
     """On a fresh checkout folder the demo seeds Northwind, ends Maya's call, and the printed
-    token signs in to an API that already has her follow-up draft waiting."""
+    token signs in to an API that already has her follow-up draft waiting; the printed one-time
+    link is Maya's."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERTURE_")}
     proc = subprocess.Popen(
@@ -53,6 +54,7 @@ def test_serve_demo_seeds_the_story_and_prints_a_working_token(tmp_path: Path) -
             except httpx.TransportError:
                 time.sleep(0.2)
         headers: dict[str, str] = {}
+        link = ""
         pending: list[dict[str, object]] = []
 
         def follow_up_waiting() -> bool:
@@ -63,12 +65,16 @@ def test_serve_demo_seeds_the_story_and_prints_a_working_token(tmp_path: Path) -
             if not headers:
                 assert proc.stderr is not None
                 line = proc.stderr.readline()
+                printed = re.search(r"(http://\S+/signin/link\?code=ovl_\S+)", line)
+                link = printed.group(1) if printed else link
                 found = re.search(r"token \(shown once\): (ov_\S+)", line)
                 if found:
                     headers = {"Authorization": f"Bearer {found.group(1)}"}
                 continue
             pending = httpx.get(f"{base}/v1/approvals", headers=headers, timeout=5).json()["items"]
         assert headers, "no token was printed"
+        assert link.startswith(f"{base}/signin/link?code=ovl_"), "no sign-in link was printed"
+        assert "Sign in as Maya Chen" in httpx.get(link, timeout=5).text
         # The call's chain: the follow-up, proposal and times drafts, and the rep's confirmation
         # of the deal stage the call moved (a confirm gate, nothing sent before it is decided).
         patterns = {str(p["title"]).split(" ")[0]: p["pattern"] for p in pending}

@@ -1,5 +1,5 @@
 """The web inbox and console at `/`, in process on both backends: sign-in with a personal token
-kept in a strict cookie, CSRF on every form, the same decisions as Slack with inline
+opening a server-side session, CSRF on every form, the same decisions as Slack with inline
 validation, jobs with steps, outputs and chains, and another org's ids answered 404."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Session:
     """A signed-in person: the cookie to send and the CSRF token their forms carry."""
 
     def __init__(self, app: App, http: Client, user: str, org: str = "acme") -> None:
-        self.secret = Tokens(app.store, app.clock).create(org, user).secret
+        self.secret = app.sessions.open(org, user, "token").secret
         self.http = http
         self.headers = {"cookie": f"overture_session={self.secret}"}
         self.csrf = csrf_for(self.secret)
@@ -54,10 +54,11 @@ def visible(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
-def test_signing_in_keeps_the_token_in_a_strict_httponly_cookie(hitl: App, http: Client) -> None:
-    """The sign-in form carries a nonce matching its cookie; the session cookie is HttpOnly and
-    SameSite=Strict; signing out clears it."""
-    page = http.get("/")
+def test_signing_in_opens_a_session_kept_in_a_lax_httponly_cookie(hitl: App, http: Client) -> None:
+    """The sign-in form carries a nonce matching its cookie; signing in sets an opaque session
+    cookie (not the token), HttpOnly and SameSite=Lax; signing out ends it on the server."""
+    assert http.get("/").headers["location"] == "/signin"
+    page = http.get("/signin")
     assert page.status_code == 200 and "Sign in" in page.text
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page.text
     nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -68,12 +69,14 @@ def test_signing_in_keeps_the_token_in_a_strict_httponly_cookie(hitl: App, http:
     )
     assert signed.status_code == 303 and signed.headers["location"] == "/"
     cookie = signed.headers.get_list("set-cookie")[0]
-    assert cookie.startswith(f"overture_session={secret};")
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
-    session = {"cookie": f"overture_session={secret}"}
+    value = cookie.split(";", 1)[0].removeprefix("overture_session=")
+    assert value.startswith("ovs_") and secret not in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    session = {"cookie": f"overture_session={value}"}
     assert "Waiting for you" in http.get("/", headers=session).text
-    out = http.post("/signout", data={"csrf": csrf_for(secret)}, headers=session)
+    out = http.post("/signout", data={"csrf": csrf_for(value)}, headers=session)
     assert out.status_code == 303 and 'overture_session=""' in out.headers["set-cookie"]
+    assert http.get("/", headers=session).headers["location"] == "/signin"
 
 
 def test_a_token_that_cannot_sign_in_is_told_why(hitl: App, http: Client) -> None:

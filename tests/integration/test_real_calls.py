@@ -19,7 +19,6 @@ from overture.app import App
 from overture.cli.main import cli
 from overture.clock import FakeClock
 from overture.core.records import Decision, JobStatus
-from overture.engine.admin.tokens import Tokens
 from overture.ids import new_id
 from overture.packs.sales import testing as t
 from overture.packs.sales.crm.people import People
@@ -236,7 +235,7 @@ def test_the_approval_card_shows_where_each_sentence_comes_from(app: App) -> Non
     deliver(app, complete(NEW_PROSPECT, meeting_title="Northwind <> Calder Freight"))
     action = t.pending(app, meeting_job(app).id)
     assert all(s["sources"] for s in action.draft["grounding"])
-    secret = Tokens(app.store, app.clock).create(t.ORG, t.MAYA).secret
+    secret = app.sessions.open(t.ORG, t.MAYA, "token").secret
     with in_process(app) as client:
         page = client.get(f"/actions/{action.id}", headers={"cookie": f"overture_session={secret}"})
     assert page.status_code == 200

@@ -97,12 +97,13 @@ def test_removing_a_user_revokes_their_tokens_and_session_and_expires_their_acti
     assert report == {
         "org_id": "acme",
         "user_id": "ana",
-        "tokens_revoked": 2,
+        "tokens_revoked": 1,
         "actions_expired": 1,
         "jobs_cancelled": 1,
+        "sessions_ended": 1,
     }
     assert refused_everywhere(app, api, ana) == []
-    assert "Sign in" in console.get("/").text
+    assert console.get("/").headers["location"] == "/signin"
     assert api.get("/v1/jobs", headers=eve).status_code == 200
     with app.store.read() as conn:
         action = actionq.get_action(conn, action_id)

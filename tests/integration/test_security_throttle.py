@@ -129,7 +129,7 @@ def test_successes_are_never_throttled(app: App) -> None:
 def test_bad_console_sign_ins_are_throttled(app: App) -> None:
     """The sign-in form answers 429 with Retry-After once an address has failed 20 times."""
     with callers(app) as call:
-        page = call().request("GET", "/")
+        page = call().request("GET", "/signin")
         nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
         cookie = {"cookie": f"overture_signin={nonce}"}
         tries = [

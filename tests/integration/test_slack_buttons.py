@@ -254,7 +254,7 @@ def test_a_double_click_is_one_decision(hitl: App, http: Client, slack: FakeSlac
 
 def web_session(app: App, user: str) -> tuple[dict[str, str], str]:
     """A console session cookie for ``user``, and its CSRF token."""
-    secret = Tokens(app.store, app.clock).create("acme", user).secret
+    secret = app.sessions.open("acme", user, "token").secret
     return {"cookie": f"overture_session={secret}"}, csrf_for(secret)
 
 

@@ -73,7 +73,8 @@ def _removed(removal: Removal, as_json: bool) -> None:
     who = f"user {removal.user_id}" if removal.user_id else f"org {removal.org_id}"
     click.echo(
         f"{who} removed: {removal.tokens_revoked} token(s) revoked, {removal.actions_expired} pending "
-        f"action(s) expired, {removal.jobs_cancelled} queued job(s) cancelled"
+        f"action(s) expired, {removal.jobs_cancelled} queued job(s) cancelled, "
+        f"{removal.sessions_ended} console session(s) ended"
     )
 
 

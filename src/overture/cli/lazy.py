@@ -26,7 +26,7 @@ class Lazy:
 #: Modules under ``overture.cli`` whose ``register(cli)`` adds top-level commands.
 MODULES = (
     "admin", "jobs", "serve", "integrations", "packs", "skills", "sales", "demo", "perf", "evaluate",
-    "scaffold", "docs", "ops",
+    "scaffold", "docs", "ops", "console",
 )  # fmt: skip
 
 COMMANDS: dict[str, Lazy] = {
@@ -88,6 +88,7 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "docs": Lazy("docs", "docs", "Generate the reference pages in docs/ from the code."),
     "events": Lazy("ops", "events", "Events as they arrived, and replaying one as a new job."),
+    "console": Lazy("console", "console", "The web console: one-time sign-in links, and people's sessions."),
 }
 
 

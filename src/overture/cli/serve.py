@@ -272,6 +272,7 @@ DEMO_ORG = "northwind"
 
 def prepare_demo(app: App, host: str, port: int) -> None:
     """Seed the demo org once, end its discovery call so approvals are waiting, and say where to look."""
+    from overture.http.console.urls import link_url
     from overture.packs.sales.seed import generate as sales_seed
     from overture.storage.queries import tenancy
 
@@ -294,10 +295,12 @@ def prepare_demo(app: App, host: str, port: int) -> None:
             )
     rep = app.tokens.create(DEMO_ORG, f"{DEMO_ORG}.maya", name="demo console")
     base = f"http://{host}:{port}"
+    link = app.sessions.issue_link(f"{DEMO_ORG}.maya", DEMO_ORG, via="cli", by="demo")
     lines = [
         "",
         "Overture demo: the Northwind Analytics sales team, with Maya Chen's discovery call just ended.",
-        f"  Web inbox and console:  {base}/   (sign in with the token below)",
+        f"  Web inbox and console:  {link_url(base, link.code)}",
+        "                          (signs Maya in once; or sign in at /signin with her token)",
         f"  Maya's token (shown once): {rep.secret}",
         f"  API reference:          {base}/docs   (OpenAPI at {base}/openapi.json)",
         f"  Health and metrics:     {base}/healthz  {base}/metrics",

@@ -9,6 +9,7 @@ from overture.app import App
 from overture.http import docs, health, log_redaction, problem
 from overture.http.api import admin, receipts
 from overture.http.api import ops as api_ops
+from overture.http.api import sessions as api_sessions
 from overture.http.api import v1 as api_v1
 from overture.http.console import cancels as console_cancels
 from overture.http.console import events as console_events
@@ -18,6 +19,9 @@ from overture.http.console import receipts as console_receipts
 from overture.http.console import reruns as console_reruns
 from overture.http.console import retries as console_retries
 from overture.http.console import routes as console
+from overture.http.console import session as console_session
+from overture.http.console import signin as console_signin
+from overture.http.console import signin_mail
 from overture.http.console import skill_sessions as console_skills
 from overture.http.limits import BodyLimit
 from overture.http.metrics import registry_for
@@ -32,6 +36,7 @@ DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 #: The routers every service mounts, in order.
 ROUTERS: tuple[APIRouter, ...] = (
+    console_signin.router,
     console.router,
     console_jobs.router,
     console_events.router,
@@ -46,6 +51,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     api_v1.router,
     api_ops.router,
     admin.router,
+    api_sessions.router,
     receipts.router,
     webhooks.router,
 )
@@ -77,7 +83,9 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     api.state.throttle = throttle_for(app)
     api.state.metrics.register(api.state.throttle.collector())
     api.state.schema_head = migrate.head_revision()
+    api.state.signin_requests = signin_mail.Requests(app.settings.signin_link_requests)
     problem.install(api)
+    console_session.install(api)
     for router in ROUTERS:
         api.include_router(router)
     api.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)

@@ -1,6 +1,6 @@
 """Removing an org or a user (a soft delete), all at once in one transaction: the row is marked
-removed, every token of theirs is revoked (a console session is a token, so it ends too), their
-pending actions expire and their queued jobs are cancelled, each with the reason recorded.
+removed, every token and console session of theirs is revoked, their pending actions expire
+and their queued jobs are cancelled, each with the reason recorded.
 
 Nothing is deleted: the history that names them stays readable. From then on the ingest gates
 find no such org or user, and a token of theirs, even one revoked by hand later, proves nothing.
@@ -20,6 +20,7 @@ from overture.core.state import closing_values
 from overture.engine.audit import audit_row
 from overture.errors import NotFound
 from overture.storage.queries import approvals as actionq
+from overture.storage.queries import console_sessions as sessionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import removals, tenancy
 from overture.storage.queries import tokens as tokenq
@@ -37,6 +38,7 @@ class Removal:
     tokens_revoked: int
     actions_expired: int
     jobs_cancelled: int
+    sessions_ended: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +69,7 @@ class Removals:
         reason = "user_removed" if user_id is not None else "org_removed"
         why = f"its user {user_id} was removed" if user_id is not None else f"its org {org_id} was removed"
         tokens = tokenq.revoke_owned(conn, org_id, user_id, now)
+        sessions = sessionq.end_owned(conn, org_id, user_id, now, reason, by)
         audits: list[dict[str, Any]] = []
         expired = 0
         while actions := actionq.list_actions(conn, org_id=org_id, user_id=user_id, limit=_BATCH):
@@ -99,7 +102,7 @@ class Removals:
                         audit_row(now, "job_cancelled", reason, org_id=org_id, job_id=job.id, actor=by)
                     )
                     cancelled += 1
-        removal = Removal(org_id, user_id, tokens, expired, cancelled)
+        removal = Removal(org_id, user_id, tokens, expired, cancelled, sessions)
         counts = {k: v for k, v in removal.as_dict().items() if k not in ("org_id", "user_id")}
         audits.append(audit_row(now, reason, reason, org_id=org_id, actor=by, user_id=user_id, **counts))
         jobq.insert_audit(conn, audits)

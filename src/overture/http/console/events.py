@@ -6,15 +6,15 @@ keeps the events whose job failed, was cancelled, halted or expired.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from overture.app import App
 from overture.http.console.pages import render
-from overture.http.console.session import viewer_of
+from overture.http.console.session import signed_in, viewer_of
 from overture.storage.queries import event_log, tenancy
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(signed_in)])
 
 PAGE_SIZE = 50
 

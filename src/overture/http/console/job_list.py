@@ -13,18 +13,18 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from overture.app import App
 from overture.core.records import JobStatus
 from overture.engine.admin.views import job_summary
 from overture.http.console.pages import render
-from overture.http.console.session import viewer_of
+from overture.http.console.session import signed_in, viewer_of
 from overture.storage.queries import tenancy
 from overture.storage.queries.job_search import JobFilter, JobPage, UnknownCursor, search
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(signed_in)])
 
 PAGE_SIZE = 50
 STATUSES = [s.value for s in JobStatus]

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from overture.app import App
 from overture.errors import Conflict, NotFound
 from overture.http.console.pages import render
-from overture.http.console.session import Viewer, same, viewer_of
+from overture.http.console.session import Viewer, same, signed_in, viewer_of
 from overture.http.webhooks.replay import Replays
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(signed_in)])
 
 _ADMINS_ONLY = "Only an admin of your organisation can see and replay webhook receipts."
 

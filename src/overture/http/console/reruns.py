@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from overture.engine.intake.replay import replay_event
 from overture.errors import NotFound, ValidationFailed
 from overture.http.console.pages import render
 from overture.http.console.retries import _app, _back, _refused, confirm_page
-from overture.http.console.session import viewer_of
+from overture.http.console.session import signed_in, viewer_of
 from overture.storage.queries import jobs as jobq
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(signed_in)])
 
 
 @router.get("/jobs/{job_id}/replay")

@@ -17,34 +17,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from overture.app import App
 from overture.core.drafts import changed, check_edits
 from overture.core.records import Decision
-from overture.engine.admin.tokens import InvalidToken
 from overture.engine.admin.views import job_detail
 from overture.errors import Forbidden, NotFound, ValidationFailed
 from overture.http.console.live import fingerprint
 from overture.http.console.pages import STATIC, card, job_links, render, timeline
-from overture.http.console.session import (
-    SIGNIN_COOKIE,
-    Viewer,
-    end_session,
-    keep_nonce,
-    same,
-    sign_in,
-    signin_nonce,
-    start_session,
-    viewer_of,
-)
-from overture.http.throttle import Throttle, client_address
+from overture.http.console.session import Viewer, same, signed_in, viewer_of
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import tenancy
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(signed_in)])
 
 Field = Annotated[str | None, Form()]
 _ASSETS = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
@@ -66,48 +54,6 @@ def _missing(request: Request, viewer: Viewer, what: str) -> Response:
     )
 
 
-# -- signing in and out -----------------------------------------------------------------------
-
-
-def _signin_page(request: Request, status: int = 200, error: str | None = None) -> Response:
-    nonce = signin_nonce(request)
-    response = render(request, "signin.html", status, viewer=None, error=error, nonce=nonce)
-    keep_nonce(request, response, nonce)
-    return response
-
-
-@router.post("/signin")
-def signin(request: Request, token: Field = None, nonce: Field = None) -> Response:
-    """Check the token and start a session; a token that cannot sign in is said why, at once."""
-    if not same(nonce, request.cookies.get(SIGNIN_COOKIE) or ""):
-        return _signin_page(request, 400, "The sign-in form expired; please try again.")
-    throttle: Throttle = request.app.state.throttle
-    address = client_address(request.client)
-    wait = throttle.retry_after("console", address, token)
-    if wait is not None:
-        page = _signin_page(request, 429, f"Too many failed sign-ins from here; try again in {wait} s.")
-        page.headers["Retry-After"] = str(wait)
-        return page
-    try:
-        sign_in(_app(request), token or "")
-    except InvalidToken as exc:
-        throttle.failed("console", address, token)
-        return _signin_page(request, 401, f"Cannot sign in: {exc}")
-    response = _home()
-    start_session(request, response, (token or "").strip())
-    return response
-
-
-@router.post("/signout")
-def signout(request: Request, csrf: Field = None) -> Response:
-    """End the session (the token itself stays valid until revoked)."""
-    viewer = viewer_of(request)
-    response = _home()
-    if viewer is not None and same(csrf, viewer.csrf):
-        end_session(request, response)
-    return response
-
-
 # -- the inbox and one action -----------------------------------------------------------------
 
 
@@ -116,7 +62,7 @@ def inbox(request: Request) -> Response:
     """The signed-in person's pending actions (an admin also sees the rest of the org's)."""
     viewer = viewer_of(request)
     if viewer is None:
-        return _signin_page(request)
+        return RedirectResponse("/signin", status_code=303)
     app = _app(request)
     with app.store.read() as conn:
         pending = actionq.list_actions(conn, org_id=viewer.org_id, status="pending", limit=200)

@@ -1,11 +1,15 @@
-"""Who is looking at the console: sign-in with a per-user API token, kept in a cookie.
+"""Who is looking at the console: a server-side session named by an opaque cookie.
 
-The token a person signs in with is their own (``overture tokens create --org O --user U``);
-org and admin tokens are refused, because the inbox is one person's. It is kept in an
-``HttpOnly``, ``SameSite=Strict`` cookie (``Secure`` over HTTPS), so scripts cannot read it and
-other sites cannot send it. Every form that changes something also carries a CSRF token
-derived from the session's secret, checked in constant time; the sign-in form, which has no
-session yet, is protected by a random value in a short-lived cookie that must match the form's.
+Signing in (a personal API token, or a one-time link) opens a session (see
+``overture.engine.admin.console_sessions``); the cookie holds only its random value, which the
+API does not accept as a token. The cookie is ``HttpOnly`` (scripts cannot read it),
+``SameSite=Lax`` (a link from Slack or an email opens signed in; another site's form posts
+without it) and ``Secure`` over HTTPS. Every form that changes something also carries a CSRF
+token derived from the session's value, checked in constant time; the sign-in forms, which have
+no session yet, carry a random value that must match a short-lived strict cookie.
+
+The console's routers depend on :func:`signed_in`: a page asked for without a session is
+redirected to sign-in with where it was going (``next``), so the person lands there after.
 """
 
 from __future__ import annotations
@@ -15,19 +19,21 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
 
 from overture.app import App
-from overture.engine.admin.tokens import InvalidToken, Principal
+from overture.http.console.urls import signin_url
 from overture.storage.queries import tenancy
 
 SESSION_COOKIE = "overture_session"
 SIGNIN_COOKIE = "overture_signin"
 _CSRF_LABEL = b"overture-console-csrf"
+_UNSEEN = object()
 
 
 def csrf_for(secret: str) -> str:
-    """The CSRF token of a session: an HMAC keyed by the session's secret token."""
+    """The CSRF token of a session: an HMAC keyed by the session's secret value."""
     return hmac.new(secret.encode(), _CSRF_LABEL, hashlib.sha256).hexdigest()
 
 
@@ -37,11 +43,11 @@ def same(given: str | None, expected: str) -> bool:
 
 @dataclass(frozen=True)
 class Viewer:
-    """A signed-in person: their token's scope and their user row."""
+    """A signed-in person: their user row, their session, and the CSRF token of their forms."""
 
-    principal: Principal
     user: tenancy.UserRow
     csrf: str
+    session_id: str
 
     @property
     def org_id(self) -> str:
@@ -59,63 +65,89 @@ class Viewer:
         return self.user_id == owner_id or self.is_admin
 
 
-def _viewer(app: App, secret: str) -> Viewer:
-    """The viewer a token proves, or InvalidToken saying why it cannot sign in."""
-    principal = app.tokens.authenticate(secret.strip())
-    if principal.user_id is None or principal.org_id is None:
-        raise InvalidToken("this token is not a person's: sign in with a token made with --user")
+def _resolve(app: App, secret: str) -> Viewer | None:
+    session = app.sessions.resolve(secret)
+    if session is None:
+        return None
     with app.store.read() as conn:
-        user = tenancy.get_user(conn, principal.user_id, principal.org_id)
-    if user is None:
-        raise InvalidToken("this token's user no longer exists")
-    return Viewer(principal, user, csrf_for(secret.strip()))
+        user = tenancy.get_user(conn, session.user_id, session.org_id)
+    return Viewer(user, csrf_for(secret), session.id) if user is not None else None
 
 
 def viewer_of(request: Request) -> Viewer | None:
-    """The signed-in viewer, or None (no cookie, or a token revoked since)."""
+    """The signed-in viewer, or None (no cookie; a session ended, expired or unknown). Looked up
+    once per request."""
+    seen = getattr(request.state, "console_viewer", _UNSEEN)
+    if seen is not _UNSEEN:
+        return seen  # type: ignore[return-value]
     secret = request.cookies.get(SESSION_COOKIE)
-    if not secret:
-        return None
-    try:
-        return _viewer(request.app.state.overture, secret)
-    except InvalidToken:
-        return None
+    viewer = _resolve(request.app.state.overture, secret) if secret else None
+    request.state.console_viewer = viewer
+    return viewer
 
 
-def sign_in(app: App, secret: str) -> Viewer:
-    """Check a token typed into the sign-in form; raises InvalidToken with the reason."""
-    return _viewer(app, secret)
+class SignInRequired(Exception):
+    """A page was asked for without a session: answered by a redirect to sign-in."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
 
 
-def _secure(request: Request) -> bool:
+def _is_page(request: Request) -> bool:
+    """A navigation worth sending to sign-in: a GET that is not an asset or an event stream."""
+    if request.method not in ("GET", "HEAD") or request.url.path.startswith("/static/"):
+        return False
+    return "text/event-stream" not in request.headers.get("accept", "")
+
+
+def signed_in(request: Request) -> None:
+    """Router dependency of the console's pages: resolve the viewer, and send a page view
+    without one to sign-in, remembering the page. Forms and streams decide for themselves."""
+    if viewer_of(request) is None and _is_page(request):
+        query = request.url.query
+        raise SignInRequired(request.url.path + (f"?{query}" if query else ""))
+
+
+def _to_signin(request: Request, exc: Exception) -> Response:
+    target = exc.target if isinstance(exc, SignInRequired) else "/"
+    return RedirectResponse(signin_url(target), status_code=303)
+
+
+def install(api: FastAPI) -> None:
+    """Answer SignInRequired with the redirect to sign-in."""
+    api.add_exception_handler(SignInRequired, _to_signin)
+
+
+def secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def start_session(request: Request, response: Response, secret: str) -> None:
+def start_session(request: Request, response: Response, secret: str, max_age_s: float) -> None:
+    """Set the session cookie (kept by the browser until the session's absolute end)."""
     response.set_cookie(
         SESSION_COOKIE,
-        secret.strip(),
+        secret,
+        max_age=int(max_age_s),
         httponly=True,
-        samesite="strict",
-        secure=_secure(request),
+        samesite="lax",
+        secure=secure(request),
         path="/",
     )
     response.delete_cookie(SIGNIN_COOKIE, path="/")
 
 
 def end_session(request: Request, response: Response) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request)
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure(request))
 
 
 def signin_nonce(request: Request) -> str:
-    """The value the sign-in form must send back: the cookie's, or a new one."""
+    """The value the sign-in forms must send back: the cookie's, or a new one."""
     return request.cookies.get(SIGNIN_COOKIE) or secrets.token_urlsafe(24)
 
 
 def keep_nonce(request: Request, response: Response, nonce: str) -> None:
-    """Keep the sign-in form's value in a cookie for ten minutes."""
+    """Keep the sign-in forms' value in a cookie for ten minutes."""
     response.set_cookie(
-        SIGNIN_COOKIE, nonce, max_age=600, httponly=True, samesite="strict", secure=_secure(request), path="/"
+        SIGNIN_COOKIE, nonce, max_age=600, httponly=True, samesite="strict", secure=secure(request), path="/"
     )

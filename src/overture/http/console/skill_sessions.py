@@ -25,13 +25,13 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from overture.app import App
 from overture.errors import ValidationFailed
 from overture.http.console.pages import HEADERS, render
-from overture.http.console.session import Viewer, same, viewer_of
+from overture.http.console.session import Viewer, same, signed_in, viewer_of
 from overture.skills.context.scope import resolve_for
 from overture.skills.environment import SkillEnvironment
 from overture.skills.session.billing import OrgMeter
@@ -42,7 +42,7 @@ from overture.skills.session.run import run_session
 from overture.skills.skillfile import SkillFile
 from overture.skills.step import SESSIONS
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(signed_in)])
 log = logging.getLogger("overture.http")
 Field = Annotated[str | None, Form()]
 NO_VAULT = "You have no vault here yet: ask an admin to create your vault folder."

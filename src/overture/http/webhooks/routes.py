@@ -26,6 +26,7 @@ from overture.http.problem import problem_response, problems
 from overture.http.throttle import Throttle, client_address
 from overture.http.webhooks.intake import Intake
 from overture.http.webhooks.receipts import Taken, WebhookAck
+from overture.http.webhooks.slack_commands import answer as slack_commands_answer
 from overture.integrations import google_calendar as calendar_api
 from overture.integrations import graph
 from overture.integrations.apis import WebhookRejected, unauthenticated
@@ -313,3 +314,51 @@ async def slack_interactions(request: Request) -> Response:
     if answer.body is None:
         return Response(status_code=200, background=task)
     return JSONResponse(answer.body, background=task)
+
+
+@router.post(
+    "/slack/commands",
+    summary="Slack slash command: `/overture signin` answers a one-time sign-in link",
+    responses={
+        200: {
+            "description": "An ephemeral message for the person who typed the command.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_problems(400, 401, 429, 413),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "team_id": {"type": "string"},
+                            "user_id": {"type": "string"},
+                            "text": {"type": "string"},
+                        },
+                        "required": ["team_id", "user_id"],
+                    }
+                }
+            },
+        }
+    },
+)
+async def slack_commands(request: Request) -> Response:
+    """Signed like interactions (v0, five-minute window); forged, stale and unsigned requests
+    get 401 and issue nothing."""
+    locked = _locked_out(request, "slack")
+    if locked is not None:
+        return locked
+    intake = _intake(request)
+    body = await request.body()
+    secrets = intake.secrets()
+    try:
+        if secrets.slack_signing_secret is None:
+            raise unauthenticated("not_configured", "no Slack signing secret is configured")
+        SlackVerifier(secrets.slack_signing_secret).verify(body, request.headers, intake.app.clock.now())
+        said = await run_in_threadpool(slack_commands_answer, intake.app, body)
+    except WebhookRejected as exc:
+        return await _refused(request, "slack", exc)
+    return JSONResponse(said)

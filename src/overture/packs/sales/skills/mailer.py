@@ -15,7 +15,6 @@ worker is reported in doubt to the rep instead of sent a second time blindly.
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -24,6 +23,7 @@ from typing import Any
 
 from overture.core.step_context import EffectRequest
 from overture.engine.run.outbox import unrepeatable
+from overture.integrations.smtp import SmtpServer
 from overture.packs.sales.config import SalesConfig
 
 log = logging.getLogger("overture.sales.mailer")
@@ -59,12 +59,14 @@ def make_sender(config: SalesConfig, outbox_dir: Path) -> Any:
         """Send the rep's email by SMTP when configured, else write it to the outbox folder."""
         message = build_message(effect.idempotency_key, effect.payload)
         if config.smtp_host:
-            with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.source_timeout_s) as smtp:
-                if config.smtp_starttls:
-                    smtp.starttls()
-                if config.smtp_username and config.smtp_password:
-                    smtp.login(config.smtp_username, config.smtp_password)
-                smtp.send_message(message)
+            SmtpServer(
+                config.smtp_host,
+                config.smtp_port,
+                config.smtp_username,
+                config.smtp_password,
+                config.smtp_starttls,
+                config.source_timeout_s,
+            ).send(message)
             log.info("email %s sent by SMTP", effect.idempotency_key)
             return
         outbox_dir.mkdir(parents=True, exist_ok=True)
