@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from overture.clock import Clock, SystemClock
 from overture.core.events import parse_event
 from overture.core.ingest_rate import IngestRate
-from overture.core.records import Event, IngestResult
+from overture.core.records import Event, IngestResult, JobStatus
 from overture.engine.admin.tenancy import Admin
 from overture.engine.admin.tokens import Tokens
+from overture.engine.admin.views import action_view, job_detail
 from overture.engine.humans.approvals import Approvals
 from overture.engine.humans.delivery import Delivery
 from overture.engine.intake.followups import FollowupFlusher
@@ -22,11 +24,18 @@ from overture.engine.run.context import ContextLoader
 from overture.engine.run.effects import EffectRetries
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner, RunnerConfig
+from overture.engine.run.signals import JobSignals, settled
 from overture.engine.run.worker import Worker, worker_name
+from overture.errors import EventRejected, WaitTimedOut
 from overture.integrations.slack_api import SlackApi
 from overture.integrations.slack_channel import SlackChannel
 from overture.settings import Settings
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
 from overture.storage.store import Store
+
+if TYPE_CHECKING:
+    from overture.http.api.models import JobOutcome
 
 log = logging.getLogger("overture")
 
@@ -60,6 +69,7 @@ class App:
         self.effects = EffectRetries(self.store, self.clock)
         self.tokens = Tokens(self.store, self.clock)
         self.delivery = Delivery(self.store, self.clock)
+        self.signals = JobSignals()  # this process's workers say when they have run a job
         token = self.settings.slack_bot_token
         if token is not None and token.get_secret_value():
             # Slack delivers to people with a Slack id, and shows every decision on its message.
@@ -116,6 +126,7 @@ class App:
             name=name,
             delivery=self.delivery,
             max_lost_claims=self.settings.max_lost_claims,
+            on_run=self.signals.ran,
         )
 
     def scheduler(self, name: str | None = None) -> Scheduler:
@@ -129,6 +140,65 @@ class App:
         worker = self.worker()
         worker.idle_horizon_s = horizon_s
         return worker.run(until_idle=True)
+
+    def run_event(self, event: dict[str, Any] | Event, *, timeout: float = 60.0) -> JobOutcome:
+        """Ingest one event and run a worker in this thread until its job ends or waits for a
+        person (the worker's signal says when: storage is not polled), then say where it stands.
+
+        Other runnable jobs may run on the way, as under any worker. A deferred event's job is
+        not waited for; a duplicate's original job is. Raises ``EventRejected`` for a rejected
+        event and ``WaitTimedOut`` when the job has not settled within ``timeout`` seconds.
+        """
+        from overture.http.api.models import EventResult
+
+        result = self.emit(event) if isinstance(event, dict) else self.ingest(event)
+        receipt = EventResult.model_validate(result.as_dict())
+        if result.status == "rejected":
+            raise EventRejected(self.outcome(None, receipt))
+        if result.job_id is not None and result.status != "deferred":
+            self._run_until_settled(result.job_id, timeout)
+        outcome = self.outcome(result.job_id, receipt)
+        if outcome.job is not None and not (outcome.settled or outcome.deferred):
+            raise WaitTimedOut(outcome, timeout)
+        return outcome
+
+    def _run_until_settled(self, job_id: str, timeout: float) -> None:
+        with self.store.read() as conn:
+            status = jobq.job_status(conn, job_id)
+        if status is None or settled(status):
+            return
+        worker = self.worker(concurrency=1)
+        worker.idle_horizon_s = timeout  # a retry after a back-off is waited for
+
+        def seen(_job_id: str, status: JobStatus) -> None:
+            if settled(status):
+                worker.stop()
+
+        unwatch = self.signals.watch(job_id, seen)
+        deadline = threading.Timer(timeout, worker.stop)
+        deadline.daemon = True
+        deadline.start()
+        try:
+            worker.run(until_idle=True)
+        finally:
+            deadline.cancel()
+            unwatch()
+
+    def outcome(self, job_id: str | None, event: Any = None) -> JobOutcome:
+        """Where a job stands now: its detail, and its pending approvals when it waits for one."""
+        from overture.http.api.models import JobOutcome
+
+        job: dict[str, Any] | None = None
+        approvals: list[dict[str, Any]] = []
+        if job_id is not None:
+            with self.store.read() as conn:
+                found = jobq.get_job(conn, job_id)
+                if found is not None:
+                    job = job_detail(conn, found)
+                    if found.status == JobStatus.AWAITING_APPROVAL:
+                        pending = actionq.list_actions(conn, job_id=job_id)
+                        approvals = [action_view(a) for a in pending]
+        return JobOutcome.model_validate({"event": event, "job": job, "approvals": approvals})
 
     def close(self) -> None:
         self.store.close()

@@ -67,6 +67,10 @@ class JobSummary(BaseModel):
 
 class JobList(BaseModel):
     items: list[JobSummary] = Field(description="Newest first.")
+    next_before: str | None = Field(
+        default=None,
+        description="When more jobs may follow: pass it as `before` to list the next page.",
+    )
 
 
 class Step(BaseModel):
@@ -166,6 +170,41 @@ class DecisionIn(Incoming):
     )
 
 
+class OperationIn(Incoming):
+    """Why (and, for a token not tied to a user, on whose behalf) a job is cancelled or an event
+    replayed; both go to the audit log."""
+
+    reason: str = Field(min_length=1, max_length=500, description="Why; recorded in the audit log.")
+    by: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Who asks, for a token not tied to a user (default: the token).",
+    )
+
+
+class CancelOut(BaseModel):
+    """The cancelled job, what it was doing, and the pending actions closed with it."""
+
+    job_id: str
+    status: str
+    was: str = Field(
+        description="The job's status before: pending, deferred, in_progress or awaiting_approval."
+    )
+    status_reason: str | None
+    closed_actions: list[str] = Field(description="Pending actions closed as cancelled.")
+
+
+class RetryIn(Incoming):
+    """Optionally, an earlier step to re-run from, and on whose behalf."""
+
+    from_step: str | None = Field(
+        default=None, max_length=64, description="Re-run from this earlier step (default: where it stopped)."
+    )
+    by: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="Who asks, for a token not tied to a user."
+    )
+
+
 class DecisionOut(BaseModel):
     """The outcome of a decision; ``applied`` is false when someone had decided first."""
 
@@ -250,6 +289,65 @@ class User(BaseModel):
     workdays: str
     role: str
     created_at: datetime
+
+
+class JobOutcome(BaseModel):
+    """Where an event's job stands once it has settled (ended, or paused at an approval), or
+    when waiting for it stopped: what ``Client.emit(wait=True)`` and ``App.run_event`` return."""
+
+    event: EventResult | None = Field(
+        description="What ingest said of the event; None when a job was awaited by its id."
+    )
+    job: JobDetail | None = Field(description="The job with its steps; None when the event made none.")
+    approvals: list[Approval] = Field(
+        default_factory=list, description="The job's pending approvals, when it waits for a person."
+    )
+
+    @property
+    def status(self) -> str:
+        """The job's status, or the event's (``skipped``, ``rejected``) when it made no job."""
+        if self.job is not None:
+            return self.job.status.value
+        return self.event.status.value if self.event is not None else "unknown"
+
+    @property
+    def settled(self) -> bool:
+        """True when the job ended or waits for a person: waiting longer changes nothing."""
+        return self.job is not None and (self.job.status.final or self.awaiting_approval)
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.job is not None and self.job.status == JobStatus.AWAITING_APPROVAL
+
+    @property
+    def deferred(self) -> bool:
+        """True when the job waits for a later time (``job.run_after``), e.g. the user's hours."""
+        return self.job is not None and self.job.status == JobStatus.DEFERRED
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Each step's output, by step name, from its last attempt that succeeded."""
+        if self.job is None:
+            return {}
+        return {s.name: s.output for s in self.job.steps if s.status == StepStatus.COMPLETED}
+
+
+class ProblemItem(BaseModel):
+    """One validation error: where it is, and what is wrong there."""
+
+    location: str = Field(description="Dotted path, e.g. `body.payload` or `query.limit`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(description="A URN naming the kind of problem.")
+    title: str = Field(description="The HTTP reason phrase.")
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="What precisely was wrong with this request.")
+    instance: str | None = Field(default=None, description="The path that was asked for.")
+    errors: list[ProblemItem] | None = None
 
 
 class Health(BaseModel):

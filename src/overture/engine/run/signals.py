@@ -1,0 +1,60 @@
+"""In-process wake-ups when a worker has run a job to a stopping point.
+
+Whoever waits for a job in the worker's process (``App.run_event``, a ``/v1`` long-poll under
+``overture serve``) is told at once instead of polling storage. A signal is only a hint: the
+waiter reads the job again to see where it stands, so a missed one costs latency, never
+correctness (a worker in another process sends none; waiters there fall back to a slow poll).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from overture.core.records import JobStatus
+
+log = logging.getLogger("overture.worker")
+
+Watcher = Callable[[str, JobStatus], None]
+
+
+def settled(status: JobStatus) -> bool:
+    """Ended, or paused for a person: waiting longer for the job changes nothing by itself."""
+    return status.final or status == JobStatus.AWAITING_APPROVAL
+
+
+class JobSignals:
+    """Watchers by job id, called from the worker thread after each run of that job."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watchers: dict[str, list[Watcher]] = {}
+
+    def watch(self, job_id: str, watcher: Watcher) -> Callable[[], None]:
+        """Call ``watcher(job_id, status)`` after each run of the job; returns the unsubscribe."""
+        with self._lock:
+            self._watchers.setdefault(job_id, []).append(watcher)
+
+        def unwatch() -> None:
+            with self._lock:
+                left = [w for w in self._watchers.get(job_id, []) if w is not watcher]
+                if left:
+                    self._watchers[job_id] = left
+                else:
+                    self._watchers.pop(job_id, None)
+
+        return unwatch
+
+    def ran(self, job_id: str, status: JobStatus | str) -> None:
+        """A worker ran the job (committed) and it now stands at ``status``."""
+        with self._lock:
+            watchers = list(self._watchers.get(job_id, ()))
+        if not watchers:
+            return
+        where = JobStatus(status)
+        for watcher in watchers:
+            try:
+                watcher(job_id, where)
+            except Exception:  # a waiter's failure must never stop the worker
+                log.exception("a watcher of job %s failed", job_id)
