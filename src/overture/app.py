@@ -26,7 +26,7 @@ from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner, RunnerConfig
 from overture.engine.run.signals import JobSignals, settled
 from overture.engine.run.worker import Worker, worker_name
-from overture.errors import EventRejected, WaitTimedOut
+from overture.errors import EventRejected, NotFound, WaitTimedOut
 from overture.integrations.slack_api import SlackApi
 from overture.integrations.slack_channel import SlackChannel
 from overture.settings import Settings
@@ -142,12 +142,11 @@ class App:
         return worker.run(until_idle=True)
 
     def run_event(self, event: dict[str, Any] | Event, *, timeout: float = 60.0) -> JobOutcome:
-        """Ingest one event and run a worker in this thread until its job ends or waits for a
-        person (the worker's signal says when: storage is not polled), then say where it stands.
+        """Ingest one event and run its job in this thread until it ends or waits for a person,
+        then say where it stands (``run_job``).
 
-        Other runnable jobs may run on the way, as under any worker. A deferred event's job is
-        not waited for; a duplicate's original job is. Raises ``EventRejected`` for a rejected
-        event and ``WaitTimedOut`` when the job has not settled within ``timeout`` seconds.
+        A deferred event's job is not waited for (``outcome.deferred``); a duplicate's original
+        job is. Raises ``EventRejected`` for a rejected event.
         """
         from overture.http.api.models import EventResult
 
@@ -155,34 +154,40 @@ class App:
         receipt = EventResult.model_validate(result.as_dict())
         if result.status == "rejected":
             raise EventRejected(self.outcome(None, receipt))
-        if result.job_id is not None and result.status != "deferred":
-            self._run_until_settled(result.job_id, timeout)
-        outcome = self.outcome(result.job_id, receipt)
-        if outcome.job is not None and not (outcome.settled or outcome.deferred):
-            raise WaitTimedOut(outcome, timeout)
-        return outcome
+        if result.job_id is None or result.status == "deferred":
+            return self.outcome(result.job_id, receipt)
+        return self.run_job(result.job_id, timeout=timeout, receipt=receipt)
 
-    def _run_until_settled(self, job_id: str, timeout: float) -> None:
+    def run_job(self, job_id: str, *, timeout: float = 60.0, receipt: Any = None) -> JobOutcome:
+        """Run a worker in this thread until the job ends or waits for a person: the worker's
+        signal (``App.signals``) says when, so storage is not polled. Other runnable jobs may run
+        on the way, as under any worker. ``WaitTimedOut`` when it has not settled in ``timeout``
+        seconds (or nothing is left to run for it before then, e.g. it is deferred)."""
         with self.store.read() as conn:
             status = jobq.job_status(conn, job_id)
-        if status is None or settled(status):
-            return
-        worker = self.worker(concurrency=1)
-        worker.idle_horizon_s = timeout  # a retry after a back-off is waited for
+        if status is None:
+            raise NotFound(f"no job {job_id!r}")
+        if not settled(status):
+            worker = self.worker(concurrency=1)
+            worker.idle_horizon_s = timeout  # a retry after a back-off is waited for
 
-        def seen(_job_id: str, status: JobStatus) -> None:
-            if settled(status):
-                worker.stop()
+            def seen(_job_id: str, status: JobStatus) -> None:
+                if settled(status):
+                    worker.stop()
 
-        unwatch = self.signals.watch(job_id, seen)
-        deadline = threading.Timer(timeout, worker.stop)
-        deadline.daemon = True
-        deadline.start()
-        try:
-            worker.run(until_idle=True)
-        finally:
-            deadline.cancel()
-            unwatch()
+            unwatch = self.signals.watch(job_id, seen)
+            deadline = threading.Timer(timeout, worker.stop)
+            deadline.daemon = True
+            deadline.start()
+            try:
+                worker.run(until_idle=True)
+            finally:
+                deadline.cancel()
+                unwatch()
+        outcome = self.outcome(job_id, receipt)
+        if not outcome.settled:
+            raise WaitTimedOut(outcome, timeout)
+        return outcome
 
     def outcome(self, job_id: str | None, event: Any = None) -> JobOutcome:
         """Where a job stands now: its detail, and its pending approvals when it waits for one."""

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from overture.engine.admin.tokens import InvalidToken
-from overture.errors import Conflict, Forbidden, NotFound, OvertureError, PayloadInvalid, ValidationFailed
+from overture.errors import Conflict, FieldsInvalid, Forbidden, NotFound, OvertureError, ValidationFailed
 from overture.http.api.models import Problem, ProblemItem
 
 log = logging.getLogger("overture.http")
@@ -155,7 +155,7 @@ async def _overture_error(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(500, "internal error; the server log has the details", request.url.path)
     items = (
         [ProblemItem(location=w, message=m) for w, m in exc.problems]
-        if isinstance(exc, PayloadInvalid)
+        if isinstance(exc, FieldsInvalid)
         else None
     )
     return problem_response(
