@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from overture.clock import Clock, SystemClock
@@ -24,7 +25,7 @@ from overture.engine.run.context import ContextLoader
 from overture.engine.run.effects import EffectRetries
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner, RunnerConfig
-from overture.engine.run.signals import JobSignals, settled
+from overture.engine.run.signals import JobSignals, settled, waited_enough
 from overture.engine.run.worker import Worker, worker_name
 from overture.errors import EventRejected, NotFound, WaitTimedOut
 from overture.integrations.slack_api import SlackApi
@@ -161,13 +162,13 @@ class App:
     def run_job(self, job_id: str, *, timeout: float = 60.0, receipt: Any = None) -> JobOutcome:
         """Run a worker in this thread until the job ends or waits for a person: the worker's
         signal (``App.signals``) says when, so storage is not polled. Other runnable jobs may run
-        on the way, as under any worker. ``WaitTimedOut`` when it has not settled in ``timeout``
-        seconds (or nothing is left to run for it before then, e.g. it is deferred)."""
+        on the way, as under any worker. A job deferred past ``timeout`` is returned as it stands
+        (``outcome.deferred``); ``WaitTimedOut`` when it has not settled in ``timeout`` seconds."""
         with self.store.read() as conn:
-            status = jobq.job_status(conn, job_id)
-        if status is None:
+            state = jobq.job_state(conn, job_id)
+        if state is None:
             raise NotFound(f"no job {job_id!r}")
-        if not settled(status):
+        if not waited_enough(*state, self.clock.now() + timedelta(seconds=timeout)):
             worker = self.worker(concurrency=1)
             worker.idle_horizon_s = timeout  # a retry after a back-off is waited for
 
@@ -185,7 +186,7 @@ class App:
                 deadline.cancel()
                 unwatch()
         outcome = self.outcome(job_id, receipt)
-        if not outcome.settled:
+        if not (outcome.settled or outcome.deferred):
             raise WaitTimedOut(outcome, timeout)
         return outcome
 

@@ -50,15 +50,19 @@ def test_a_deferred_event_returns_at_once_saying_until_when(app: App) -> None:
     assert deferred.job.run_after.hour == 20 and deferred.job.steps == []
 
 
-def test_run_job_says_when_the_job_does_not_exist_or_cannot_settle_in_time(app: App) -> None:
+def test_run_job_says_when_the_job_does_not_exist_is_deferred_or_cannot_settle_in_time(app: App) -> None:
     with pytest.raises(NotFound):
         app.run_job("no-such-job")
     app.admin.add_user("acme", "nia", "Nia", active_hours="20:00-22:00", workdays="mon-sun")
     deferred = app.run_event(event("five_steps", {"n": 2}, user="nia"))
     assert deferred.job is not None
+    assert app.run_job(deferred.job.id, timeout=5).deferred  # nothing runs it before 20:00
+    slow = app.emit(event("five_steps", {"n": 3, "seconds": 1}))
+    assert slow.job_id is not None
     with pytest.raises(WaitTimedOut) as late:
-        app.run_job(deferred.job.id, timeout=0.2)  # nothing runs it before 20:00
-    assert late.value.outcome.status == "deferred" and isinstance(late.value, TimeoutError)
+        app.run_job(slow.job_id, timeout=0.3)
+    assert late.value.outcome.status in ("pending", "in_progress") and isinstance(late.value, TimeoutError)
+    assert late.value.outcome.job is not None and 0 < len(late.value.outcome.job.steps) < 5
 
 
 def test_signals_call_each_watcher_of_the_job_until_it_unwatches() -> None:

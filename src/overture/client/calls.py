@@ -12,7 +12,7 @@ import time
 import urllib.parse
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -97,21 +97,27 @@ def emit(
         raise EventRejected(JobOutcome(event=receipt, job=None))
     if receipt.job_id is None:  # skipped: nothing will run
         return JobOutcome(event=receipt, job=None)
+    if receipt.status == Outcome.DEFERRED:  # not before run_after: say so at once
+        job = yield from get_job(receipt.job_id)
+        return JobOutcome(event=receipt, job=job)
     return (yield from wait_for(receipt.job_id, timeout, receipt))
 
 
 def wait_for(job_id: str, timeout: float, receipt: EventResult | None = None) -> Flow[JobOutcome]:
-    """Long-poll the job until it ends, pauses for a person or is deferred past ``timeout``."""
+    """Long-poll the job until it ends, pauses for a person or is deferred past the wait (the
+    server says, by its clock)."""
     deadline = time.monotonic() + timeout
     while True:
         left = max(0.0, deadline - time.monotonic())
         wait = round(min(left, LONG_POLL_S), 3)
         params = {"wait": wait} if wait > 0 else None
         call = Call("GET", f"/v1/jobs/{_seg(job_id)}", params=params, timeout=wait + ANSWER_MARGIN_S)
+        asked = time.monotonic()
         job = JobDetail.model_validate((yield call))
+        early = time.monotonic() - asked < wait  # the server saw no point in waiting longer
         if job.status.final or job.status == JobStatus.AWAITING_APPROVAL or left <= 0:
             break
-        if job.status == JobStatus.DEFERRED and _later_than(job.run_after, left):
+        if job.status == JobStatus.DEFERRED and early:
             break
     approvals: list[Approval] = []
     if job.status == JobStatus.AWAITING_APPROVAL:
@@ -120,11 +126,6 @@ def wait_for(job_id: str, timeout: float, receipt: EventResult | None = None) ->
     if not (outcome.settled or outcome.deferred):
         raise WaitTimedOut(outcome, timeout)
     return outcome
-
-
-def _later_than(when: datetime | None, seconds: float) -> bool:
-    """True when a deferred job becomes runnable only after the wait would have ended."""
-    return when is None or (when - datetime.now(UTC)).total_seconds() > seconds
 
 
 # -- jobs ----------------------------------------------------------------------------------

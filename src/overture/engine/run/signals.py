@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from overture.core.records import JobStatus
 
@@ -22,6 +23,13 @@ Watcher = Callable[[str, JobStatus], None]
 def settled(status: JobStatus) -> bool:
     """Ended, or paused for a person: waiting longer for the job changes nothing by itself."""
     return status.final or status == JobStatus.AWAITING_APPROVAL
+
+
+def waited_enough(status: JobStatus, run_after: datetime | None, until: datetime) -> bool:
+    """Settled, or deferred past ``until`` (a user's hours, a long back-off): a wait that ends
+    then may as well end now."""
+    deferred = status == JobStatus.DEFERRED and (run_after is None or run_after > until)
+    return settled(status) or deferred
 
 
 class JobSignals:

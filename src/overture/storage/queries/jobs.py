@@ -124,13 +124,15 @@ def list_jobs(
     return [job_from_row(r) for r in conn.execute(q.limit(limit)).mappings()]
 
 
-def job_status(conn: sa.Connection, job_id: str, org_id: str | None = None) -> JobStatus | None:
-    """Only a job's status: what a client waiting for the job reads again and again."""
-    q = sa.select(sequence_jobs.c.status).where(sequence_jobs.c.id == job_id)
+def job_state(
+    conn: sa.Connection, job_id: str, org_id: str | None = None
+) -> tuple[JobStatus, datetime | None] | None:
+    """Only a job's status and run_after: what a client waiting for the job reads again and again."""
+    q = sa.select(sequence_jobs.c.status, sequence_jobs.c.run_after).where(sequence_jobs.c.id == job_id)
     if org_id is not None:
         q = q.where(sequence_jobs.c.org_id == org_id)
-    value = conn.execute(q).scalar()
-    return JobStatus(value) if value is not None else None
+    row = conn.execute(q).first()
+    return (JobStatus(row[0]), row[1]) if row is not None else None
 
 
 def count_jobs_by_status(conn: sa.Connection, org_id: str | None = None) -> dict[str, int]:
