@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from overture.clock import Clock, SystemClock
 from overture.core.events import parse_event
 from overture.core.ingest_rate import IngestRate
 from overture.core.records import Event, IngestResult, JobStatus
+from overture.core.wire import EventRejected, EventResult, JobOutcome, WaitTimedOut
 from overture.engine.admin.tenancy import Admin
 from overture.engine.admin.tokens import Tokens
 from overture.engine.admin.views import action_view, job_detail
@@ -27,16 +28,13 @@ from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner, RunnerConfig
 from overture.engine.run.signals import JobSignals, settled, waited_enough
 from overture.engine.run.worker import Worker, worker_name
-from overture.errors import EventRejected, NotFound, WaitTimedOut
+from overture.errors import NotFound
 from overture.integrations.slack_api import SlackApi
 from overture.integrations.slack_channel import SlackChannel
 from overture.settings import Settings
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 from overture.storage.store import Store
-
-if TYPE_CHECKING:
-    from overture.http.api.models import JobOutcome
 
 log = logging.getLogger("overture")
 
@@ -149,8 +147,6 @@ class App:
         A deferred event's job is not waited for (``outcome.deferred``); a duplicate's original
         job is. Raises ``EventRejected`` for a rejected event.
         """
-        from overture.http.api.models import EventResult
-
         result = self.emit(event) if isinstance(event, dict) else self.ingest(event)
         receipt = EventResult.model_validate(result.as_dict())
         if result.status == "rejected":
@@ -192,8 +188,6 @@ class App:
 
     def outcome(self, job_id: str | None, event: Any = None) -> JobOutcome:
         """Where a job stands now: its detail, and its pending approvals when it waits for one."""
-        from overture.http.api.models import JobOutcome
-
         job: dict[str, Any] | None = None
         approvals: list[dict[str, Any]] = []
         if job_id is not None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from overture.http.api.models import JobOutcome
-
 
 class OvertureError(Exception):
     """Overture failed."""
@@ -85,25 +80,3 @@ class LeaseLost(OvertureError):
 
 class SourceUnavailable(OvertureError):
     """A context source is unavailable."""
-
-
-class EventRejected(OvertureError):
-    """The event was rejected at ingest; no job was made."""
-
-    def __init__(self, outcome: JobOutcome) -> None:
-        self.outcome = outcome
-        event = outcome.event
-        assert event is not None
-        self.reason = event.reason
-        self.detail = event.detail
-        super().__init__(f"event {event.event_id} rejected ({event.reason}): {event.detail}")
-
-
-class WaitTimedOut(OvertureError, TimeoutError):
-    """The job had not ended or paused for a person when the wait ran out."""
-
-    def __init__(self, outcome: JobOutcome, timeout: float) -> None:
-        self.outcome = outcome
-        job = outcome.job
-        where = f"job {job.id} is still {job.status.value}" if job is not None else "no job yet"
-        super().__init__(f"{where} after waiting {timeout:g} s")

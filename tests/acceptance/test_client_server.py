@@ -22,8 +22,9 @@ from overture.client import (
     PermissionDenied,
     Unauthenticated,
 )
+from overture.core.wire import EventRejected, WaitTimedOut
 from overture.engine.admin.tokens import Tokens
-from overture.errors import EventRejected, NotFound, WaitTimedOut
+from overture.errors import NotFound
 from tests.acceptance.test_http_server import served
 from tests.conftest import event, make_app
 from tests.integration.test_http_api import add_globex
@@ -174,9 +175,11 @@ def test_errors_arrive_typed_with_the_problem_the_server_answered(app: App, live
         with pytest.raises(InvalidRequest) as malformed:
             ana.emit({"type": "gated", "user_id": "ana", "payload": {"ref": 1}})
         assert malformed.value.status == 422 and malformed.value.fields == {"org_id": "Field required"}
-        with pytest.raises(InvalidRequest) as paging:
+        with pytest.raises(NotFoundError) as paging:
+            ana.jobs.list(before=foreign_id)  # another org's job is no job
+        assert paging.value.detail == f"before: no job {foreign_id!r}"
+        with pytest.raises(NotFoundError):
             ana.jobs.list(before="no-such-job")
-        assert paging.value.detail == "before: no job 'no-such-job'"
 
 
 def test_the_long_poll_answers_when_a_worker_elsewhere_runs_the_job(app: App, db_url: str) -> None:

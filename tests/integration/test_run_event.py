@@ -7,8 +7,9 @@ import pytest
 
 from overture.app import App
 from overture.core.records import Decision
+from overture.core.wire import EventRejected, WaitTimedOut
 from overture.engine.run.signals import JobSignals
-from overture.errors import EventRejected, NotFound, WaitTimedOut
+from overture.errors import NotFound
 from tests.conftest import event
 
 

@@ -21,8 +21,7 @@ from overture.client.errors import (
     Unauthenticated,
 )
 from overture.client.sync import Client
-from overture.errors import EventRejected, WaitTimedOut
-from overture.http.api.models import JobOutcome
+from overture.core.wire import EventRejected, JobOutcome, WaitTimedOut
 
 __all__ = [
     "ApiError",

@@ -20,19 +20,22 @@ from pydantic import BaseModel
 from overture.core.events import EventIn
 from overture.core.gates import Outcome
 from overture.core.records import Decision, JobStatus
-from overture.errors import EventRejected, WaitTimedOut
-from overture.http.api.models import (
+from overture.core.wire import (
     Approval,
-    ApprovalList,
-    CancelOut,
     Chain,
-    DecisionIn,
-    DecisionOut,
+    EventRejected,
     EventResult,
     JobDetail,
-    JobList,
     JobOutcome,
     JobSummary,
+    WaitTimedOut,
+)
+from overture.http.api.models import (
+    ApprovalList,
+    CancelOut,
+    DecisionIn,
+    DecisionOut,
+    JobList,
     OperationIn,
     RetryIn,
 )

@@ -13,17 +13,8 @@ from overture.client.calls import Flow
 from overture.client.transport import answer, request_options, settings
 from overture.core.events import EventIn
 from overture.core.records import Decision, JobStatus
-from overture.http.api.models import (
-    Approval,
-    CancelOut,
-    Chain,
-    DecisionOut,
-    EventResult,
-    JobDetail,
-    JobList,
-    JobOutcome,
-    JobSummary,
-)
+from overture.core.wire import Approval, Chain, EventResult, JobDetail, JobOutcome, JobSummary
+from overture.http.api.models import CancelOut, DecisionOut, JobList
 
 T = TypeVar("T")
 

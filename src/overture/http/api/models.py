@@ -1,7 +1,9 @@
 """The /v1 wire shapes: what the API accepts and answers, as documented in /openapi.json.
 
-They mirror the read models of :mod:`overture.engine.admin.views`, so the API, the CLI's
-``--json`` and the console show the same fields.
+The read shapes of receipts, jobs, steps and approvals live in :mod:`overture.core.wire`, so
+that ``App.run_event`` gives what the API answers; they mirror the read models of
+:mod:`overture.engine.admin.views`, so the API, the CLI's ``--json`` and the console show the
+same fields.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from overture.core.gates import Outcome
-from overture.core.records import ActionStatus, Decision, JobStatus, StepStatus
+from overture.core.records import ActionStatus, Decision
 from overture.core.storable import check_storable
+from overture.core.wire import Approval, JobSummary
 from overture.engine.admin.tenancy import EMAIL_PATTERN, WHITESPACE
 from overture.errors import ValidationFailed
 
@@ -36,109 +38,12 @@ class Incoming(BaseModel):
         return data
 
 
-class EventResult(BaseModel):
-    """What became of an event (202 Accepted: recorded, whatever the gates decided)."""
-
-    event_id: str
-    status: Outcome = Field(description="accepted, duplicate, deferred, skipped or rejected.")
-    job_id: str | None = Field(description="The job run for it; for a duplicate, the original's job.")
-    reason: str = Field(description="Which gate decided: passed, duplicate, org_not_found, ...")
-    detail: str
-    run_after: datetime | None = Field(description="When a deferred event's job becomes runnable.")
-
-
-class JobSummary(BaseModel):
-    """One job, without its steps."""
-
-    id: str
-    org_id: str
-    user_id: str
-    event_type: str
-    event_source: str
-    status: JobStatus
-    status_reason: str | None
-    current_step: int
-    chain_depth: int
-    parent_job_id: str | None
-    run_after: datetime | None
-    created_at: datetime | None
-    finished_at: datetime | None
-
-
 class JobList(BaseModel):
     items: list[JobSummary] = Field(description="Newest first.")
     next_before: str | None = Field(
         default=None,
         description="When more jobs may follow: pass it as `before` to list the next page.",
     )
-
-
-class Step(BaseModel):
-    """One attempt at one step."""
-
-    index: int
-    name: str
-    attempt: int
-    status: StepStatus
-    output: Any = None
-    error: str | None
-    cost_usd: float
-    started_at: datetime | None
-    duration_ms: float
-
-
-class Effect(BaseModel):
-    """A side effect the job queued, by idempotency key."""
-
-    idempotency_key: str
-    kind: str
-    status: str
-
-
-class ChainNode(JobSummary):
-    """A job in a chain, with the follow-up jobs it started."""
-
-    children: list[ChainNode]
-
-
-class Chain(BaseModel):
-    """A job's chain: its ancestors from the root down, and its tree of descendants."""
-
-    ancestors: list[JobSummary]
-    job: ChainNode
-
-
-class JobDetail(JobSummary):
-    """Everything about one job: steps with outputs, metadata, effects and chain."""
-
-    continuations: int
-    claims: int
-    trigger_payload: dict[str, Any]
-    event_chain: dict[str, Any]
-    steps: list[Step]
-    execution_metadata: dict[str, Any] | None
-    outbox: list[Effect]
-    chain: Chain
-
-
-class Approval(BaseModel):
-    """A pending action: a paused step waiting for a human, or the decision made on it."""
-
-    id: str
-    org_id: str
-    user_id: str
-    job_id: str
-    step: str
-    pattern: str
-    title: str
-    draft: dict[str, Any]
-    status: ActionStatus
-    modifications: dict[str, Any] | None
-    decided_by: str | None
-    decided_via: str | None
-    decided_at: datetime | None
-    expires_at: datetime | None
-    created_at: datetime | None
 
 
 class ApprovalList(BaseModel):
@@ -289,47 +194,6 @@ class User(BaseModel):
     workdays: str
     role: str
     created_at: datetime
-
-
-class JobOutcome(BaseModel):
-    """Where an event's job stands once it has settled (ended, or paused at an approval), or
-    when waiting for it stopped: what ``Client.emit(wait=True)`` and ``App.run_event`` return."""
-
-    event: EventResult | None = Field(
-        description="What ingest said of the event; None when a job was awaited by its id."
-    )
-    job: JobDetail | None = Field(description="The job with its steps; None when the event made none.")
-    approvals: list[Approval] = Field(
-        default_factory=list, description="The job's pending approvals, when it waits for a person."
-    )
-
-    @property
-    def status(self) -> str:
-        """The job's status, or the event's (``skipped``, ``rejected``) when it made no job."""
-        if self.job is not None:
-            return self.job.status.value
-        return self.event.status.value if self.event is not None else "unknown"
-
-    @property
-    def settled(self) -> bool:
-        """True when the job ended or waits for a person: waiting longer changes nothing."""
-        return self.job is not None and (self.job.status.final or self.awaiting_approval)
-
-    @property
-    def awaiting_approval(self) -> bool:
-        return self.job is not None and self.job.status == JobStatus.AWAITING_APPROVAL
-
-    @property
-    def deferred(self) -> bool:
-        """True when the job waits for a later time (``job.run_after``), e.g. the user's hours."""
-        return self.job is not None and self.job.status == JobStatus.DEFERRED
-
-    @property
-    def outputs(self) -> dict[str, Any]:
-        """Each step's output, by step name, from its last attempt that succeeded."""
-        if self.job is None:
-            return {}
-        return {s.name: s.output for s in self.job.steps if s.status == StepStatus.COMPLETED}
 
 
 class ProblemItem(BaseModel):

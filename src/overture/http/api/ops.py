@@ -19,6 +19,7 @@ from fastapi import APIRouter, Body, Depends, Path
 from pydantic import Field, field_validator
 
 from overture.core.records import JobStatus
+from overture.core.wire import EventResult, JobSummary
 from overture.engine.admin.tokens import Principal
 from overture.engine.admin.views import job_summary
 from overture.engine.intake.replay import original_event, replay_event
@@ -26,16 +27,7 @@ from overture.engine.run.cancel import NOT_ENDED, cancel_job, cancel_matching
 from overture.engine.run.retries import retry as retry_job
 from overture.engine.run.retries import retry_ended_since
 from overture.errors import Forbidden, NotFound
-from overture.http.api.models import (
-    ID_PATTERN,
-    CancelOut,
-    EventResult,
-    Incoming,
-    JobList,
-    JobSummary,
-    OperationIn,
-    RetryIn,
-)
+from overture.http.api.models import ID_PATTERN, CancelOut, Incoming, JobList, OperationIn, RetryIn
 from overture.http.api.v1 import _OutageAware
 from overture.http.auth import AppDep, Auth
 from overture.http.bodies import require_json

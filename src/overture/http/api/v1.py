@@ -18,20 +18,11 @@ from pydantic import AwareDatetime, BaseModel, Field
 from overture.app import App
 from overture.core.events import parse_event
 from overture.core.records import Decision, JobStatus
+from overture.core.wire import Approval, Chain, EventResult, JobDetail
 from overture.engine.admin.tokens import Principal
 from overture.engine.admin.views import action_view, chain_of, job_detail, job_summary
 from overture.errors import NotFound, ValidationFailed
-from overture.http.api.models import (
-    ID_PATTERN,
-    Approval,
-    ApprovalList,
-    Chain,
-    DecisionIn,
-    DecisionOut,
-    EventResult,
-    JobDetail,
-    JobList,
-)
+from overture.http.api.models import ID_PATTERN, ApprovalList, DecisionIn, DecisionOut, JobList
 from overture.http.api.waits import MAX_WAIT_S, until_settled
 from overture.http.auth import AppDep, Auth
 from overture.http.bodies import LimitedJsonRoute, read_json, require_json
@@ -140,7 +131,7 @@ async def post_event(
 # -- jobs --------------------------------------------------------------------------------
 
 
-@router.get("/jobs", response_model=JobList, tags=["jobs"], responses=problems(401, 403, 422))
+@router.get("/jobs", response_model=JobList, tags=["jobs"], responses=problems(401, 403, 404, 422))
 def list_jobs(
     principal: Auth,
     app: AppDep,
@@ -160,14 +151,14 @@ def list_jobs(
     limit: Limit = 50,
 ) -> dict[str, Any]:
     """The token's org's jobs, newest first, a page at a time: while `next_before` is set, more
-    may follow."""
+    may follow. 404 when `before` names no job of the org."""
     org = principal.org_filter(org_id)
     with app.store.read() as conn:
         after = None
         if before is not None:
             after = jobq.get_job(conn, before, org)
             if after is None:
-                raise ValidationFailed(f"before: no job {before!r}")
+                raise NotFound(f"before: no job {before!r}")
         rows = jobq.list_jobs(
             conn,
             org_id=org,
