@@ -168,8 +168,8 @@ class App:
             worker = self.worker(concurrency=1)
             worker.idle_horizon_s = timeout  # a retry after a back-off is waited for
 
-            def seen(_job_id: str, status: JobStatus) -> None:
-                if settled(status):
+            def seen(_job_id: str, status: JobStatus | None) -> None:
+                if status is None or settled(status):
                     worker.stop()
 
             unwatch = self.signals.watch(job_id, seen)

@@ -25,6 +25,7 @@ from overture.client import (
 from overture.core.wire import EventRejected, WaitTimedOut
 from overture.engine.admin.tokens import Tokens
 from overture.errors import NotFound
+from overture.http.api.waits import until_settled
 from tests.acceptance.test_http_server import served
 from tests.conftest import event, make_app
 from tests.integration.test_http_api import add_globex
@@ -199,6 +200,22 @@ def test_the_long_poll_answers_when_a_worker_elsewhere_runs_the_job(app: App, db
             assert too_long.json()["errors"][0]["location"] == "query.wait"
     finally:
         elsewhere.close()
+
+
+def test_a_waiting_request_answers_at_once_when_the_service_stops(app: App) -> None:
+    """No worker runs the job: only the stop can end a 30 s wait before the guard below."""
+    receipt = app.emit(event("gated", {"ref": "stop"}))
+    assert receipt.job_id is not None
+
+    async def scenario() -> None:
+        waiting = asyncio.create_task(until_settled(app, receipt.job_id or "", "acme", 30))
+        await asyncio.sleep(0.2)  # let it start waiting
+        assert not waiting.done()
+        app.signals.close()
+        await asyncio.wait_for(waiting, 10)
+
+    asyncio.run(scenario())
+    assert app.outcome(receipt.job_id).status == "pending"
 
 
 def test_the_async_client_emits_waits_decides_and_raises_typed_errors(app: App, live: str) -> None:

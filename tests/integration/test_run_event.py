@@ -68,11 +68,15 @@ def test_run_job_says_when_the_job_does_not_exist_is_deferred_or_cannot_settle_i
 
 def test_signals_call_each_watcher_of_the_job_until_it_unwatches() -> None:
     signals = JobSignals()
-    seen: list[tuple[str, str]] = []
-    unwatch = signals.watch("j1", lambda job, status: seen.append((job, status.value)))
+    seen: list[tuple[str, str | None]] = []
+    unwatch = signals.watch("j1", lambda job, status: seen.append((job, status and status.value)))
     signals.watch("j1", lambda job, status: 1 / 0)  # a failing watcher stops no one
     signals.ran("j2", "completed")
     signals.ran("j1", "awaiting_approval")
     unwatch()
     signals.ran("j1", "completed")
     assert seen == [("j1", "awaiting_approval")]
+    stopping: list[tuple[str, object]] = []
+    signals.watch("j3", lambda job, status: stopping.append((job, status)))
+    signals.close()  # the process is stopping: every waiter is told, with no status
+    assert stopping == [("j3", None)] and signals.closed

@@ -17,7 +17,8 @@ from overture.core.records import JobStatus
 
 log = logging.getLogger("overture.worker")
 
-Watcher = Callable[[str, JobStatus], None]
+#: Called with the job's id and status after a run, or with None when the process is stopping.
+Watcher = Callable[[str, JobStatus | None], None]
 
 
 def settled(status: JobStatus) -> bool:
@@ -38,6 +39,7 @@ class JobSignals:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._watchers: dict[str, list[Watcher]] = {}
+        self.closed = False
 
     def watch(self, job_id: str, watcher: Watcher) -> Callable[[], None]:
         """Call ``watcher(job_id, status)`` after each run of the job; returns the unsubscribe."""
@@ -58,11 +60,21 @@ class JobSignals:
         """A worker ran the job (committed) and it now stands at ``status``."""
         with self._lock:
             watchers = list(self._watchers.get(job_id, ()))
-        if not watchers:
-            return
-        where = JobStatus(status)
-        for watcher in watchers:
+        if watchers:
+            self._call([(job_id, w) for w in watchers], JobStatus(status))
+
+    def close(self) -> None:
+        """The process is stopping: every waiter is woken (with None) to answer now, rather than
+        hold the shutdown up until its wait runs out."""
+        with self._lock:
+            self.closed = True
+            watchers = [(job_id, w) for job_id, ws in self._watchers.items() for w in ws]
+        self._call(watchers, None)
+
+    @staticmethod
+    def _call(watchers: list[tuple[str, Watcher]], status: JobStatus | None) -> None:
+        for job_id, watcher in watchers:
             try:
-                watcher(job_id, where)
+                watcher(job_id, status)
             except Exception:  # a waiter's failure must never stop the worker
                 log.exception("a watcher of job %s failed", job_id)

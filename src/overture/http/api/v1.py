@@ -8,12 +8,13 @@ sync functions, so FastAPI runs them in its thread pool and the event loop never
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from overture.app import App
 from overture.core.events import parse_event
@@ -72,6 +73,13 @@ OrgFilter = Annotated[
 ]
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items.")]
+
+
+def _iso_moment(value: Any) -> Any:
+    """A moment in a query is written out: ``2026-11-20T08:00:00Z``, not a count of seconds."""
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be an ISO 8601 date-time with its offset, e.g. 2026-11-20T08:00:00Z")
+    return value
 
 
 # -- events ------------------------------------------------------------------------------
@@ -141,7 +149,9 @@ def list_jobs(
     ] = None,
     user_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this user's jobs.")] = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="Only jobs created at or after this moment (with offset).")
+        AwareDatetime | None,
+        BeforeValidator(_iso_moment),
+        Query(description="Only jobs created at or after this moment (ISO 8601, with its offset)."),
     ] = None,
     before: Annotated[
         str | None,

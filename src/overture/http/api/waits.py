@@ -2,9 +2,10 @@
 person, is deferred past the wait, or when ``S`` seconds have passed, rather than on every poll
 of the client.
 
-A worker in this process (``overture serve``) wakes the wait at once through ``App.signals``;
-one in another process is noticed by re-reading only the job's status, first often and then
+A worker in this process (``overture serve``) wakes the wait at once through ``App.signals``; a
+worker in another process is noticed by re-reading only the job's status, first often and then
 less (every 50 ms, doubling to 1 s), so a waiting client costs the database a few reads a second.
+When the service stops, every wait answers at once rather than hold up the shutdown.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ async def until_settled(app: App, job_id: str, org_id: str | None, wait_s: float
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
 
-    def ran(_job_id: str, _status: JobStatus) -> None:
+    def ran(_job_id: str, _status: JobStatus | None) -> None:
         loop.call_soon_threadsafe(woken.set)
 
     unwatch = app.signals.watch(job_id, ran)  # before the first read: no wake-up is missed
@@ -51,6 +52,8 @@ async def until_settled(app: App, job_id: str, org_id: str | None, wait_s: float
             status, run_after = await run_in_threadpool(_state, app, job_id, org_id)
             left = deadline - loop.time()
             if waited_enough(status, run_after, app.clock.now() + timedelta(seconds=max(left, 0))):
+                return
+            if app.signals.closed:  # the service is stopping: answer where the job stands now
                 return
             if left <= 0:
                 return
