@@ -155,7 +155,9 @@ class App:
             return self.outcome(result.job_id, receipt)
         return self.run_job(result.job_id, timeout=timeout, receipt=receipt)
 
-    def run_job(self, job_id: str, *, timeout: float = 60.0, receipt: Any = None) -> JobOutcome:
+    def run_job(
+        self, job_id: str, *, timeout: float = 60.0, receipt: EventResult | None = None
+    ) -> JobOutcome:
         """Run a worker in this thread until the job ends or waits for a person: the worker's
         signal (``App.signals``) says when, so storage is not polled. Other runnable jobs may run
         on the way, as under any worker. A job deferred past ``timeout`` is returned as it stands
@@ -186,7 +188,7 @@ class App:
             raise WaitTimedOut(outcome, timeout)
         return outcome
 
-    def outcome(self, job_id: str | None, event: Any = None) -> JobOutcome:
+    def outcome(self, job_id: str | None, event: EventResult | None = None) -> JobOutcome:
         """Where a job stands now: its detail, and its pending approvals when it waits for one."""
         job: dict[str, Any] | None = None
         approvals: list[dict[str, Any]] = []
