@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from overture.clock import Clock, SystemClock
 from overture.core.events import parse_event
 from overture.core.ingest_rate import IngestRate
-from overture.core.records import Event, IngestResult
+from overture.core.records import Event, IngestResult, JobStatus
+from overture.core.wire import EventRejected, EventResult, JobOutcome, WaitTimedOut
 from overture.engine.admin.console_sessions import ConsoleSessions, Lifetimes
 from overture.engine.admin.tenancy import Admin
 from overture.engine.admin.tokens import Tokens
+from overture.engine.admin.views import action_view, job_detail
 from overture.engine.humans.approvals import Approvals
 from overture.engine.humans.delivery import Delivery
 from overture.engine.intake.followups import FollowupFlusher
@@ -25,10 +28,14 @@ from overture.engine.run.effects import EffectRetries
 from overture.engine.run.lanes import worker_name
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner, RunnerConfig
+from overture.engine.run.signals import JobSignals, settled, waited_enough
 from overture.engine.run.worker import Worker
+from overture.errors import NotFound
 from overture.integrations.slack_api import SlackApi
 from overture.integrations.slack_channel import SlackChannel
 from overture.settings import Settings
+from overture.storage.queries import approvals as actionq
+from overture.storage.queries import jobs as jobq
 from overture.storage.store import Store
 
 log = logging.getLogger("overture")
@@ -72,6 +79,7 @@ class App:
             ),
         )
         self.delivery = Delivery(self.store, self.clock)
+        self.signals = JobSignals()  # this process's workers say when they have run a job
         token = self.settings.slack_bot_token
         if token is not None and token.get_secret_value():
             # Slack delivers to people with a Slack id, and shows every decision on its message.
@@ -131,6 +139,7 @@ class App:
             name=name,
             delivery=self.delivery,
             max_lost_claims=self.settings.max_lost_claims,
+            on_run=self.signals.ran,
         )
 
     def scheduler(self, name: str | None = None) -> Scheduler:
@@ -154,6 +163,68 @@ class App:
         finally:
             with self._idle_lock:
                 self._idle_worker = self._idle_worker or worker
+
+    def run_event(self, event: dict[str, Any] | Event, *, timeout: float = 60.0) -> JobOutcome:
+        """Ingest one event and run its job in this thread until it ends or waits for a person,
+        then say where it stands (``run_job``).
+
+        A deferred event's job is not waited for (``outcome.deferred``); a duplicate's original
+        job is. Raises ``EventRejected`` for a rejected event.
+        """
+        result = self.emit(event) if isinstance(event, dict) else self.ingest(event)
+        receipt = EventResult.model_validate(result.as_dict())
+        if result.status == "rejected":
+            raise EventRejected(self.outcome(None, receipt))
+        if result.job_id is None or result.status == "deferred":
+            return self.outcome(result.job_id, receipt)
+        return self.run_job(result.job_id, timeout=timeout, receipt=receipt)
+
+    def run_job(
+        self, job_id: str, *, timeout: float = 60.0, receipt: EventResult | None = None
+    ) -> JobOutcome:
+        """Run a worker in this thread until the job ends or waits for a person: the worker's
+        signal (``App.signals``) says when, so storage is not polled. Other runnable jobs may run
+        on the way, as under any worker. A job deferred past ``timeout`` is returned as it stands
+        (``outcome.deferred``); ``WaitTimedOut`` when it has not settled in ``timeout`` seconds."""
+        with self.store.read() as conn:
+            state = jobq.job_state(conn, job_id)
+        if state is None:
+            raise NotFound(f"no job {job_id!r}")
+        if not waited_enough(*state, self.clock.now() + timedelta(seconds=timeout)):
+            worker = self.worker(concurrency=1)
+            worker.idle_horizon_s = timeout  # a retry after a back-off is waited for
+
+            def seen(_job_id: str, status: JobStatus | None) -> None:
+                if status is None or settled(status):
+                    worker.stop()
+
+            unwatch = self.signals.watch(job_id, seen)
+            deadline = threading.Timer(timeout, worker.stop)
+            deadline.daemon = True
+            deadline.start()
+            try:
+                worker.run(until_idle=True)
+            finally:
+                deadline.cancel()
+                unwatch()
+        outcome = self.outcome(job_id, receipt)
+        if not (outcome.settled or outcome.deferred):
+            raise WaitTimedOut(outcome, timeout)
+        return outcome
+
+    def outcome(self, job_id: str | None, event: EventResult | None = None) -> JobOutcome:
+        """Where a job stands now: its detail, and its pending approvals when it waits for one."""
+        job: dict[str, Any] | None = None
+        approvals: list[dict[str, Any]] = []
+        if job_id is not None:
+            with self.store.read() as conn:
+                found = jobq.get_job(conn, job_id)
+                if found is not None:
+                    job = job_detail(conn, found)
+                    if found.status == JobStatus.AWAITING_APPROVAL:
+                        pending = actionq.list_actions(conn, job_id=job_id)
+                        approvals = [action_view(a) for a in pending]
+        return JobOutcome.model_validate({"event": event, "job": job, "approvals": approvals})
 
     def close(self) -> None:
         self.store.close()

@@ -14,12 +14,16 @@ class ValidationFailed(OvertureError):
     """The input is not valid."""
 
 
-class PayloadInvalid(ValidationFailed):
-    """The event's payload lacks a field its sequence needs."""
+class FieldsInvalid(ValidationFailed):
+    """Some fields are not valid; ``problems`` says which and why (the API lists them)."""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = list(problems)  # (location such as payload.meeting_id, message)
         super().__init__("; ".join(f"{where}: {message}" for where, message in self.problems))
+
+
+class PayloadInvalid(FieldsInvalid):
+    """The event's payload lacks a field its sequence needs."""
 
 
 class NotFound(OvertureError):

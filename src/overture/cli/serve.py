@@ -72,6 +72,7 @@ def run_service(
     api.state.readiness = [worker.problem] if worker is not None else []
 
     def stop_worker() -> None:
+        app.signals.close()  # requests waiting for a job answer now
         for loop in loops:
             loop.stop()
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from overture.core.records import Event
 from overture.core.storable import check_storable
-from overture.errors import ValidationFailed
+from overture.errors import FieldsInvalid, ValidationFailed
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
@@ -55,9 +55,9 @@ class EventIn(BaseModel):
         return value
 
 
-def format_validation_error(exc: ValidationError) -> str:
-    """One line per problem: ``field: message``, in the order pydantic found them."""
-    lines = []
+def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """``(field, message)`` per problem, in the order pydantic found them."""
+    problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "event"
         msg = err["msg"]
@@ -65,8 +65,8 @@ def format_validation_error(exc: ValidationError) -> str:
             msg = "unknown field"
         elif err["type"] == "string_pattern_mismatch":
             msg = f"invalid value {err.get('input')!r} (expected pattern {err['ctx']['pattern']})"
-        lines.append(f"{where}: {msg}")
-    return "; ".join(lines)
+        problems.append((where, msg))
+    return problems
 
 
 def parse_event(data: Any, now: datetime) -> Event:
@@ -77,7 +77,7 @@ def parse_event(data: Any, now: datetime) -> Event:
     try:
         model = EventIn.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(format_validation_error(exc)) from None
+        raise FieldsInvalid(validation_problems(exc)) from None
     return Event(
         type=model.type,
         source=model.source,

@@ -16,7 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from overture.core.events import EventIn
-from overture.http.problem import MEDIA_TYPE, Problem, problems
+from overture.http.api.models import Problem
+from overture.http.problem import MEDIA_TYPE, problems
 
 _REF_TEMPLATE = "#/components/schemas/{model}"
 _FASTAPI_422 = ("HTTPValidationError", "ValidationError")

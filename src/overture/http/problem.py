@@ -16,11 +16,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from overture.engine.admin.tokens import InvalidToken
-from overture.errors import Conflict, Forbidden, NotFound, OvertureError, PayloadInvalid, ValidationFailed
+from overture.errors import Conflict, FieldsInvalid, Forbidden, NotFound, OvertureError, ValidationFailed
+from overture.http.api.models import Problem, ProblemItem
 
 log = logging.getLogger("overture.http")
 
@@ -54,24 +54,6 @@ _DESCRIPTIONS = {
     503: "Not ready: the database is unreachable or its schema is not current.",
 }
 _BEARER = {"WWW-Authenticate": 'Bearer realm="overture"'}
-
-
-class ProblemItem(BaseModel):
-    """One validation error: where it is, and what is wrong there."""
-
-    location: str = Field(description="Dotted path, e.g. `body.payload` or `query.limit`.")
-    message: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem details object."""
-
-    type: str = Field(description="A URN naming the kind of problem.")
-    title: str = Field(description="The HTTP reason phrase.")
-    status: int = Field(ge=400, le=599)
-    detail: str = Field(description="What precisely was wrong with this request.")
-    instance: str | None = Field(default=None, description="The path that was asked for.")
-    errors: list[ProblemItem] | None = None
 
 
 class ProblemError(Exception):
@@ -173,7 +155,7 @@ async def _overture_error(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(500, "internal error; the server log has the details", request.url.path)
     items = (
         [ProblemItem(location=w, message=m) for w, m in exc.problems]
-        if isinstance(exc, PayloadInvalid)
+        if isinstance(exc, FieldsInvalid)
         else None
     )
     return problem_response(

@@ -73,6 +73,7 @@ class Worker:
     concurrency: int = 1
     make_runner: Callable[[], Runner] | None = None
     max_lost_claims: int = 5  # claims lost to dead workers without progress before quarantine
+    on_run: Callable[[str, str], None] | None = None  # (job id, status) after each run: signals.py
 
     def __post_init__(self) -> None:
         if self.concurrency > 1 and self.make_runner is None:
@@ -212,6 +213,8 @@ class Worker:
             self.outcomes[outcome] += 1
             if outcome == JobStatus.FAILED.value:
                 self.failed_jobs.append(job.id)
+        if self.on_run is not None and outcome != "lost":
+            self.on_run(job.id, outcome)
         return True
 
     def _hand_back(self, lane: Lane) -> None:

@@ -1,7 +1,9 @@
 """The /v1 wire shapes: what the API accepts and answers, as documented in /openapi.json.
 
-They mirror the read models of :mod:`overture.engine.admin.views`, so the API, the CLI's
-``--json`` and the console show the same fields.
+The read shapes of receipts, jobs, steps and approvals live in :mod:`overture.core.wire`, so
+that ``App.run_event`` gives what the API answers; they mirror the read models of
+:mod:`overture.engine.admin.views`, so the API, the CLI's ``--json`` and the console show the
+same fields.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from overture.core.gates import Outcome
-from overture.core.records import ActionStatus, Decision, JobStatus, StepStatus
+from overture.core.records import ActionStatus, Decision
 from overture.core.storable import check_storable
+from overture.core.wire import Approval, JobSummary
 from overture.engine.admin.tenancy import EMAIL_PATTERN, WHITESPACE
 from overture.errors import ValidationFailed
 
@@ -36,105 +38,12 @@ class Incoming(BaseModel):
         return data
 
 
-class EventResult(BaseModel):
-    """What became of an event (202 Accepted: recorded, whatever the gates decided)."""
-
-    event_id: str
-    status: Outcome = Field(description="accepted, duplicate, deferred, skipped or rejected.")
-    job_id: str | None = Field(description="The job run for it; for a duplicate, the original's job.")
-    reason: str = Field(description="Which gate decided: passed, duplicate, org_not_found, ...")
-    detail: str
-    run_after: datetime | None = Field(description="When a deferred event's job becomes runnable.")
-
-
-class JobSummary(BaseModel):
-    """One job, without its steps."""
-
-    id: str
-    org_id: str
-    user_id: str
-    event_type: str
-    event_source: str
-    status: JobStatus
-    status_reason: str | None
-    current_step: int
-    chain_depth: int
-    parent_job_id: str | None
-    run_after: datetime | None
-    created_at: datetime | None
-    finished_at: datetime | None
-
-
 class JobList(BaseModel):
     items: list[JobSummary] = Field(description="Newest first.")
-
-
-class Step(BaseModel):
-    """One attempt at one step."""
-
-    index: int
-    name: str
-    attempt: int
-    status: StepStatus
-    output: Any = None
-    error: str | None
-    cost_usd: float
-    started_at: datetime | None
-    duration_ms: float
-
-
-class Effect(BaseModel):
-    """A side effect the job queued, by idempotency key."""
-
-    idempotency_key: str
-    kind: str
-    status: str
-
-
-class ChainNode(JobSummary):
-    """A job in a chain, with the follow-up jobs it started."""
-
-    children: list[ChainNode]
-
-
-class Chain(BaseModel):
-    """A job's chain: its ancestors from the root down, and its tree of descendants."""
-
-    ancestors: list[JobSummary]
-    job: ChainNode
-
-
-class JobDetail(JobSummary):
-    """Everything about one job: steps with outputs, metadata, effects and chain."""
-
-    continuations: int
-    claims: int
-    trigger_payload: dict[str, Any]
-    event_chain: dict[str, Any]
-    steps: list[Step]
-    execution_metadata: dict[str, Any] | None
-    outbox: list[Effect]
-    chain: Chain
-
-
-class Approval(BaseModel):
-    """A pending action: a paused step waiting for a human, or the decision made on it."""
-
-    id: str
-    org_id: str
-    user_id: str
-    job_id: str
-    step: str
-    pattern: str
-    title: str
-    draft: dict[str, Any]
-    status: ActionStatus
-    modifications: dict[str, Any] | None
-    decided_by: str | None
-    decided_via: str | None
-    decided_at: datetime | None
-    expires_at: datetime | None
-    created_at: datetime | None
+    next_before: str | None = Field(
+        default=None,
+        description="When more jobs may follow: pass it as `before` to list the next page.",
+    )
 
 
 class ApprovalList(BaseModel):
@@ -163,6 +72,41 @@ class DecisionIn(Incoming):
         default=None,
         pattern=ID_PATTERN,
         description="The deciding user; required when the token is not tied to a user.",
+    )
+
+
+class OperationIn(Incoming):
+    """Why (and, for a token not tied to a user, on whose behalf) a job is cancelled or an event
+    replayed; both go to the audit log."""
+
+    reason: str = Field(min_length=1, max_length=500, description="Why; recorded in the audit log.")
+    by: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Who asks, for a token not tied to a user (default: the token).",
+    )
+
+
+class CancelOut(BaseModel):
+    """The cancelled job, what it was doing, and the pending actions closed with it."""
+
+    job_id: str
+    status: str
+    was: str = Field(
+        description="The job's status before: pending, deferred, in_progress or awaiting_approval."
+    )
+    status_reason: str | None
+    closed_actions: list[str] = Field(description="Pending actions closed as cancelled.")
+
+
+class RetryIn(Incoming):
+    """Optionally, an earlier step to re-run from, and on whose behalf."""
+
+    from_step: str | None = Field(
+        default=None, max_length=64, description="Re-run from this earlier step (default: where it stopped)."
+    )
+    by: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="Who asks, for a token not tied to a user."
     )
 
 
@@ -250,6 +194,24 @@ class User(BaseModel):
     workdays: str
     role: str
     created_at: datetime
+
+
+class ProblemItem(BaseModel):
+    """One validation error: where it is, and what is wrong there."""
+
+    location: str = Field(description="Dotted path, e.g. `body.payload` or `query.limit`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(description="A URN naming the kind of problem.")
+    title: str = Field(description="The HTTP reason phrase.")
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="What precisely was wrong with this request.")
+    instance: str | None = Field(default=None, description="The path that was asked for.")
+    errors: list[ProblemItem] | None = None
 
 
 class Health(BaseModel):

@@ -16,9 +16,10 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Path
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from overture.core.records import JobStatus
+from overture.core.wire import EventResult, JobSummary
 from overture.engine.admin.tokens import Principal
 from overture.engine.admin.views import job_summary
 from overture.engine.intake.replay import original_event, replay_event
@@ -26,7 +27,7 @@ from overture.engine.run.cancel import NOT_ENDED, cancel_job, cancel_matching
 from overture.engine.run.retries import retry as retry_job
 from overture.engine.run.retries import retry_ended_since
 from overture.errors import Forbidden, NotFound
-from overture.http.api.models import ID_PATTERN, EventResult, Incoming, JobList, JobSummary
+from overture.http.api.models import ID_PATTERN, CancelOut, Incoming, JobList, OperationIn, RetryIn
 from overture.http.api.v1 import _OutageAware
 from overture.http.auth import AppDep, Auth
 from overture.http.bodies import require_json
@@ -38,30 +39,6 @@ router = APIRouter(prefix="/v1", route_class=_OutageAware)
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN, description="A job id.")]
 EventId = Annotated[str, Path(pattern=ID_PATTERN, description="An event id.")]
-
-
-class OperationIn(Incoming):
-    """Why (and, for a token not tied to a user, on whose behalf) a job is cancelled or an event
-    replayed; both go to the audit log."""
-
-    reason: str = Field(min_length=1, max_length=500, description="Why; recorded in the audit log.")
-    by: str | None = Field(
-        default=None,
-        pattern=ID_PATTERN,
-        description="Who asks, for a token not tied to a user (default: the token).",
-    )
-
-
-class CancelOut(BaseModel):
-    """The cancelled job, what it was doing, and the pending actions closed with it."""
-
-    job_id: str
-    status: str
-    was: str = Field(
-        description="The job's status before: pending, deferred, in_progress or awaiting_approval."
-    )
-    status_reason: str | None
-    closed_actions: list[str] = Field(description="Pending actions closed as cancelled.")
 
 
 class ReplayOut(EventResult):
@@ -104,17 +81,6 @@ def cancel(
     return cancel_job(
         app.store, app.clock, job_id, _who(principal, body.by), body.reason, "api", org
     ).as_dict()
-
-
-class RetryIn(Incoming):
-    """Optionally, an earlier step to re-run from, and on whose behalf."""
-
-    from_step: str | None = Field(
-        default=None, max_length=64, description="Re-run from this earlier step (default: where it stopped)."
-    )
-    by: str | None = Field(
-        default=None, pattern=ID_PATTERN, description="Who asks, for a token not tied to a user."
-    )
 
 
 class _BulkIn(Incoming):

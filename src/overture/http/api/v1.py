@@ -8,30 +8,23 @@ sync functions, so FastAPI runs them in its thread pool and the event loop never
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from overture.app import App
 from overture.core.events import parse_event
 from overture.core.records import Decision, JobStatus
+from overture.core.wire import Approval, Chain, EventResult, JobDetail
 from overture.engine.admin.tokens import Principal
 from overture.engine.admin.views import action_view, chain_of, job_detail, job_summary
 from overture.errors import NotFound, ValidationFailed
-from overture.http.api.models import (
-    ID_PATTERN,
-    Approval,
-    ApprovalList,
-    Chain,
-    DecisionIn,
-    DecisionOut,
-    EventResult,
-    JobDetail,
-    JobList,
-)
+from overture.http.api.models import ID_PATTERN, ApprovalList, DecisionIn, DecisionOut, JobList
+from overture.http.api.waits import MAX_WAIT_S, until_settled
 from overture.http.auth import AppDep, Auth
 from overture.http.bodies import LimitedJsonRoute, read_json, require_json
 from overture.http.problem import problem_response, problems
@@ -78,7 +71,15 @@ OrgFilter = Annotated[
     str | None,
     Query(pattern=ID_PATTERN, description="Admin tokens: limit to one org. Others may only name their own."),
 ]
+EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items.")]
+
+
+def _iso_moment(value: Any) -> Any:
+    """A moment in a query is written out: ``2026-11-20T08:00:00Z``, not a count of seconds."""
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be an ISO 8601 date-time with its offset, e.g. 2026-11-20T08:00:00Z")
+    return value
 
 
 # -- events ------------------------------------------------------------------------------
@@ -138,29 +139,80 @@ async def post_event(
 # -- jobs --------------------------------------------------------------------------------
 
 
-@router.get("/jobs", response_model=JobList, tags=["jobs"], responses=problems(401, 403, 422))
+@router.get("/jobs", response_model=JobList, tags=["jobs"], responses=problems(401, 403, 404, 422))
 def list_jobs(
     principal: Auth,
     app: AppDep,
     status: JobStatus | None = None,
+    event_type: Annotated[
+        str | None, Query(pattern=EVENT_TYPE_PATTERN, description="Only jobs of this event type.")
+    ] = None,
+    user_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this user's jobs.")] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        BeforeValidator(_iso_moment),
+        Query(description="Only jobs created at or after this moment (ISO 8601, with its offset)."),
+    ] = None,
+    before: Annotated[
+        str | None,
+        Query(pattern=ID_PATTERN, description="The next page: jobs listed after this one (`next_before`)."),
+    ] = None,
     org_id: OrgFilter = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    """The token's org's jobs, newest first."""
+    """The token's org's jobs, newest first, a page at a time: while `next_before` is set, more
+    may follow. 404 when `before` names no job of the org."""
     org = principal.org_filter(org_id)
     with app.store.read() as conn:
-        rows = jobq.list_jobs(conn, org_id=org, status=status.value if status else None, limit=limit)
-    return {"items": [job_summary(j) for j in rows]}
+        after = None
+        if before is not None:
+            after = jobq.get_job(conn, before, org)
+            if after is None:
+                raise NotFound(f"before: no job {before!r}")
+        rows = jobq.list_jobs(
+            conn,
+            org_id=org,
+            status=status.value if status else None,
+            limit=limit,
+            event_type=event_type,
+            user_id=user_id,
+            since=since,
+            before=after,
+        )
+    return {
+        "items": [job_summary(j) for j in rows],
+        "next_before": rows[-1].id if len(rows) == limit else None,
+    }
 
 
-@router.get("/jobs/{job_id}", response_model=JobDetail, tags=["jobs"], responses=problems(401, 404, 422))
-def get_job(job_id: JobId, principal: Auth, app: AppDep) -> dict[str, Any]:
-    """One job: steps with outputs, execution metadata, effects and chain."""
+def _job_detail(app: App, job_id: str, org_id: str | None) -> dict[str, Any]:
     with app.store.read() as conn:
-        job = jobq.get_job(conn, job_id, principal.org_filter(None))
+        job = jobq.get_job(conn, job_id, org_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}")
         return job_detail(conn, job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail, tags=["jobs"], responses=problems(401, 404, 422))
+async def get_job(
+    job_id: JobId,
+    principal: Auth,
+    app: AppDep,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT_S,
+            description="Seconds to wait for the job to end or pause for a person before answering "
+            "(long-poll); the answer says where the job stands either way.",
+        ),
+    ] = 0,
+) -> dict[str, Any]:
+    """One job: steps with outputs, execution metadata, effects and chain."""
+    org = principal.org_filter(None)
+    if wait > 0:
+        await until_settled(app, job_id, org, wait)
+    return await run_in_threadpool(_job_detail, app, job_id, org)
 
 
 @router.get("/jobs/{job_id}/chain", response_model=Chain, tags=["jobs"], responses=problems(401, 404, 422))
@@ -184,6 +236,7 @@ def list_approvals(
         str, Query(pattern=f"^({_ACTION_STATUSES})$", description="A status, or `all`.")
     ] = "pending",
     user_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this user's.")] = None,
+    job_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this job's.")] = None,
     org_id: OrgFilter = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -191,7 +244,12 @@ def list_approvals(
     org = principal.org_filter(org_id)
     with app.store.read() as conn:
         rows = actionq.list_actions(
-            conn, org_id=org, status=None if status == "all" else status, user_id=user_id, limit=limit
+            conn,
+            org_id=org,
+            status=None if status == "all" else status,
+            user_id=user_id,
+            limit=limit,
+            job_id=job_id,
         )
     return {"items": [action_view(a) for a in rows]}
 

@@ -86,8 +86,11 @@ def list_actions(
     status: str | None = ActionStatus.PENDING.value,
     user_id: str | None = None,
     limit: int = 100,
+    job_id: str | None = None,
 ) -> list[PendingAction]:
     q = sa.select(pending_actions).order_by(pending_actions.c.created_at, pending_actions.c.id)
+    if job_id is not None:
+        q = q.where(pending_actions.c.job_id == job_id)
     if org_id is not None:
         q = q.where(pending_actions.c.org_id == org_id)
     if status is not None:

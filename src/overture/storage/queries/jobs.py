@@ -97,7 +97,13 @@ def list_jobs(
     status: str | None = None,
     limit: int = 50,
     parent_job_id: str | None = None,
+    *,
+    event_type: str | None = None,
+    user_id: str | None = None,
+    since: datetime | None = None,
+    before: Job | None = None,
 ) -> list[Job]:
+    """Jobs newest first; ``before`` pages on: only the jobs listed after that one."""
     q = sa.select(sequence_jobs).order_by(sequence_jobs.c.created_at.desc(), sequence_jobs.c.id.desc())
     if org_id is not None:
         q = q.where(sequence_jobs.c.org_id == org_id)
@@ -105,7 +111,28 @@ def list_jobs(
         q = q.where(sequence_jobs.c.status == status)
     if parent_job_id is not None:
         q = q.where(sequence_jobs.c.parent_job_id == parent_job_id)
+    if event_type is not None:
+        q = q.where(sequence_jobs.c.event_type == event_type)
+    if user_id is not None:
+        q = q.where(sequence_jobs.c.user_id == user_id)
+    if since is not None:
+        q = q.where(sequence_jobs.c.created_at >= since)
+    if before is not None and before.created_at is not None:
+        q = q.where(
+            sa.tuple_(sequence_jobs.c.created_at, sequence_jobs.c.id) < (before.created_at, before.id)
+        )
     return [job_from_row(r) for r in conn.execute(q.limit(limit)).mappings()]
+
+
+def job_state(
+    conn: sa.Connection, job_id: str, org_id: str | None = None
+) -> tuple[JobStatus, datetime | None] | None:
+    """Only a job's status and run_after: what a client waiting for the job reads again and again."""
+    q = sa.select(sequence_jobs.c.status, sequence_jobs.c.run_after).where(sequence_jobs.c.id == job_id)
+    if org_id is not None:
+        q = q.where(sequence_jobs.c.org_id == org_id)
+    row = conn.execute(q).first()
+    return (JobStatus(row[0]), row[1]) if row is not None else None
 
 
 def count_jobs_by_status(conn: sa.Connection, org_id: str | None = None) -> dict[str, int]:
