@@ -50,6 +50,11 @@ def held_audit(
     )
 
 
+def reclaimed(job: Job, previous_owner: str, now: datetime, *, actor: str) -> dict[str, Any]:
+    """The audit row of a claim that took a job whose worker's lease ran out."""
+    return held_audit(job, now, actor, "lease_reclaimed", "lease_expired", previous_owner=previous_owner)
+
+
 def give_back(store: Store, clock: Clock, job: Job, actor: str) -> None:
     """A job taken by a completion but not started goes back to the queue now, rather than
     waiting out its lease (the worker is stopping)."""

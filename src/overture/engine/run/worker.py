@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from overture.clock import Clock
@@ -29,12 +30,12 @@ from overture.core.records import Job, JobStatus
 from overture.engine.humans.approvals import Approvals
 from overture.engine.humans.delivery import Delivery
 from overture.engine.run.housekeeping import Housekeeper
-from overture.engine.run.lanes import Lane, give_back, held_audit, next_due, worker_name
+from overture.engine.run.lanes import Lane, give_back, next_due, reclaimed, worker_name
 from overture.engine.run.outages import OutageGuard, quarantine
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner
 from overture.errors import LeaseLost
-from overture.storage.claims import ClaimRequest, Quarantine
+from overture.storage.claims import ClaimRequest
 from overture.storage.hotpath import HotPath
 from overture.storage.idle import Slot
 from overture.storage.outage import is_unavailable
@@ -84,9 +85,8 @@ class Worker:
         self._hot: HotPath | None = None
         self._lock = threading.Lock()
         self._lanes = [Lane(self.runner)]
-        self._request = ClaimRequest(
-            self.name, self.lease_s, self._reclaimed, self.max_lost_claims, self._quarantine
-        )
+        taken, poisoned = partial(reclaimed, actor=self.name), partial(quarantine, actor=self.name)
+        self._request = ClaimRequest(self.name, self.lease_s, taken, self.max_lost_claims, poisoned)
         self._retired: list[HotPath] = []
         self.outage = OutageGuard(self.store, self.clock, self.name, self.stopping, self._retire_connection)
         self._max_jobs: int | None = None
@@ -98,14 +98,6 @@ class Worker:
         self._house_away = False
         self._due_at: datetime | None = None  # when a queued job next falls due, as last read
         self._lanes_done = False
-
-    def _reclaimed(self, job: Job, previous_owner: str, now: datetime) -> dict[str, Any]:
-        return held_audit(
-            job, now, self.name, "lease_reclaimed", "lease_expired", previous_owner=previous_owner
-        )
-
-    def _quarantine(self, job: Job, lost: int, now: datetime) -> Quarantine:
-        return quarantine(job, lost, now, self.name)
 
     # -- the connection and the job count ------------------------------------------------
 
