@@ -1,7 +1,7 @@
 """skill sessions shared by every server process
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 17:00:00
 
 A console skill session is held by one server process, but its page, answers and stream may
@@ -17,8 +17,8 @@ from alembic import op
 
 import overture.storage.tables.types
 
-revision = "0011"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
