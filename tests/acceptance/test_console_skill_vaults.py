@@ -59,7 +59,7 @@ def _field(html: str, name: str) -> str:
 def signed_in(app: App, base: str, user: str) -> Iterator[httpx.Client]:
     secret = Tokens(app.store, app.clock).create("acme", user).secret
     with httpx.Client(base_url=base, timeout=30) as http:
-        form = http.get("/")
+        form = http.get("/signin")
         signin = {"token": secret, "nonce": _field(form.text, "nonce")}
         assert http.post("/signin", data=signin).status_code == 303
         yield http

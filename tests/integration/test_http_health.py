@@ -104,8 +104,8 @@ def test_each_app_has_its_own_metrics_registry(app: App, db_url: str, tmp_path: 
 
 
 def test_the_console_sign_in_page_is_served(app: App) -> None:
-    """/ leads to the console's sign-in page (HTML), which links the API description."""
+    """/ leads to the console's sign-in page (HTML), which links the API's documentation."""
     with in_process(app) as api:
         response = api.get("/", follow_redirects=True)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert "<h1>Sign in</h1>" in response.text and 'href="/openapi.json"' in response.text
+    assert "<h1>Sign in</h1>" in response.text and 'href="/docs"' in response.text
