@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import health, log_redaction, problem
+from overture.http import health, log_redaction, offload, problem
 from overture.http.api import admin, receipts
 from overture.http.api import ops as api_ops
 from overture.http.api import v1 as api_v1
@@ -27,20 +27,21 @@ from overture.storage import migrate
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
-#: The routers every service mounts, in order.
+#: The routers every service mounts, in order. A request is matched against the routes one
+#: after another, so the paths machines call often (events, webhooks, probes) come first.
 ROUTERS: tuple[APIRouter, ...] = (
+    api_v1.router,
+    webhooks.router,
+    health.router,
+    api_ops.router,
+    admin.router,
+    receipts.router,
     console.router,
     console_receipts.router,
     console_retries.router,
     console_cancels.router,
     console_reruns.router,
     console_skills.router,
-    health.router,
-    api_v1.router,
-    api_ops.router,
-    admin.router,
-    receipts.router,
-    webhooks.router,
 )
 
 _DESCRIPTION = """Events in, durable skill sequences out, humans asked before anything leaves.
@@ -70,6 +71,7 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     api.state.throttle = throttle_for(app)
     api.state.metrics.register(api.state.throttle.collector())
     api.state.schema_head = migrate.head_revision()
+    api.state.offload = offload.executor()
     problem.install(api)
     for router in ROUTERS:
         api.include_router(router)
