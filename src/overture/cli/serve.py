@@ -1,9 +1,14 @@
-"""``overture serve`` (the HTTP API with a worker in one process) and ``overture tokens``."""
+"""``overture serve`` (the HTTP API with a worker in one process, or in several with
+``--http-workers``) and ``overture tokens``."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
+import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -53,8 +58,12 @@ def run_service(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     log_level: str = "info",
     reload: bool = False,
+    sock: socket.socket | None = None,
+    with_resume: bool = True,
 ) -> None:
-    """Serve the API (and run a worker) until SIGTERM or SIGINT, then stop cleanly.
+    """Serve the API (and run a worker) until SIGTERM or SIGINT, then stop cleanly. With
+    ``sock``, on that listening socket (an HTTP worker process of ``serve --http-workers``,
+    whose supervisor runs the scheduler and the resume round: ``with_resume`` False).
 
     The worker stops claiming at the first signal while uvicorn drains open requests. A job
     still running when the grace time (the time budget) is over keeps its recorded steps and
@@ -66,8 +75,10 @@ def run_service(
     intake = api.state.webhook_intake = Intake(app)
     worker = Background.for_worker(app.worker) if with_worker else None
     scheduler = Background.for_scheduler(app.scheduler) if with_scheduler else None
-    resumer = Every("webhook resume", RESUME_EVERY_S, intake.work.resume)
-    loops = [loop for loop in (worker, scheduler, resumer.background()) if loop is not None]
+    resumer = (
+        Every("webhook resume", RESUME_EVERY_S, intake.work.resume).background() if with_resume else None
+    )
+    loops = [loop for loop in (worker, scheduler, resumer) if loop is not None]
     # /readyz answers 503 while the worker is down or cannot reach the database.
     api.state.readiness = [worker.problem] if worker is not None else []
 
@@ -98,10 +109,12 @@ def run_service(
         if reloader is not None:
             reloader.start()
         parts = [name for name, loop in (("a worker", worker), ("the scheduler", scheduler)) if loop]
-        click.echo(
-            f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}", err=True
-        )
-        server.run()
+        if sock is None:
+            click.echo(
+                f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}",
+                err=True,
+            )
+        server.run(sockets=[sock] if sock is not None else None)
     finally:
         stop_worker()
         if reloader is not None:
@@ -158,6 +171,14 @@ def _reloader(app: App) -> PackReloader:
     help="Seed the sales demo org on first run, start its story, print a sign-in token and where to look.",
 )
 @click.option("--reload", is_flag=True, help="Load pack folders again when their files change (development).")
+@click.option(
+    "--http-workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes answering HTTP on the one port, each with its own worker (unless --no-worker).",
+)
+@click.option("--fd", type=int, hidden=True, help="Serve on this inherited socket (an HTTP worker process).")
 @handle_errors
 def serve(
     host: str,
@@ -168,10 +189,40 @@ def serve(
     log_level: str,
     demo: bool,
     reload: bool,
+    http_workers: int,
+    fd: int | None,
 ) -> None:
     """Serve the HTTP API with a worker and the scheduler until SIGTERM or Ctrl-C."""
     if demo:
         prepare_demo(state().app(create=True), host, port)
+    if fd is not None:  # one of the processes of `serve --http-workers N`
+        _leave_with_supervisor()
+        run_service(
+            state().app(),
+            host,
+            port,
+            with_worker=not no_worker,
+            with_scheduler=False,
+            max_body_bytes=max_body_bytes,
+            log_level=log_level,
+            reload=reload,
+            sock=socket.socket(fileno=fd),
+            with_resume=False,
+        )
+        return
+    if http_workers > 1:
+        run_supervised(
+            state().app(),
+            host,
+            port,
+            http_workers,
+            with_worker=not no_worker,
+            with_scheduler=not no_scheduler,
+            max_body_bytes=max_body_bytes,
+            log_level=log_level,
+            reload=reload,
+        )
+        return
     run_service(
         state().app(),
         host,
@@ -182,6 +233,86 @@ def serve(
         log_level=log_level,
         reload=reload,
     )
+
+
+def run_supervised(
+    app: App,
+    host: str,
+    port: int,
+    count: int,
+    *,
+    with_worker: bool,
+    with_scheduler: bool,
+    max_body_bytes: int,
+    log_level: str,
+    reload: bool,
+) -> None:
+    """``count`` HTTP worker processes on one port (see ``prefork``); the scheduler and the
+    webhook resume round run here, once for all of them."""
+    from overture.cli.prefork import Supervisor, child_argv, child_env, listening_socket
+
+    sock = listening_socket(host, port)
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    argv = child_argv(
+        sock.fileno(),
+        host=host,
+        port=port,
+        with_worker=with_worker,
+        max_body_bytes=max_body_bytes,
+        log_level=log_level,
+        reload=reload,
+        verbose=verbose,
+    )
+    supervisor = Supervisor(
+        argv, child_env(app.settings.database_url), sock.fileno(), count, app.settings.time_budget_s + 30
+    )
+    intake = Intake(app)
+    scheduler = Background.for_scheduler(app.scheduler) if with_scheduler else None
+    loops = [
+        loop
+        for loop in (scheduler, Every("webhook resume", RESUME_EVERY_S, intake.work.resume).background())
+        if loop is not None
+    ]
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        supervisor.stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
+    try:
+        supervisor.start()
+        for loop in loops:
+            loop.start()
+        each = ", each with a worker" if with_worker else " (the API only)"
+        also = " and the scheduler here" if scheduler is not None else ""
+        click.echo(
+            f"overture: serving http://{host}:{port} with {count} HTTP processes{each}{also}", err=True
+        )
+        supervisor.watch()
+    finally:
+        for loop in loops:
+            loop.stop()
+        if not supervisor.stop():
+            click.echo(
+                "overture: an HTTP process was still busy and was killed; its job will resume", err=True
+            )
+        if scheduler is not None:
+            scheduler.join(5)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+    click.echo("overture: stopped", err=True)
+
+
+def _leave_with_supervisor() -> None:
+    """Stop (as on SIGTERM) if the supervisor goes away without saying so (it was killed)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 def _token_json(row: TokenRow) -> dict[str, Any]:
