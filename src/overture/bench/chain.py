@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
@@ -24,9 +25,13 @@ from overture.bench.pack import chain
 from overture.bench.setup import Tenant
 from overture.engine.run.worker import Worker
 
+_SEQ = itertools.count()
+
 
 def event(tenant: Tenant, type_: str, i: int) -> dict[str, Any]:
-    return {"type": type_, "org_id": tenant.org, "user_id": tenant.user, "payload": {"i": i}}
+    """The ``i``-th event of a workload; no two the same, so none is taken for a duplicate."""
+    payload = {"i": i, "seq": next(_SEQ)}
+    return {"type": type_, "org_id": tenant.org, "user_id": tenant.user, "payload": payload}
 
 
 @contextmanager

@@ -76,7 +76,9 @@ def measure_backend(
         if "flat" in only:
             total = max(sizes.lengths) * 10
             by_length = {
-                str(n): w1.full_queue(app, tenant, n, max(1, total // n), sizes.lanes)["us_per_step_run_only"]
+                str(n): w1.full_queue(app, tenant, n, max(1, total // n), sizes.lanes, show)[
+                    "us_per_step_run_only"
+                ]
                 for n in sizes.lengths
             }
             found["flatness"] = {
@@ -173,7 +175,8 @@ def describe(name: str, r: dict[str, Any]) -> list[str]:
         lines.append(
             f"[{name}] POST /v1/events, {f['connections']} connections, {f['http_workers']} HTTP workers: "
             f"{f['requests_per_s']:.0f} req/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms "
-            f"(p99 {f['p99_ratio_to_raw']}x raw); answers {f['statuses']}"
+            f"(p99 {f['p99_ratio_to_raw']}x raw); {f['ratio_to_healthz']}x the throughput of its /healthz "
+            f"({f['healthz_requests_per_s']:.0f} req/s); answers {f['statuses']}"
         )
     return lines
 
