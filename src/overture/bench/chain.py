@@ -141,6 +141,21 @@ def full_queue(
     }
 
 
+def ingest_only(app: App, tenant: Tenant, events: int, threads: int) -> dict[str, Any]:
+    """``App.emit`` of one-step events from ``threads`` threads in this process: the engine's
+    part of ``POST /v1/events`` (validation, gates, the group-committed record), no HTTP."""
+
+    def produce(first: int) -> None:
+        for i in range(first, events, threads):
+            app.emit(event(tenant, chain(1), i))
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads, thread_name_prefix="bench-ingest") as producers:
+        list(producers.map(produce, range(threads)))
+    elapsed = time.perf_counter() - t0
+    return {"events": events, "threads": threads, "events_per_s": events / elapsed}
+
+
 def drain(app: App, lanes: int) -> int:
     """Run whatever is queued (jobs an API-only run left), untimed."""
     return app.worker("bench-drain", lanes).run(until_idle=True)

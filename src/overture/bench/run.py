@@ -16,9 +16,10 @@ from typing import Any
 
 import click
 
+from overture.app import App
 from overture.bench import approval, http, pack, raw
 from overture.bench import chain as w1
-from overture.bench.setup import bench_app, new_tenant
+from overture.bench.setup import Tenant, bench_app, new_tenant
 from overture.settings import Settings
 
 #: The workloads ``--only`` can pick.
@@ -49,6 +50,10 @@ def _ratio(value: float, raw_us: float) -> float:
     return round(value / raw_us, 2)
 
 
+#: Raw commits timed before and after each workload.
+RAW_SAMPLES = 500
+
+
 def measure_backend(
     name: str,
     url: str,
@@ -58,84 +63,107 @@ def measure_backend(
     only: set[str],
     say: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Every workload but the CLI's on one database."""
+    """Every workload but the CLI's on one database. Each is bracketed by raw commits timed
+    just before and just after it, and divided by their mean: a shared machine's speed drifts
+    within a run, and a workload is compared with the storage as it was meanwhile."""
     registry = pack.load(folder)
-    samples = 2000
-    before = raw_commit(samples)
-    say(f"[{name}] raw commit (one INSERT + COMMIT): {before:.0f} us")
     app = bench_app(url, registry)
     tenant = new_tenant(app)
     show = f"[{name}]  " if say is not _quiet else None
-    found: dict[str, Any] = {}
+    raws: list[float] = []
+
+    def bracketed(key: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        before = raw_commit(RAW_SAMPLES)
+        found = work()
+        after = raw_commit(RAW_SAMPLES)
+        raws.extend((before, after))
+        raw_us = (before + after) / 2
+        found = {**found, "raw_commit_us": raw_us, **_ratios(key, found, raw_us)}
+        for line in describe(name, {key: found}):
+            say(line)
+        return found
+
+    report: dict[str, Any] = {}
     try:
         if "w1" in only:
-            found["w1_one_in_flight"] = w1.one_in_flight(app, tenant, sizes.serial_events)
-            found["w1_full_queue"] = w1.full_queue(app, tenant, 5, sizes.events, sizes.lanes, show)
+            report["w1_one_in_flight"] = bracketed(
+                "w1_one_in_flight", lambda: w1.one_in_flight(app, tenant, sizes.serial_events)
+            )
+            report["w1_full_queue"] = bracketed(
+                "w1_full_queue", lambda: w1.full_queue(app, tenant, 5, sizes.events, sizes.lanes, show)
+            )
         if "w2" in only:
-            found["w2"] = approval.pause_and_decide(app, tenant, sizes.serial_events)
+            report["w2"] = bracketed(
+                "w2", lambda: approval.pause_and_decide(app, tenant, sizes.serial_events)
+            )
         if "flat" in only:
-            total = max(sizes.lengths) * 10
-            by_length = {
-                str(n): w1.full_queue(app, tenant, n, max(1, total // n), sizes.lanes, show)[
-                    "us_per_step_run_only"
-                ]
-                for n in sizes.lengths
-            }
-            found["flatness"] = {
-                "us_per_step_by_length": by_length,
-                "ratio": round(max(by_length.values()) / min(by_length.values()), 2),
-            }
+            report["flatness"] = bracketed("flatness", lambda: _flatness(app, tenant, sizes, show))
         if "http" in only:
-            found["first_step"] = http.first_step(
-                url,
-                folder,
-                tenant,
-                events=sizes.first_step_events,
-                rate=sizes.rate,
-                http_workers=sizes.http_workers,
+            report["first_step"] = bracketed(
+                "first_step",
+                lambda: http.first_step(
+                    url,
+                    folder,
+                    tenant,
+                    events=sizes.first_step_events,
+                    rate=sizes.rate,
+                    http_workers=sizes.http_workers,
+                ),
             )
-            found["http_ingest"] = http.ingest(
-                url,
-                folder,
-                tenant,
-                requests=sizes.http_requests,
-                connections=sizes.http_connections,
-                http_workers=sizes.http_workers,
+            report["http_ingest"] = bracketed(
+                "http_ingest", lambda: _http_ingest(app, tenant, url, folder, sizes)
             )
-            w1.drain(app, sizes.lanes)  # the jobs the API-only run left queued
     finally:
         app.close()
-    after = raw_commit(samples)
-    raw_us = (before + after) / 2
-    say(f"[{name}] raw commit after the workloads: {after:.0f} us; figures below are x {raw_us:.0f} us")
-    report: dict[str, Any] = {
-        "raw_commit_us": raw_us,
-        "raw_commit_us_before": before,
-        "raw_commit_us_after": after,
+    return {
+        "raw_commit_us": statistics.fmean(raws),
+        "raw_commit_us_min": min(raws),
+        "raw_commit_us_max": max(raws),
+        **report,
     }
-    for key in ("w1_one_in_flight", "w1_full_queue"):
-        if key in found:
-            report[key] = {**found[key], "ratio_to_raw": _ratio(found[key]["us_per_step"], raw_us)}
-    if "w2" in found:
-        w2 = found["w2"]
-        report["w2"] = {
-            **w2,
-            "pause_ratio_to_raw": _ratio(w2["pause_us_per_event"], raw_us),
-            "decide_ratio_to_raw": _ratio(w2["decide_us_per_event"], raw_us),
+
+
+def _flatness(app: App, tenant: Tenant, sizes: Sizes, show: str | None) -> dict[str, Any]:
+    total = max(sizes.lengths) * 10
+    by_length = {
+        str(n): w1.full_queue(app, tenant, n, max(1, total // n), sizes.lanes, show)["us_per_step_run_only"]
+        for n in sizes.lengths
+    }
+    return {
+        "us_per_step_by_length": by_length,
+        "ratio": round(max(by_length.values()) / min(by_length.values()), 2),
+    }
+
+
+def _http_ingest(app: App, tenant: Tenant, url: str, folder: Path, sizes: Sizes) -> dict[str, Any]:
+    found = http.ingest(
+        url,
+        folder,
+        tenant,
+        requests=sizes.http_requests,
+        connections=sizes.http_connections,
+        http_workers=sizes.http_workers,
+    )
+    engine = w1.ingest_only(app, tenant, sizes.http_requests, sizes.http_connections)
+    w1.drain(app, sizes.lanes)  # the jobs both runs left queued, untimed
+    return {**found, "in_process_events_per_s": engine["events_per_s"]}
+
+
+def _ratios(key: str, found: dict[str, Any], raw_us: float) -> dict[str, float]:
+    """Each figure of ``found`` that is a time, over one raw commit."""
+    if key in ("w1_one_in_flight", "w1_full_queue"):
+        return {"ratio_to_raw": _ratio(found["us_per_step"], raw_us)}
+    if key == "w2":
+        return {
+            "pause_ratio_to_raw": _ratio(found["pause_us_per_event"], raw_us),
+            "decide_ratio_to_raw": _ratio(found["decide_us_per_event"], raw_us),
         }
-    if "flatness" in found:
-        report["flatness"] = found["flatness"]
-    for key in ("http_ingest", "first_step"):
-        if key in found:
-            f = found[key]
-            report[key] = {
-                **f,
-                "p50_ratio_to_raw": _ratio(f["p50_ms"] * 1e3, raw_us),
-                "p99_ratio_to_raw": _ratio(f["p99_ms"] * 1e3, raw_us),
-            }
-    for line in describe(name, report):
-        say(line)
-    return report
+    if key == "flatness":
+        return {}
+    return {
+        "p50_ratio_to_raw": _ratio(found["p50_ms"] * 1e3, raw_us),
+        "p99_ratio_to_raw": _ratio(found["p99_ms"] * 1e3, raw_us),
+    }
 
 
 def describe(name: str, r: dict[str, Any]) -> list[str]:
@@ -176,7 +204,9 @@ def describe(name: str, r: dict[str, Any]) -> list[str]:
             f"[{name}] POST /v1/events, {f['connections']} connections, {f['http_workers']} HTTP workers: "
             f"{f['requests_per_s']:.0f} req/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms "
             f"(p99 {f['p99_ratio_to_raw']}x raw); {f['ratio_to_healthz']}x the throughput of its /healthz "
-            f"({f['healthz_requests_per_s']:.0f} req/s); answers {f['statuses']}"
+            f"({f['healthz_requests_per_s']:.0f} req/s); the engine alone in one process, "
+            f"{f['connections']} threads: {f['in_process_events_per_s']:.0f} events/s; "
+            f"answers {f['statuses']}"
         )
     return lines
 
