@@ -114,7 +114,8 @@ def bench(
     against: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """What users feel, each figure against one raw commit on the same storage in the same run:
+    """What users feel, each figure against one raw commit on the same storage in the same run.
+
     W1 (a 5-step chain) with one event in flight and on a full queue; W2 (3 steps, an approval at
     step 2) pausing and deciding one event at a time; per-step cost at short and long chains;
     POST /v1/events throughput and latency, and event to first step, against a real `overture

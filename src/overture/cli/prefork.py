@@ -19,8 +19,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 
-from overture.cli.loops import restart_delay
+import click
+
+from overture.app import App
+from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every, restart_delay
+from overture.http.webhooks.intake import Intake
 
 log = logging.getLogger("overture.serve")
 
@@ -140,3 +145,85 @@ def child_argv(
 def child_env(database_url: str) -> dict[str, str]:
     """The supervisor's environment, with the database it was given (``--db`` included)."""
     return {**os.environ, "OVERTURE_DATABASE_URL": database_url}
+
+
+def run_supervised(
+    app: App,
+    host: str,
+    port: int,
+    count: int,
+    *,
+    with_worker: bool,
+    with_scheduler: bool,
+    max_body_bytes: int,
+    log_level: str,
+    reload: bool,
+) -> None:
+    """``count`` HTTP worker processes on one port (see ``prefork``); the scheduler and the
+    webhook resume round run here, once for all of them."""
+    sock = listening_socket(host, port)
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    argv = child_argv(
+        sock.fileno(),
+        host=host,
+        port=port,
+        with_worker=with_worker,
+        max_body_bytes=max_body_bytes,
+        log_level=log_level,
+        reload=reload,
+        verbose=verbose,
+    )
+    supervisor = Supervisor(
+        argv, child_env(app.settings.database_url), sock.fileno(), count, app.settings.time_budget_s + 30
+    )
+    intake = Intake(app)
+    scheduler = Background.for_scheduler(app.scheduler) if with_scheduler else None
+    loops = [
+        loop
+        for loop in (scheduler, Every("webhook resume", RESUME_EVERY_S, intake.work.resume).background())
+        if loop is not None
+    ]
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        supervisor.stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    try:
+        supervisor.start()
+        for loop in loops:
+            loop.start()
+        each = ", each with a worker" if with_worker else " (the API only)"
+        also = " and the scheduler here" if scheduler is not None else ""
+        click.echo(
+            f"overture: serving http://{host}:{port} with {count} HTTP processes{each}{also}", err=True
+        )
+        supervisor.watch()
+    finally:
+        for loop in loops:
+            loop.stop()
+        if not supervisor.stop():
+            click.echo(
+                "overture: an HTTP process was still busy and was killed; its job will resume", err=True
+            )
+        if scheduler is not None:
+            scheduler.join(5)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+    click.echo("overture: stopped", err=True)
+
+
+def leave_with_supervisor() -> None:
+    """Stop (as on SIGTERM) if the supervisor goes away without saying so (it was killed)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
+
+
+def say(line: str) -> None:
+    click.echo(line, err=True)

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import socket
-import threading
-import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -18,7 +15,7 @@ import uvicorn
 
 from overture.app import App
 from overture.cli.common import emit_json, handle_errors, json_option, state
-from overture.cli.loops import Background, Every
+from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every
 from overture.engine.admin.tokens import Tokens
 from overture.http import create_app
 from overture.http.factory import DEFAULT_MAX_BODY_BYTES
@@ -29,8 +26,6 @@ if TYPE_CHECKING:
     from overture.cli.reload import PackReloader, Reloaded
 
 log = logging.getLogger("overture.serve")
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class _Server(uvicorn.Server):
@@ -43,9 +38,6 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._on_stop()
         super().handle_exit(sig, frame)
-
-
-RESUME_EVERY_S = 60.0
 
 
 def run_service(
@@ -91,7 +83,7 @@ def run_service(
 
     # uvicorn puts back the handlers it found and re-raises the signal it caught once it has
     # shut down: ours make that re-raise a no-op instead of the default "terminate now".
-    previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     config = uvicorn.Config(
         api,
         host=host,
@@ -196,7 +188,9 @@ def serve(
     if demo:
         prepare_demo(state().app(create=True), host, port)
     if fd is not None:  # one of the processes of `serve --http-workers N`
-        _leave_with_supervisor()
+        from overture.cli.prefork import leave_with_supervisor
+
+        leave_with_supervisor()
         run_service(
             state().app(),
             host,
@@ -211,6 +205,8 @@ def serve(
         )
         return
     if http_workers > 1:
+        from overture.cli.prefork import run_supervised
+
         run_supervised(
             state().app(),
             host,
@@ -233,86 +229,6 @@ def serve(
         log_level=log_level,
         reload=reload,
     )
-
-
-def run_supervised(
-    app: App,
-    host: str,
-    port: int,
-    count: int,
-    *,
-    with_worker: bool,
-    with_scheduler: bool,
-    max_body_bytes: int,
-    log_level: str,
-    reload: bool,
-) -> None:
-    """``count`` HTTP worker processes on one port (see ``prefork``); the scheduler and the
-    webhook resume round run here, once for all of them."""
-    from overture.cli.prefork import Supervisor, child_argv, child_env, listening_socket
-
-    sock = listening_socket(host, port)
-    verbose = logging.getLogger().isEnabledFor(logging.INFO)
-    argv = child_argv(
-        sock.fileno(),
-        host=host,
-        port=port,
-        with_worker=with_worker,
-        max_body_bytes=max_body_bytes,
-        log_level=log_level,
-        reload=reload,
-        verbose=verbose,
-    )
-    supervisor = Supervisor(
-        argv, child_env(app.settings.database_url), sock.fileno(), count, app.settings.time_budget_s + 30
-    )
-    intake = Intake(app)
-    scheduler = Background.for_scheduler(app.scheduler) if with_scheduler else None
-    loops = [
-        loop
-        for loop in (scheduler, Every("webhook resume", RESUME_EVERY_S, intake.work.resume).background())
-        if loop is not None
-    ]
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        supervisor.stopping.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
-    try:
-        supervisor.start()
-        for loop in loops:
-            loop.start()
-        each = ", each with a worker" if with_worker else " (the API only)"
-        also = " and the scheduler here" if scheduler is not None else ""
-        click.echo(
-            f"overture: serving http://{host}:{port} with {count} HTTP processes{each}{also}", err=True
-        )
-        supervisor.watch()
-    finally:
-        for loop in loops:
-            loop.stop()
-        if not supervisor.stop():
-            click.echo(
-                "overture: an HTTP process was still busy and was killed; its job will resume", err=True
-            )
-        if scheduler is not None:
-            scheduler.join(5)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        sock.close()
-    click.echo("overture: stopped", err=True)
-
-
-def _leave_with_supervisor() -> None:
-    """Stop (as on SIGTERM) if the supervisor goes away without saying so (it was killed)."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 def _token_json(row: TokenRow) -> dict[str, Any]:
