@@ -187,7 +187,7 @@ def test_on_postgresql_the_api_alone_and_a_separate_worker_run_every_job(pg_url:
                 assert runner.returncode == 0
             api.send_signal(signal.SIGTERM)
             _, stderr = api.communicate(timeout=60)
-            assert api.returncode == 0 and "with the API only" in stderr
+            assert api.returncode == 0 and "with the scheduler" in stderr and "worker" not in stderr
         with app.store.read() as conn:
             finished = [
                 a["actor"]
