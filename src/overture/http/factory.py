@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 
 from overture import __version__
@@ -26,6 +29,15 @@ from overture.observability import web as web_tracing
 from overture.storage import migrate
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+#: FastAPI's own telemetry (newer releases) asks OpenTelemetry for its global providers on every
+#: request, a measurable share of a small one; Overture traces requests itself
+#: (``observability.web``), so it is turned off where FastAPI has it.
+NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 #: The routers every service mounts, in order. A request is matched against the routes one
 #: after another, so the paths machines call often (events, webhooks, probes) come first.
@@ -64,6 +76,7 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        **NO_NATIVE_TELEMETRY,
     )
     api.state.overture = app
     api.state.tokens = app.tokens
