@@ -169,22 +169,6 @@ def test_demo_tells_the_sales_story(tmp_path: Path) -> None:
     assert len(list((tmp_path / "story" / "outbox").glob("*.eml"))) == 1
 
 
-def test_bench_reports_ratios(tmp_path: Path) -> None:
-    """`overture bench --json` measures the raw commit and the engine in one run and reports ratios."""
-    args = ["bench", "--events", "40", "--lengths", "5,10", "--concurrency", "4", "--json"]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output)["sqlite"]
-    assert report["raw_commit_us"] > 0 and report["us_per_step"] > 0
-    assert report["raw_commit_us"] == pytest.approx(
-        (report["raw_commit_us_before"] + report["raw_commit_us_after"]) / 2
-    )
-    assert report["ratio_to_raw"] == pytest.approx(report["us_per_step"] / report["raw_commit_us"])
-    assert (report["events"], report["steps"], report["concurrency"]) == (40, 200, 4)
-    assert report["writes_per_commit"] >= 1
-    assert set(report["us_per_step_by_length"]) == {"5", "10"}
-
-
 @pytest.mark.parametrize(
     ("url", "code", "fragment"),
     [

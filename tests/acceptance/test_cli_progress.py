@@ -32,12 +32,13 @@ def test_the_seed_reports_each_part_as_it_is_written(tmp_path: Path) -> None:
     assert parts == ["users", *(table.name for table in generate.PARTS)]
 
 
-def test_bench_shows_an_ingest_and_a_run_bar_for_every_engine_run() -> None:
-    args = ["bench", "--events", "20", "--lengths", "5,10", "--concurrency", "2"]
+def test_bench_shows_an_ingest_and_a_run_bar_for_every_full_queue_run() -> None:
+    args = ["bench", "--only", "w1", "--only", "flat", "--events", "20", "--serial-events", "2"]
+    args += ["--lengths", "5,10", "--concurrency", "2"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    # the main run, the one-at-a-time run, and one per sequence length
-    assert result.stderr.count("[sqlite]   ingest") == 4
-    assert result.stderr.count("[sqlite]   run") == 4
+    # the W1 full queue, and one per sequence length
+    assert result.stderr.count("[sqlite]   ingest") == 3
+    assert result.stderr.count("[sqlite]   run") == 3
     quiet = CliRunner().invoke(cli, [*args, "--json"])
     assert "ingest" not in quiet.stderr and "sqlite" in json.loads(quiet.stdout)

@@ -21,6 +21,7 @@ from overture.storage.tables.crm import meetings, transcripts
 from overture.storage.tables.orchestrator import events
 from tests.fake_storage import receiver, tls_storage, trusting_fetcher
 from tests.integration.test_http_api import Client, in_process, is_problem
+from tests.integration.test_validate_once import count_event_checks
 from tests.integration.test_webhooks_accounts import (
     connect,
     hooks_app,
@@ -259,3 +260,14 @@ def test_the_transcript_never_reaches_the_logs(
     api.post(URL, content=raw(v1()), headers=KEYED)
     hooks.run_until_idle()
     assert SECRET_WORDS not in caplog.text and "We'll" not in caplog.text
+
+
+def test_the_webhooks_event_is_validated_once(
+    hooks: App, api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `meeting_ended` a webhook makes is checked once, by the ingest of its receipt."""
+    seen = count_event_checks(monkeypatch)
+    response = api.post(URL, content=raw(v1()), headers=KEYED)
+    assert response.status_code == 200, response.text
+    assert [e["status"] for e in response.json()["events"]] == ["accepted"]
+    assert seen == {"storable:event": 1, "model": 1}

@@ -81,7 +81,7 @@ COMMANDS: dict[str, Lazy] = {
     "bench": Lazy(
         "perf",
         "bench",
-        "N events through a 5-step sequence, each step durably recorded; then 5/50/500-step sequences.",
+        "What users feel, each figure against one raw commit on the same storage in the same run.",
     ),
     "eval": Lazy(
         "evaluate", "evaluate", "Run each labelled call in FILE through the real meeting_ended path."

@@ -9,6 +9,7 @@ reaches the database, ``problem`` says why for /readyz.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,11 @@ from overture.engine.run.worker import Worker
 from overture.storage.outage import is_unavailable
 
 log = logging.getLogger("overture.serve")
+
+#: The signals that stop a service cleanly.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: How often webhook work left undone (a crash after the answer) is tried again.
+RESUME_EVERY_S = 60.0
 
 
 class Every:

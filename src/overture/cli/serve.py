@@ -1,9 +1,11 @@
-"""``overture serve`` (the HTTP API with a worker in one process) and ``overture tokens``."""
+"""``overture serve`` (the HTTP API with a worker in one process, or in several with
+``--http-workers``) and ``overture tokens``."""
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,7 @@ import uvicorn
 
 from overture.app import App
 from overture.cli.common import emit_json, handle_errors, json_option, state
-from overture.cli.loops import Background, Every
+from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every
 from overture.engine.admin.tokens import Tokens
 from overture.http import create_app
 from overture.http.factory import DEFAULT_MAX_BODY_BYTES
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
     from overture.cli.reload import PackReloader, Reloaded
 
 log = logging.getLogger("overture.serve")
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class _Server(uvicorn.Server):
@@ -40,9 +40,6 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-RESUME_EVERY_S = 60.0
-
-
 def run_service(
     app: App,
     host: str,
@@ -53,8 +50,12 @@ def run_service(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     log_level: str = "info",
     reload: bool = False,
+    sock: socket.socket | None = None,
+    with_resume: bool = True,
 ) -> None:
-    """Serve the API (and run a worker) until SIGTERM or SIGINT, then stop cleanly.
+    """Serve the API (and run a worker) until SIGTERM or SIGINT, then stop cleanly. With
+    ``sock``, on that listening socket (an HTTP worker process of ``serve --http-workers``,
+    whose supervisor runs the scheduler and the resume round: ``with_resume`` False).
 
     The worker stops claiming at the first signal while uvicorn drains open requests. A job
     still running when the grace time (the time budget) is over keeps its recorded steps and
@@ -66,8 +67,10 @@ def run_service(
     intake = api.state.webhook_intake = Intake(app)
     worker = Background.for_worker(app.worker) if with_worker else None
     scheduler = Background.for_scheduler(app.scheduler) if with_scheduler else None
-    resumer = Every("webhook resume", RESUME_EVERY_S, intake.work.resume)
-    loops = [loop for loop in (worker, scheduler, resumer.background()) if loop is not None]
+    resumer = (
+        Every("webhook resume", RESUME_EVERY_S, intake.work.resume).background() if with_resume else None
+    )
+    loops = [loop for loop in (worker, scheduler, resumer) if loop is not None]
     # /readyz answers 503 while the worker is down or cannot reach the database.
     api.state.readiness = [worker.problem] if worker is not None else []
 
@@ -81,7 +84,7 @@ def run_service(
 
     # uvicorn puts back the handlers it found and re-raises the signal it caught once it has
     # shut down: ours make that re-raise a no-op instead of the default "terminate now".
-    previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     config = uvicorn.Config(
         api,
         host=host,
@@ -99,10 +102,12 @@ def run_service(
         if reloader is not None:
             reloader.start()
         parts = [name for name, loop in (("a worker", worker), ("the scheduler", scheduler)) if loop]
-        click.echo(
-            f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}", err=True
-        )
-        server.run()
+        if sock is None:
+            click.echo(
+                f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}",
+                err=True,
+            )
+        server.run(sockets=[sock] if sock is not None else None)
     finally:
         stop_worker()
         if reloader is not None:
@@ -159,6 +164,14 @@ def _reloader(app: App) -> PackReloader:
     help="Seed the sales demo org on first run, start its story, print a sign-in token and where to look.",
 )
 @click.option("--reload", is_flag=True, help="Load pack folders again when their files change (development).")
+@click.option(
+    "--http-workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes answering HTTP on the one port, each with its own worker (unless --no-worker).",
+)
+@click.option("--fd", type=int, hidden=True, help="Serve on this inherited socket (an HTTP worker process).")
 @handle_errors
 def serve(
     host: str,
@@ -169,10 +182,44 @@ def serve(
     log_level: str,
     demo: bool,
     reload: bool,
+    http_workers: int,
+    fd: int | None,
 ) -> None:
     """Serve the HTTP API with a worker and the scheduler until SIGTERM or Ctrl-C."""
     if demo:
         prepare_demo(state().app(create=True), host, port)
+    if fd is not None:  # one of the processes of `serve --http-workers N`
+        from overture.cli.prefork import leave_with_supervisor
+
+        leave_with_supervisor()
+        run_service(
+            state().app(),
+            host,
+            port,
+            with_worker=not no_worker,
+            with_scheduler=False,
+            max_body_bytes=max_body_bytes,
+            log_level=log_level,
+            reload=reload,
+            sock=socket.socket(fileno=fd),
+            with_resume=False,
+        )
+        return
+    if http_workers > 1:
+        from overture.cli.prefork import run_supervised
+
+        run_supervised(
+            state().app(),
+            host,
+            port,
+            http_workers,
+            with_worker=not no_worker,
+            with_scheduler=not no_scheduler,
+            max_body_bytes=max_body_bytes,
+            log_level=log_level,
+            reload=reload,
+        )
+        return
     run_service(
         state().app(),
         host,

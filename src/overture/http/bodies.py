@@ -29,8 +29,12 @@ def _is_json_media_type(content_type: str) -> bool:
 
 async def read_json(request: Request) -> Any:
     """The request body parsed as JSON: 415 when it is not declared JSON, 400 when it is not JSON."""
-    await require_json(request)
-    raw = await request.body()
+    check_json_type(request)
+    return json_body(await request.body())
+
+
+def json_body(raw: bytes) -> Any:
+    """A body already read, parsed as JSON: 400 when it is empty or not JSON."""
     if not raw.strip():
         raise ProblemError(400, "the request body is empty; expected a JSON object")
     return parse_json(raw)
@@ -46,6 +50,11 @@ def parse_json(raw: bytes) -> Any:
 
 async def require_json(request: Request) -> None:
     """A dependency for routes whose body FastAPI parses: 415 unless the body is declared JSON."""
+    check_json_type(request)
+
+
+def check_json_type(request: Request) -> None:
+    """415 unless the body is declared JSON."""
     content_type = request.headers.get("content-type", "")
     if not _is_json_media_type(content_type):
         got = repr(content_type[:64]) if content_type else "none"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 
 from overture import __version__
 from overture.app import App
-from overture.http import docs, health, log_redaction, problem
+from overture.http import docs, health, log_redaction, offload, problem
 from overture.http.api import admin, receipts
 from overture.http.api import ops as api_ops
 from overture.http.api import sessions as api_sessions
@@ -34,8 +37,25 @@ from overture.storage import migrate
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
-#: The routers every service mounts, in order.
+#: FastAPI's own telemetry (newer releases) asks OpenTelemetry for its global providers on every
+#: request, a measurable share of a small one; Overture traces requests itself
+#: (``observability.web``), so it is turned off where FastAPI has it.
+NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+#: The routers every service mounts, in order. A request is matched against the routes one
+#: after another, so the paths machines call often (events, webhooks, probes) come first.
 ROUTERS: tuple[APIRouter, ...] = (
+    api_v1.router,
+    webhooks.router,
+    health.router,
+    api_ops.router,
+    admin.router,
+    api_sessions.router,
+    receipts.router,
     console_signin.router,
     console.router,
     console_jobs.router,
@@ -46,14 +66,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     console_cancels.router,
     console_reruns.router,
     console_skills.router,
-    health.router,
     docs.router,
-    api_v1.router,
-    api_ops.router,
-    admin.router,
-    api_sessions.router,
-    receipts.router,
-    webhooks.router,
 )
 
 _DESCRIPTION = """Events in, durable skill sequences out, humans asked before anything leaves.
@@ -76,6 +89,7 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
         openapi_url="/openapi.json",
         docs_url=None,  # served by overture.http.docs, from this service rather than a CDN
         redoc_url=None,
+        **NO_NATIVE_TELEMETRY,
     )
     api.state.overture = app
     api.state.tokens = app.tokens
@@ -84,6 +98,7 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     api.state.metrics.register(api.state.throttle.collector())
     api.state.schema_head = migrate.head_revision()
     api.state.signin_requests = signin_mail.Requests(app.settings.signin_link_requests)
+    api.state.offload = offload.executor()
     problem.install(api)
     console_session.install(api)
     for router in ROUTERS:

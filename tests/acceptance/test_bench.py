@@ -1,0 +1,90 @@
+"""`overture bench --json` at small sizes: every workload runs (the HTTP ones against a real
+`overture serve --http-workers 2` subprocess) and every figure is there and positive. The
+figures themselves are the bench's to report, not the suite's to judge."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from overture.cli.main import cli
+from tests.conftest import _truncate_pg
+
+SMALL = [
+    "--events", "24", "--serial-events", "3", "--lengths", "5,10", "--concurrency", "2",
+    "--http-requests", "60", "--http-connections", "4", "--http-workers", "2",
+    "--rate", "50", "--first-step-events", "6", "--cli-runs", "1",
+]  # fmt: skip
+
+BACKEND_FIGURES = {
+    "w1_one_in_flight": {"us_per_step", "ms_per_event", "ratio_to_raw"},
+    "w1_full_queue": {"us_per_step", "events_per_s", "writes_per_commit", "ratio_to_raw"},
+    "w2": {"pause_us_per_event", "decide_us_per_event", "pause_ratio_to_raw", "decide_ratio_to_raw"},
+    "flatness": {"us_per_step_by_length", "ratio"},
+    "first_step": {"p50_ms", "p99_ms", "p50_ratio_to_raw", "p99_ratio_to_raw"},
+    "http_ingest": {
+        "requests_per_s",
+        "p50_ms",
+        "p99_ms",
+        "p99_ratio_to_raw",
+        "ratio_to_healthz",
+        "in_process_events_per_s",
+    },
+}
+
+
+def numbers(value: Any, where: str = "") -> Iterator[tuple[str, float]]:
+    """Every number in the report, with where it is."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from numbers(child, f"{where}.{key}")
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield where, value
+
+
+def bench(*args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(cli, ["bench", *SMALL, *args, "--json"])
+    assert result.exit_code == 0, result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def check_backend(found: dict[str, Any], workloads: set[str]) -> None:
+    assert found["raw_commit_us_min"] <= found["raw_commit_us"] <= found["raw_commit_us_max"]
+    assert set(found) == {"raw_commit_us", "raw_commit_us_min", "raw_commit_us_max", *workloads}
+    for workload in workloads:
+        assert {*BACKEND_FIGURES[workload], "raw_commit_us"} <= set(found[workload]), workload
+    if "flatness" in found:
+        assert set(found["flatness"]["us_per_step_by_length"]) == {"5", "10"}
+    if "http_ingest" in found:
+        ingest = found["http_ingest"]
+        assert (ingest["requests"], ingest["statuses"]) == (60, {"202": 60})
+        assert (ingest["connections"], ingest["http_workers"]) == (4, 2)
+        assert found["first_step"]["events"] == 6
+
+
+def test_bench_json_reports_every_figure_of_every_workload() -> None:
+    report = bench()
+    assert set(report) == {"sqlite", "cli"}
+    check_backend(report["sqlite"], set(BACKEND_FIGURES))
+    assert report["sqlite"]["w1_full_queue"]["events"] == 24
+    cli_figures = {"python_s", "help_s", "jobs_list_s", "help_ratio_to_python", "jobs_list_ratio_to_python"}
+    assert cli_figures <= set(report["cli"])
+    found = dict(numbers(report))
+    assert found and all(value > 0 for value in found.values()), {k: v for k, v in found.items() if v <= 0}
+
+
+@pytest.mark.postgres
+def test_bench_json_on_postgresql_reports_both_backends(pg_database: str) -> None:
+    _truncate_pg(pg_database)
+    workloads = {"w1_one_in_flight", "w1_full_queue", "w2", "first_step", "http_ingest"}
+    report = bench("--postgres", pg_database, "--only", "w1", "--only", "w2", "--only", "http")
+    assert set(report) == {"sqlite", "postgresql"}
+    for backend in ("sqlite", "postgresql"):
+        check_backend(report[backend], workloads)
+    found = dict(numbers(report))
+    assert all(value > 0 for value in found.values()), {k: v for k, v in found.items() if v <= 0}
