@@ -1,6 +1,8 @@
 """`overture bench --json` at small sizes: every workload runs (the HTTP ones against a real
-`overture serve --http-workers 2` subprocess) and every figure is there and positive. The
-figures themselves are the bench's to report, not the suite's to judge."""
+`overture serve` subprocess) and every figure is there and positive. The figures themselves
+are the bench's to report, not the suite's to judge. The default suite runs the HTTP workloads
+with one HTTP process on SQLite and the engine workloads on PostgreSQL; `-m slow` runs all of
+them on both backends with two HTTP processes, as a user's `overture bench` does."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from tests.conftest import _truncate_pg
 
 SMALL = [
     "--events", "24", "--serial-events", "3", "--lengths", "5,10", "--concurrency", "2",
-    "--http-requests", "60", "--http-connections", "4", "--http-workers", "2",
+    "--http-requests", "60", "--http-connections", "4",
     "--rate", "50", "--first-step-events", "6", "--cli-runs", "1",
 ]  # fmt: skip
 
@@ -46,14 +48,15 @@ def numbers(value: Any, where: str = "") -> Iterator[tuple[str, float]]:
         yield where, value
 
 
-def bench(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(cli, ["bench", *SMALL, *args, "--json"])
+def bench(*args: str, http_workers: int = 1) -> dict[str, Any]:
+    sizes = [*SMALL, "--http-workers", str(http_workers)]
+    result = CliRunner().invoke(cli, ["bench", *sizes, *args, "--json"])
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads(result.stdout)
     return report
 
 
-def check_backend(found: dict[str, Any], workloads: set[str]) -> None:
+def check_backend(found: dict[str, Any], workloads: set[str], http_workers: int = 1) -> None:
     assert found["raw_commit_us_min"] <= found["raw_commit_us"] <= found["raw_commit_us_max"]
     assert set(found) == {"raw_commit_us", "raw_commit_us_min", "raw_commit_us_max", *workloads}
     for workload in workloads:
@@ -63,7 +66,7 @@ def check_backend(found: dict[str, Any], workloads: set[str]) -> None:
     if "http_ingest" in found:
         ingest = found["http_ingest"]
         assert (ingest["requests"], ingest["statuses"]) == (60, {"202": 60})
-        assert (ingest["connections"], ingest["http_workers"]) == (4, 2)
+        assert (ingest["connections"], ingest["http_workers"]) == (4, http_workers)
         assert found["first_step"]["events"] == 6
 
 
@@ -79,12 +82,27 @@ def test_bench_json_reports_every_figure_of_every_workload() -> None:
 
 
 @pytest.mark.postgres
-def test_bench_json_on_postgresql_reports_both_backends(pg_database: str) -> None:
+def test_bench_json_on_postgresql_reports_the_engine_on_both_backends(pg_database: str) -> None:
     _truncate_pg(pg_database)
-    workloads = {"w1_one_in_flight", "w1_full_queue", "w2", "first_step", "http_ingest"}
-    report = bench("--postgres", pg_database, "--only", "w1", "--only", "w2", "--only", "http")
+    workloads = {"w1_one_in_flight", "w1_full_queue", "w2"}
+    report = bench("--postgres", pg_database, "--only", "w1", "--only", "w2")
     assert set(report) == {"sqlite", "postgresql"}
     for backend in ("sqlite", "postgresql"):
         check_backend(report[backend], workloads)
+    found = dict(numbers(report))
+    assert all(value > 0 for value in found.values()), {k: v for k, v in found.items() if v <= 0}
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_bench_json_with_two_http_processes_on_both_backends(pg_database: str) -> None:
+    _truncate_pg(pg_database)
+    workloads = {"w1_one_in_flight", "w1_full_queue", "w2", "first_step", "http_ingest"}
+    report = bench(
+        "--postgres", pg_database, "--only", "w1", "--only", "w2", "--only", "http", http_workers=2
+    )
+    assert set(report) == {"sqlite", "postgresql"}
+    for backend in ("sqlite", "postgresql"):
+        check_backend(report[backend], workloads, http_workers=2)
     found = dict(numbers(report))
     assert all(value > 0 for value in found.values()), {k: v for k, v in found.items() if v <= 0}

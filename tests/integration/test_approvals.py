@@ -142,13 +142,13 @@ def test_gate_is_committed_before_anyone_can_decide(app: App) -> None:
         assert jobq.get_job(conn, job_id).status.value == "awaiting_approval"  # type: ignore[union-attr]
 
 
-def test_a_thousand_gated_jobs_decided_in_one_burst_all_complete(db_url: str, effect_dir: Path) -> None:
-    """1,000 jobs paused at gates, decided in one burst while two workers (of two lanes each)
-    wait, all complete, each effect once."""
+@pytest.mark.parametrize("n", [200, pytest.param(1000, marks=pytest.mark.slow)])
+def test_gated_jobs_decided_in_one_burst_all_complete(db_url: str, effect_dir: Path, n: int) -> None:
+    """Jobs paused at gates (200, or 1,000 under ``-m slow``), decided in one burst while two
+    workers (of two lanes each) wait, all complete, each effect once."""
     app = make_app(db_url, poll_interval_s=0.2)
     app.admin.add_org("acme", "Acme")
     app.admin.add_user("acme", "ana", "Ana", active_hours=None)
-    n = 1000
     for i in range(n):
         app.emit(event("gated", {"ref": f"burst-{i}"}))
     app.worker("to-the-gates", concurrency=4).run(until_idle=True)
