@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from overture.clock import Clock
-from overture.core.records import Job, JobStatus
+from overture.core.records import Job
 from overture.engine.audit import audit_row
 from overture.engine.run.runner import Runner
 from overture.ids import new_id
@@ -60,18 +60,7 @@ def give_back(store: Store, clock: Clock, job: Job, actor: str) -> None:
     waiting out its lease (the worker is stopping)."""
     now = clock.now()
     with store.write() as conn:
-        jobq.update_job(
-            conn,
-            job.id,
-            job.lease_token,
-            now,
-            status=JobStatus.PENDING.value,
-            lease_owner=None,
-            lease_token=None,
-            lease_expires_at=None,
-            run_after=now,
-            status_reason="handed back: the worker is stopping",
-        )
+        jobq.release_job(conn, job.id, job.lease_token, now, "the worker is stopping")
         jobq.insert_audit(conn, [held_audit(job, now, actor, "job_released", "worker_stopping")])
         store.notify_work(conn)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from overture.clock import Clock
-from overture.core.records import Job, JobStatus
+from overture.core.records import Job
 from overture.engine.audit import audit_row
 from overture.errors import LeaseLost
 from overture.ids import new_id
@@ -127,18 +127,7 @@ class OutageGuard:
             now = self.clock.now()
             try:
                 with self.store.write() as conn:
-                    jobq.update_job(
-                        conn,
-                        job_id,
-                        token,
-                        now,
-                        status=JobStatus.PENDING.value,
-                        lease_owner=None,
-                        lease_token=None,
-                        lease_expires_at=None,
-                        run_after=now,
-                        status_reason="handed back: the database was unreachable",
-                    )
+                    jobq.release_job(conn, job_id, token, now, "the database was unreachable")
                     row = audit_row(
                         now,
                         "job_released",

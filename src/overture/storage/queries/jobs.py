@@ -182,6 +182,22 @@ def update_job(conn: sa.Connection, job_id: str, token: str | None, now: datetim
         raise LookupError(f"job {job_id} not found")
 
 
+def release_job(conn: sa.Connection, job_id: str, token: str | None, now: datetime, why: str) -> None:
+    """A held job back to the queue at once, runnable now, rather than after its lease."""
+    update_job(
+        conn,
+        job_id,
+        token,
+        now,
+        status=JobStatus.PENDING.value,
+        lease_owner=None,
+        lease_token=None,
+        lease_expires_at=None,
+        run_after=now,
+        status_reason=f"handed back: {why}",
+    )
+
+
 def end_unfinished(conn: sa.Connection, job: Job, now: datetime, **values: Any) -> bool:
     """End a job that is still as ``job`` saw it (same status and lease); its worker's next
     fenced commit then finds the lease gone. False when it moved on (finished, or taken) meanwhile."""
