@@ -25,7 +25,7 @@ from overture.app import App
 from overture.engine.admin.tokens import Tokens
 from overture.storage.queries import jobs as jobq
 from overture.storage.tables.orchestrator import events as events_table
-from tests.acceptance.test_http_server import wait_for
+from tests.acceptance.test_http_server import _job, tenant, wait_for  # noqa: F401
 from tests.conftest import MECHANICS, _truncate_pg, event, make_app
 
 
@@ -77,15 +77,6 @@ def overture(
             proc.communicate()
 
 
-@pytest.fixture
-def tenant(db_url: str) -> Iterator[App]:
-    app = make_app(db_url)
-    app.admin.add_org("acme", "Acme")
-    app.admin.add_user("acme", "ana", "Ana", active_hours=None)
-    yield app
-    app.close()
-
-
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     if not path.exists():
@@ -107,13 +98,10 @@ def _send(base: str, headers: dict[str, str], n: int) -> dict[str, Any]:
     return body
 
 
-def _job(app: App, job_id: str) -> Any:
-    with app.store.read() as conn:
-        return jobq.get_job(conn, job_id)
-
-
 def test_http_workers_answer_from_each_process_and_every_event_lands_once(
-    tenant: App, db_url: str, tmp_path: Path
+    tenant: App,  # noqa: F811 (the fixture imported from test_http_server)
+    db_url: str,
+    tmp_path: Path,
 ) -> None:
     """Two processes serve one port: while either one is gone the other takes every event, and
     the supervisor starts a new one in its place; every event is recorded once and its job run
