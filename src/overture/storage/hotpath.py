@@ -157,6 +157,14 @@ class HotPath:
         claims.pg_claim(cur, request.owner, new_id(), now, until)
         return Pending(lambda: self._taken(claims.claimed(_row(cur)), request, now))
 
+    def _changed_then_taken(self, cur: Any, job_id: str, then: ClaimRequest, now: datetime) -> Job | None:
+        """The answer of a PostgreSQL write that also claims the next job: the job row it
+        changed (else the lease is gone), then the job it took, if any."""
+        row = _one(cur)
+        _expect_one(row[0], None, job_id)
+        taken = self._taken(claims.claimed(row[1:]), then, now)
+        return None if isinstance(taken, _Skipped) else taken
+
     def _taken_sqlite(self, request: ClaimRequest, now: datetime) -> Job | _Skipped | None:
         until = now + timedelta(seconds=request.lease_s)
         return self._taken(claims.claim(self.drv, request.owner, new_id(), now, until), request, now)
@@ -239,14 +247,7 @@ class HotPath:
             until = now + timedelta(seconds=then.lease_s)
             claim = claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id)
             cur.execute(_PG_FINISH_AND_CLAIM, (*update, *values, *audit, *claim))
-
-            def resolve() -> Job | None:
-                row = _one(cur)
-                _expect_one(row[0], None, job_id)
-                taken = self._taken(claims.claimed(row[1:]), then, now)
-                return None if isinstance(taken, _Skipped) else taken
-
-            return Pending(resolve)
+            return Pending(lambda: self._changed_then_taken(cur, job_id, then, now))
 
         return self.group.run(write)
 
@@ -300,14 +301,7 @@ class HotPath:
             args.extend(claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id))
             tail = " SELECT (SELECT count(*) FROM u), c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
             cur.execute("WITH " + ", ".join(parts) + tail, args)
-
-            def resolve() -> Job | None:
-                row = _one(cur)
-                _expect_one(row[0], None, job_id)
-                taken = self._taken(claims.claimed(row[1:]), then, now)
-                return None if isinstance(taken, _Skipped) else taken
-
-            return Pending(resolve)
+            return Pending(lambda: self._changed_then_taken(cur, job_id, then, now))
 
         return self.group.run(write)
 
