@@ -145,6 +145,30 @@ def test_http_workers_answer_from_each_process_and_every_event_lands_once(
     assert Counter(runs[0::2]) == dict.fromkeys(job_ids, 5)  # each step of each job ran once
 
 
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has put in a handler of its own for SIGTERM (its SigCgt mask)."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        pytest.skip("needs /proc to see when the process handles SIGTERM")
+    caught = next(line for line in status.read_text().splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+
+
+def test_serve_told_to_stop_while_it_starts_stops(sqlite_template: Path, tmp_path: Path) -> None:
+    """SIGTERM as soon as `serve` handles it, which is before uvicorn has taken over the
+    signals: the process still shuts down cleanly instead of serving on."""
+    db = tmp_path / "overture.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    port = _free_port()
+    serve = ("serve", "--port", str(port), "--log-level", "warning")
+    with overture(f"sqlite:///{db}", tmp_path, *serve) as proc:
+        wait_for(lambda: _catches_sigterm(proc.pid), "serve to handle SIGTERM", timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "overture: stopped" in stderr
+
+
 @pytest.fixture
 def pg_url(pg_database: str) -> str:
     _truncate_pg(pg_database)

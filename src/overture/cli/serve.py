@@ -79,12 +79,6 @@ def run_service(
         for loop in loops:
             loop.stop()
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop_worker()
-
-    # uvicorn puts back the handlers it found and re-raises the signal it caught once it has
-    # shut down: ours make that re-raise a no-op instead of the default "terminate now".
-    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     config = uvicorn.Config(
         api,
         host=host,
@@ -95,6 +89,16 @@ def run_service(
         timeout_graceful_shutdown=30,
     )
     server = _Server(config, stop_worker)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop_worker()
+        # A signal before uvicorn put in its own handlers (a process told to stop while it was
+        # still starting): uvicorn then starts, sees this and shuts down instead of serving on.
+        server.should_exit = True
+
+    # uvicorn puts back the handlers it found and re-raises the signal it caught once it has
+    # shut down: ours make that re-raise a no-op instead of the default "terminate now".
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     reloader = _reloader(app) if reload else None
     try:
         for loop in loops:
