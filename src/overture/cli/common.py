@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Settings.database_url's default (a test holds the two together).
+DEFAULT_DATABASE_URL = "sqlite:///overture.db"
+
 
 @dataclass
 class CliState:
@@ -40,6 +43,27 @@ class CliState:
 
             self._settings = Settings(**self.overrides)
         return self._settings
+
+    def database_url_quickly(self) -> str | None:
+        """The database URL as ``Settings`` finds it (``--db`` or OVERTURE_DATABASE_URL, then
+        overture.toml, then the default), without importing pydantic: for the reads that answer
+        at once. None when overture.toml cannot be read; ``settings()`` then says why."""
+        if self._settings is not None:
+            return self._settings.database_url
+        if "database_url" in self.overrides:
+            return str(self.overrides["database_url"])
+        import tomllib
+        from pathlib import Path
+
+        try:
+            found = tomllib.loads(Path("overture.toml").read_text(encoding="utf-8")).get("database_url")
+        except FileNotFoundError:
+            return DEFAULT_DATABASE_URL
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        if found is None:
+            return DEFAULT_DATABASE_URL
+        return found if isinstance(found, str) else None
 
     def app(self, migrate: bool = True, create: bool = False) -> App:
         """The whole App: packs loaded, services wired (commands that run or change work). A

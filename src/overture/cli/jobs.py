@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from overture.cli.common import emit_json, handle_errors, json_option, parse_json_option, state
-from overture.core.records import ActionStatus, Decision, JobStatus
+from overture.core.records import EFFECT_FAILURES, ActionStatus, Decision, JobStatus
 from overture.errors import NotFound, ValidationFailed
 
 
@@ -116,26 +116,38 @@ def jobs() -> None:
 @handle_errors
 def jobs_list(org_id: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """List jobs, newest first."""
-    from overture.engine.admin.views import job_summary
-    from overture.storage.queries import jobs as jobq
-    from overture.storage.queries.outbox import EFFECT_FAILURES
-
-    with state().store().read() as conn:
-        rows = jobq.list_jobs(conn, org_id=org_id, status=status, limit=limit)
+    rows = _job_summaries(org_id, status, limit)
     if as_json:
-        emit_json([job_summary(j) for j in rows])
+        emit_json([{k: v for k, v in j.items() if k != "execution_metadata"} for j in rows])
         return
     if not rows:
         click.echo(
             "no jobs" + (f" with status {status}" if status else "") + (f" in org {org_id}" if org_id else "")
         )
     for j in rows:
-        failures = (j.execution_metadata or {}).get(EFFECT_FAILURES)
+        failures = (j["execution_metadata"] or {}).get(EFFECT_FAILURES)
         flag = f"  ({failures} effect(s) failed)" if failures else ""
         click.echo(
-            f"{j.id}  {j.status.value:<17} {j.event_type:<22} step {j.current_step}  "
-            f"depth {j.chain_depth}{flag}"
+            f"{j['id']}  {j['status']:<17} {j['event_type']:<22} step {j['current_step']}  "
+            f"depth {j['chain_depth']}{flag}"
         )
+
+
+def _job_summaries(org_id: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+    """Job summaries with their execution metadata, read by the database driver alone when
+    that can be done (``storage.readonly``: it answers without importing SQLAlchemy)."""
+    from overture.storage.readonly import list_job_summaries
+
+    url = state().database_url_quickly()
+    quick = None if url is None else list_job_summaries(url, org_id=org_id, status=status, limit=limit)
+    if quick is not None:
+        return quick
+    from overture.engine.admin.views import job_summary
+    from overture.storage.queries import jobs as jobq
+
+    with state().store().read() as conn:
+        found = jobq.list_jobs(conn, org_id=org_id, status=status, limit=limit)
+    return [{**job_summary(j), "execution_metadata": j.execution_metadata} for j in found]
 
 
 @jobs.command("show")
@@ -161,8 +173,6 @@ def jobs_show(job_id: str, org_id: str | None, as_json: bool) -> None:
 
 def render_job(d: dict[str, Any]) -> str:
     """A job as a person reads it."""
-    from overture.storage.queries.outbox import EFFECT_FAILURES
-
     lines = [
         f"job {d['id']}  {d['event_type']} ({d['event_source']})",
         f"  status: {d['status']}" + (f" - {d['status_reason']}" if d.get("status_reason") else ""),

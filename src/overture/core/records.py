@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+#: The execution-metadata key counting a job's effects that finally failed or are in doubt.
+EFFECT_FAILURES = "effect_failures"
+
 
 class JobStatus(StrEnum):
     """Where a job stands; the last five are final."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from overture.storage.queries.outbox import EFFECT_FAILURES
+from overture.core.records import EFFECT_FAILURES
 from overture.storage.tables.orchestrator import pending_actions
 
 # A committed step is progress: the count of claims lost without progress starts again.

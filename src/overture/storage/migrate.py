@@ -1,8 +1,8 @@
 """Schema migrations with Alembic, run on a connection of ours.
 
 Alembic is imported only to migrate: checking that a database is current reads its
-``alembic_version`` row with SQLAlchemy, and the newest revision is the newest file's, so
-commands that only read (``overture jobs list``) start at once.
+``alembic_version`` row, and the newest revision is the newest file's name, known without
+importing SQLAlchemy (``storage.readonly`` reads the jobs list with the driver alone).
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 if TYPE_CHECKING:
+    import sqlalchemy as sa
     from alembic.config import Config
 
 _HERE = Path(__file__).parent / "migrations"
@@ -47,6 +46,8 @@ def head_revision() -> str:
 
 def current_revision(engine: sa.Engine) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
+    import sqlalchemy as sa
+
     with engine.connect() as conn:
         if not sa.inspect(conn).has_table("alembic_version"):
             return None

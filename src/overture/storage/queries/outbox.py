@@ -17,10 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from overture.core.records import EFFECT_FAILURES
 from overture.storage.tables.orchestrator import outbox, sequence_jobs
 
-#: The execution-metadata key counting a job's effects that finally failed or are in doubt.
-EFFECT_FAILURES = "effect_failures"
 #: Outbox statuses that are final and need a person: retried only on request.
 FAILED = ("failed", "in_doubt")
 
