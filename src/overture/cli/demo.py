@@ -54,7 +54,7 @@ def demo(workdir: Path | None, engine: bool) -> None:
         story.run(workdir, say)
         return
     db = workdir / "overture-demo.db"
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-turn"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     settings = Settings(database_url=f"sqlite:///{db}", packs=["demo"], outbox_dir=workdir / "outbox")
     app = App(settings)

@@ -1,6 +1,6 @@
 """A SQLAlchemy connection held open for one kind of small, frequent write (ingesting events),
 its transactions group-committed: concurrent callers (API requests) share commits, and no
-caller pays a pool checkout, a liveness ping and a connection set-up per write."""
+caller pays a pool checkout and a connection set-up per write."""
 
 from __future__ import annotations
 

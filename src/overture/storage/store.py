@@ -12,6 +12,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,8 @@ from overture.storage import migrate
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
 from overture.storage.idle import IdleLanes
+from overture.storage.liveness import ping_when_idle
+from overture.storage.turns import WriterTurns
 
 WAKE_CHANNEL = "overture_jobs"
 #: Seconds to wait for PostgreSQL to accept a connection before calling it unreachable.
@@ -43,7 +46,7 @@ class Store:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._local_wake = threading.Condition()
-        self._writer_lock = threading.Lock()
+        self._turns: WriterTurns | None = None
         self._wake_seq = 0
         self._held: list[HeldWriter] = []
         self.idle = IdleLanes(self._wake_waiters)
@@ -58,11 +61,11 @@ class Store:
                 # A server that does not answer is an outage within seconds, not a hang.
                 self.engine = sa.create_engine(
                     self.url,
-                    pool_pre_ping=True,
                     pool_size=10,
                     pool_timeout=10,
                     connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
                 )
+                ping_when_idle(self.engine)
         except sa.exc.ArgumentError:
             # The URL is not repeated: it may hold a password.
             raise ValidationFailed(
@@ -71,6 +74,7 @@ class Store:
             ) from None
         if self.is_sqlite:
             self._setup_sqlite(sqlite_synchronous)
+            self._turns = WriterTurns(_sqlite_file(self.engine))
 
     def _setup_sqlite(self, synchronous: str) -> None:
         @sa_event.listens_for(self.engine, "connect")
@@ -102,12 +106,12 @@ class Store:
 
     @contextmanager
     def writer_turn(self) -> Iterator[None]:
-        """On SQLite, writers of this process take turns here instead of in SQLite's busy handler,
-        whose growing sleeps turn lock contention into long tail latencies."""
-        if not self.is_sqlite:
+        """On SQLite, writers of this process and of others take turns here instead of in
+        SQLite's busy handler, whose growing sleeps turn contention into long tails (``turns``)."""
+        if self._turns is None:
             yield
             return
-        with self._writer_lock:
+        with self._turns.turn():
             yield
 
     @contextmanager
@@ -190,6 +194,16 @@ class Store:
             self._listener.close()
             self._listener = None
         self.engine.dispose()
+        if self._turns is not None:
+            self._turns.close()
+
+
+def _sqlite_file(engine: sa.Engine) -> Path | None:
+    """The file a SQLite engine writes, or None for an in-memory or URI-named database."""
+    name = engine.url.database or ""
+    if name in ("", ":memory:") or name.startswith("file:") or engine.url.query.get("uri"):
+        return None
+    return Path(name)
 
 
 def _hash64(key: str) -> int:

@@ -88,7 +88,7 @@ def run(workdir: Path, say: Say) -> None:
     """Tell the whole story in ``workdir`` (a new SQLite database and outbox folder)."""
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "overture-sales-demo.db"
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-turn"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     clock = FakeClock(t.local(t.STORY_DAY, 10, 50))
     outbox = workdir / "outbox"
