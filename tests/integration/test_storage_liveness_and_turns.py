@@ -5,6 +5,7 @@ not in SQLite's sleeping busy handler."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import subprocess
 import sys
@@ -57,10 +58,8 @@ def test_another_process_waits_for_the_writer_turn_then_writes(sqlite_template: 
     with turn.open("ab") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # this process's turn, as during a long write
         other = subprocess.Popen([sys.executable, "-c", WRITE_ONE, url], stdout=subprocess.PIPE, text=True)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             other.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            pass
         assert other.poll() is None, "the other process wrote without waiting for its turn"
         fcntl.flock(held, fcntl.LOCK_UN)
     out, _ = other.communicate(timeout=60)
