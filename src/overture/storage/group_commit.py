@@ -25,12 +25,18 @@ T = TypeVar("T")
 
 
 class Pending(Generic[T]):
-    """A write's result, known once the batch's statements have been answered."""
+    """A write's result, known once the batch's statements have been answered.
 
-    __slots__ = ("resolve",)
+    ``after_commit``: reading it writes nothing and the write changed nothing unless it
+    succeeded (a fenced statement), so it is read once the batch has committed, and the commit
+    and the answers share one round trip. Otherwise it is read inside the transaction, which
+    costs a round trip of its own before the commit."""
 
-    def __init__(self, resolve: Callable[[], T]) -> None:
+    __slots__ = ("after_commit", "resolve")
+
+    def __init__(self, resolve: Callable[[], T], *, after_commit: bool = False) -> None:
         self.resolve = resolve
+        self.after_commit = after_commit
 
 
 class _Ticket(Generic[T]):
@@ -138,12 +144,19 @@ class GroupCommit:
                 except self._isolated as exc:
                     ticket.error = exc
             waiting = [(t, t.result) for t in batch if isinstance(t.result, Pending)]
-            if waiting and self._sync is not None:
+            now = [(t, p) for t, p in waiting if not p.after_commit]
+            if now and self._sync is not None:
                 self._sync(session)
-            for ticket, pending in waiting:
+            for ticket, pending in now:
                 try:
                     ticket.result = pending.resolve()
                 except self._isolated as exc:
                     ticket.result, ticket.error = None, exc
         self.batches += 1
         self.writes += len(batch)
+        for ticket, pending in waiting:
+            if pending.after_commit:  # committed: an error now is this write's alone, never retried
+                try:
+                    ticket.result = pending.resolve()
+                except Exception as exc:
+                    ticket.result, ticket.error = None, exc

@@ -208,7 +208,7 @@ class HotPath:
                 return None
             cur = session.cursor()
             cur.execute(sql.PG_ADVANCE, (*update, *values))
-            return Pending(lambda: _expect_one(cur.rowcount, cur, job_id))
+            return Pending(lambda: _expect_one(cur.rowcount, cur, job_id), after_commit=True)
 
         self.group.run(write)
 
@@ -243,7 +243,7 @@ class HotPath:
             cur = session.cursor()
             if then is None:
                 cur.execute(sql.PG_FINISH, (*update, *values, *audit))
-                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id))
+                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id), after_commit=True)
             until = now + timedelta(seconds=then.lease_s)
             claim = claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id)
             cur.execute(_PG_FINISH_AND_CLAIM, (*update, *values, *audit, *claim))
@@ -294,7 +294,7 @@ class HotPath:
             cur = session.cursor()
             if then is None:
                 cur.execute("WITH " + ", ".join(parts) + " SELECT count(*) FROM u", args)
-                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id))
+                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id), after_commit=True)
             # The next claim in the same statement, only if the pause went in.
             parts.append(claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM u)"))
             until = now + timedelta(seconds=then.lease_s)
@@ -316,7 +316,7 @@ class HotPath:
                 return tuple(row) if row is not None else None
             cur = session.cursor()
             cur.execute(self._action_for_step, (job_id, step_index))
-            return Pending(lambda: _row(cur))
+            return Pending(lambda: _row(cur), after_commit=True)
 
         row = self.group.run(read)
         if row is None:
