@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from overture.clock import Clock, SystemClock
 from overture.core.events import parse_event
@@ -39,6 +40,9 @@ from overture.storage.queries import jobs as jobq
 from overture.storage.store import Store
 
 log = logging.getLogger("overture")
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 class App:
@@ -99,9 +103,10 @@ class App:
         """Validate and ingest one event given as a JSON-like dict."""
         return self.ingest(parse_event(data, self.clock.now()))
 
-    def ingest(self, event: Event) -> IngestResult:
-        """Gate and record an event already validated (``parse_event``): it is not checked again."""
-        return self.ingestor.ingest(event, self.clock.now())
+    def ingest(self, event: Event, authorise: Callable[[sa.Connection], None] | None = None) -> IngestResult:
+        """Gate and record an event already validated (``parse_event``): it is not checked again.
+        ``authorise`` refuses a sender in the ingest's own transaction (see ``Ingestor.ingest``)."""
+        return self.ingestor.ingest(event, self.clock.now(), authorise)
 
     def runner_config(self) -> RunnerConfig:
         s = self.settings

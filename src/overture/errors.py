@@ -38,6 +38,10 @@ class Forbidden(OvertureError):
     """Not allowed."""
 
 
+class InvalidToken(OvertureError):
+    """The bearer token is missing, malformed, unknown or revoked."""
+
+
 class SequenceFileError(ValidationFailed):
     """A sequence file is invalid."""
 

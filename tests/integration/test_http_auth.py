@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from overture.app import App
 from overture.cli import serve
 from overture.cli.common import CliState
-from overture.engine.admin.tokens import InvalidToken, Tokens
-from overture.errors import NotFound, ValidationFailed
+from overture.engine.admin.tokens import Tokens
+from overture.errors import InvalidToken, NotFound, ValidationFailed
 from overture.storage.tables.orchestrator import api_tokens, events, sequence_jobs
 from tests.conftest import MECHANICS, event
 from tests.integration.test_http_api import Client, add_globex, count, in_process, is_problem, issue, paused
@@ -81,6 +81,32 @@ def test_a_revoked_token_is_refused_and_others_still_work(app: App, api: Client)
     assert is_problem(api.post("/v1/events", json=event("five_steps"), headers=headers), 401)
     assert count(app, events) == 0
     assert api.get("/v1/jobs", headers=kept).status_code == 200
+
+
+def test_an_event_is_refused_for_its_token_before_its_body_and_nothing_is_written(
+    app: App, api: Client
+) -> None:
+    """POST /v1/events looks its token up in the ingest's transaction; a bad token is still
+    the first thing said, whatever else is wrong, and a foreign event is 403 with no row."""
+    tokens = Tokens(app.store, app.clock)
+    revoked = tokens.create("acme", name="gone")
+    tokens.revoke(revoked.token.id)
+    unknown = {"Authorization": "Bearer ov_" + "B" * 43}
+    gone = {"Authorization": f"Bearer {revoked.secret}"}
+    for headers in (unknown, gone):
+        for body in (event("five_steps"), event("no_such_type"), {"type": 3}):
+            answer = is_problem(api.post("/v1/events", json=body, headers=headers), 401)
+            assert answer["detail"] in ("unknown token",) or "was revoked at" in answer["detail"]
+        raw = api.post(
+            "/v1/events", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+        )
+        assert is_problem(raw, 401)
+    globex_only = issue(app, "globex", "gus")
+    foreign = is_problem(api.post("/v1/events", json=event("five_steps"), headers=globex_only), 403)
+    assert "org_id" in foreign["detail"]
+    assert count(app, events) == 0 and count(app, sequence_jobs) == 0
+    accepted = api.post("/v1/events", json=event("five_steps"), headers=issue(app, "acme"))
+    assert accepted.status_code == 202 and accepted.json()["status"] == "accepted"
 
 
 def test_another_orgs_ids_are_answered_like_missing_ones(app: App, api: Client) -> None:

@@ -18,8 +18,15 @@ from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from overture.engine.admin.tokens import InvalidToken
-from overture.errors import Conflict, FieldsInvalid, Forbidden, NotFound, OvertureError, ValidationFailed
+from overture.errors import (
+    Conflict,
+    FieldsInvalid,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    OvertureError,
+    ValidationFailed,
+)
 from overture.http.api.models import Problem, ProblemItem
 
 log = logging.getLogger("overture.http")

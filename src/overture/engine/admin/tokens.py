@@ -12,8 +12,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from overture.clock import Clock
-from overture.errors import Forbidden, NotFound, OvertureError, ValidationFailed
+from overture.errors import Forbidden, InvalidToken, NotFound, ValidationFailed
 from overture.ids import new_id
 from overture.storage.queries import tenancy
 from overture.storage.queries import tokens as tokenq
@@ -25,8 +27,10 @@ _SECRET_BYTES = 32
 _SHAPE = re.compile(r"^ov_[A-Za-z0-9_-]{43}$")
 
 
-class InvalidToken(OvertureError):
-    """The bearer token is missing, malformed, unknown or revoked."""
+def check_shape(secret: str) -> None:
+    """Refuse a token that cannot be one, before any lookup."""
+    if not _SHAPE.match(secret):
+        raise InvalidToken("malformed token: expected ov_ followed by 43 URL-safe characters")
 
 
 def new_secret() -> str:
@@ -152,10 +156,15 @@ class Tokens:
 
     def authenticate(self, secret: str) -> Principal:
         """The principal a presented token proves, or InvalidToken saying precisely why not."""
-        if not _SHAPE.match(secret):
-            raise InvalidToken("malformed token: expected ov_ followed by 43 URL-safe characters")
+        check_shape(secret)
         with self.store.read() as conn:
-            found = tokenq.find_for_auth(conn, hash_secret(secret))
+            return self.authenticate_in(conn, secret)
+
+    @staticmethod
+    def authenticate_in(conn: sa.Connection, secret: str) -> Principal:
+        """``authenticate`` inside the caller's transaction (an ingest's: one transaction for
+        the token and the event it sends)."""
+        found = tokenq.find_for_auth(conn, hash_secret(secret))
         if found is None:
             raise InvalidToken("unknown token")
         row, gone = found

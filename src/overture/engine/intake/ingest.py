@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from overture.core.ingest_rate import throttle as rate_throttle
 from overture.core.records import Event, IngestResult, JobStatus
 from overture.engine.audit import audit_row
 from overture.engine.registry import Registry
-from overture.errors import PayloadInvalid, ValidationFailed
+from overture.errors import Forbidden, InvalidToken, PayloadInvalid, ValidationFailed
 from overture.ids import new_id
 from overture.observability import tracing
 from overture.sequences.payload import payload_problems
@@ -74,17 +75,26 @@ class Ingestor:
         self._writer: HeldWriter | None = None
         self._writer_lock = threading.Lock()
 
-    def ingest(self, event: Event, now: datetime) -> IngestResult:
+    def ingest(
+        self, event: Event, now: datetime, authorise: Callable[[sa.Connection], None] | None = None
+    ) -> IngestResult:
         """Gate and record one event, committed before this returns. Events ingested at the
         same moment from other threads (API requests) share the commit; an invalid one fails
-        alone."""
+        alone. ``authorise`` checks the sender in the same transaction first (its API token:
+        no read of its own), raising to refuse the event."""
         with self._writer_lock:
             if self._writer is None:
-                self._writer = self.store.held_writer(isolated=(ValidationFailed,))
+                self._writer = self.store.held_writer(isolated=(ValidationFailed, InvalidToken, Forbidden))
+
+        def write(conn: sa.Connection) -> IngestResult:
+            if authorise is not None:
+                authorise(conn)
+            return self.ingest_in(conn, event, now, slot=slot)
+
         # A lane of this process waiting for work gets the job in this commit (see ``idle``).
         slot = self.store.idle.take()
         try:
-            result = self._writer.run(lambda conn: self.ingest_in(conn, event, now, slot=slot))
+            result = self._writer.run(write)
         except BaseException:
             if slot is not None:
                 self.store.idle.give(slot, None)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -19,13 +20,13 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from overture.app import App
 from overture.core.events import parse_event
-from overture.core.records import Decision, JobStatus
+from overture.core.records import Decision, Event, JobStatus
 from overture.core.wire import Approval, Chain, EventResult, JobDetail
 from overture.engine.admin.views import action_view, chain_of, job_detail, job_summary
 from overture.errors import NotFound, ValidationFailed
 from overture.http.api.models import ID_PATTERN, ApprovalList, DecisionIn, DecisionOut, JobList
 from overture.http.api.waits import MAX_WAIT_S, until_settled
-from overture.http.auth import AppDep, Auth, principal_of
+from overture.http.auth import AppDep, Auth, bearer_secret, principal_in, principal_of
 from overture.http.bodies import LimitedJsonRoute, check_json_type, json_body, require_json
 from overture.http.offload import offload
 from overture.http.problem import problem_response, problems
@@ -122,11 +123,27 @@ def _idempotency_key(request: Request) -> str | None:
 def _emit(app: App, request: Request, raw: bytes) -> bytes:
     """The whole of ``POST /v1/events`` past reading the body, in one worker thread: who asks
     (401 first, as for every route), the header and the body as JSON (422, 415, 400), the event
-    validated once, authorised, then ingested. Nothing is written for an invalid or foreign
-    event. While the database is away the sender is told to come back (503 with Retry-After,
-    see ``_OutageAware``): nothing was recorded, and a retry with the same Idempotency-Key is
-    safe."""
-    principal = principal_of(request)
+    validated once, authorised, then ingested. The token is looked up in the ingest's own
+    transaction (a body at fault has it looked up first, so a bad token is still answered 401).
+    Nothing is written for an invalid or foreign event. While the database is away the sender
+    is told to come back (503 with Retry-After, see ``_OutageAware``): nothing was recorded,
+    and a retry with the same Idempotency-Key is safe."""
+    secret = bearer_secret(request)
+    try:
+        event = _event_of(app, request, raw)
+    except Exception:
+        principal_of(request)  # an unknown or revoked token is answered first (401)
+        raise
+
+    def authorise(conn: sa.Connection) -> None:
+        # The token is looked up in the ingest's transaction: no read of its own per request.
+        principal_in(request, conn, secret).check_emit(event.org_id, event.user_id)
+
+    return EventResult.model_validate(app.ingest(event, authorise).as_dict()).model_dump_json().encode()
+
+
+def _event_of(app: App, request: Request, raw: bytes) -> Event:
+    """The request's event: its header and body as JSON (415, 400), validated once (422)."""
     idempotency_key = _idempotency_key(request)
     check_json_type(request)
     data = json_body(raw)
@@ -138,9 +155,7 @@ def _emit(app: App, request: Request, raw: bytes) -> bytes:
                 f"idempotency_key {str(in_body)[:64]!r}"
             )
         data = {**data, "idempotency_key": idempotency_key}
-    event = parse_event(data, app.clock.now())
-    principal.check_emit(event.org_id, event.user_id)
-    return EventResult.model_validate(app.ingest(event).as_dict()).model_dump_json().encode()
+    return parse_event(data, app.clock.now())
 
 
 @router.post(

@@ -19,8 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from overture.app import App
 from overture.engine.admin.console_sessions import LinkRefused, session_state
 from overture.engine.admin.tenancy import EMAIL_PATTERN
-from overture.engine.admin.tokens import InvalidToken
-from overture.errors import NotFound
+from overture.errors import InvalidToken, NotFound
 from overture.http.console import agents, signin_mail
 from overture.http.console.pages import render
 from overture.http.console.session import (
