@@ -26,9 +26,10 @@ from overture.ids import new_id
 from overture.storage import claims
 from overture.storage import hotpath_sql as sql
 from overture.storage.claims import ClaimRequest
-from overture.storage.driver import Driver
+from overture.storage.driver import Driver, decode_json
 from overture.storage.group_commit import GroupCommit, Pending
 from overture.storage.pipelined import Session as _Session
+from overture.storage.pipelined import every as _all
 from overture.storage.pipelined import expect_one as _expect_one
 from overture.storage.pipelined import one as _one
 from overture.storage.pipelined import row as _row
@@ -77,6 +78,7 @@ class HotPath:
         self._step = self.drv.sql(sql.STEP)
         self._pause = sql.PAUSE.format(p="?", j="?", k=sql.KEEP_SQLITE)
         self._action_for_step = self.drv.sql(sql.ACTION_FOR_STEP)
+        self._recorded_outputs = self.drv.sql(sql.RECORDED_OUTPUTS)
 
     def _open(self) -> None:
         self._raw: Any = self._store.engine.raw_connection()
@@ -308,20 +310,41 @@ class HotPath:
     def action_for_step(self, job_id: str, step_index: int) -> PendingAction | None:
         """The job's action at a gate, if one was made, read on this connection (in the next
         batch: no connection of its own to check out)."""
+        row = self.group.run(lambda session: self._read(session, self._action_for_step, (job_id, step_index)))
+        return _action(row)
+
+    def resume_reads(self, job_id: str, gate_at: int | None) -> tuple[dict[str, Any], PendingAction | None]:
+        """What a resuming job reads, in one batch on this connection: each finished step's
+        output by step name (``jobs.recorded_outputs``) and, with ``gate_at`` (it resumes at
+        an approval gate), the gate's action."""
 
         def read(session: _Session) -> Any:
-            if self._sqlite:
-                session.cur.execute(self._action_for_step, (job_id, step_index))
-                row = session.cur.fetchone()
-                return tuple(row) if row is not None else None
-            cur = session.cursor()
-            cur.execute(self._action_for_step, (job_id, step_index))
-            return Pending(lambda: _row(cur), after_commit=True)
+            outputs = self._read(session, self._recorded_outputs, (job_id,), every=True)
+            action = (
+                self._read(session, self._action_for_step, (job_id, gate_at)) if gate_at is not None else None
+            )
+            if isinstance(outputs, Pending):
+                late = action
+                return Pending(
+                    lambda: (outputs.resolve(), late.resolve() if late else None), after_commit=True
+                )
+            return outputs, action
 
-        row = self.group.run(read)
-        if row is None:
-            return None
-        return action_from_row(Driver.decode(pending_actions, sql.ACTION_COLUMNS, row))
+        rows, action = self.group.run(read)
+        return {name: decode_json(output) for name, output in rows}, _action(action)
+
+    def _read(self, session: _Session, statement: str, params: tuple[Any, ...], every: bool = False) -> Any:
+        """A SELECT in the batch: its row (or ``every`` row) now on SQLite, once the batch is
+        answered on PostgreSQL."""
+        if not self._sqlite:
+            cur = session.cursor()
+            cur.execute(statement, params)
+            return Pending(lambda: _all(cur) if every else _row(cur), after_commit=True)
+        session.cur.execute(statement, params)
+        if every:
+            return [tuple(r) for r in session.cur.fetchall()]
+        row = session.cur.fetchone()
+        return tuple(row) if row is not None else None
 
     def _step_values(self, step: StepRecord) -> tuple[Any, ...]:
         """The job_steps values after job_id."""
@@ -355,3 +378,7 @@ class HotPath:
         except Exception:  # a connection the server dropped: nothing left to give back
             log.debug("closing a dropped connection failed", exc_info=True)
         self._raw = None
+
+
+def _action(row: tuple[Any, ...] | None) -> PendingAction | None:
+    return None if row is None else action_from_row(Driver.decode(pending_actions, sql.ACTION_COLUMNS, row))

@@ -34,6 +34,14 @@ def row(cur: Any) -> tuple[Any, ...] | None:
     return tuple(row) if row is not None else None
 
 
+def every(cur: Any) -> list[tuple[Any, ...]]:
+    """The rows a pipelined statement answered with."""
+    try:
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
+
+
 def one(cur: Any) -> tuple[Any, ...]:
     found = row(cur)
     assert found is not None, "the statement always answers with one row"

@@ -51,7 +51,11 @@ class ApprovalGates:
         ``fail`` turns a draft that cannot be rendered into the step's failure."""
         assert step.approval is not None
         writer = self.checkpoint.writer
-        if writer is not None:
+        known = self.checkpoint.gate_action
+        if known is not None and known[:2] == (job.id, step.index):
+            self.checkpoint.gate_action = None
+            action = known[2]
+        elif writer is not None:
             action = writer.action_for_step(job.id, step.index)
         else:
             with self.store.read() as conn:

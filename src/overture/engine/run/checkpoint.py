@@ -63,8 +63,24 @@ class Checkpointer:
         self.handoff: Job | None = None
         # The completion's claim ran and found no job to take.
         self.found_nothing = False
+        # A resuming job's gate action (job id, step index, action), read with its outputs.
+        self.gate_action: tuple[str, int, PendingAction | None] | None = None
         # Told when a commit queued an effect or a message (the worker's housekeeping timer).
         self.queued: Callable[[], None] | None = None
+
+    def resume_reads(self, job: Job, sequence: Sequence) -> dict[str, Any]:
+        """The outputs of the steps before the one a job resumes at, and, when that step is an
+        approval gate, its action (kept in ``gate_action``), read in one batch of ``writer``."""
+        assert self.writer is not None
+        at = job.current_step
+        gate_at = at if at < len(sequence.steps) and sequence.steps[at].approval else None
+        recorded, action = self.writer.resume_reads(job.id, gate_at)
+        if gate_at is not None:
+            self.gate_action = (job.id, gate_at, action)
+        # Only the steps before this one: a retry from an earlier step must not see the outputs
+        # the steps after it recorded in the run it repeats.
+        before = {s.name for s in sequence.steps[:at]}
+        return {name: out for name, out in recorded.items() if name in before}
 
     def audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
         return audit_row(

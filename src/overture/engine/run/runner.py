@@ -30,7 +30,6 @@ from overture.sequences import Sequence, Step, StepKind
 from overture.sequences.expressions import Expressions
 from overture.storage.claims import ClaimRequest
 from overture.storage.hotpath import HotPath
-from overture.storage.queries import jobs as jobq
 from overture.storage.queries.budgets import budget_state
 from overture.storage.store import Store
 
@@ -119,23 +118,18 @@ class Runner:
             )
         if state.started_at is None:
             state.started_at = self.clock.now().isoformat()
-        outputs: dict[str, Any] = {}
-        if job.current_step:
-            with self.store.read() as conn:
-                outputs = jobq.recorded_outputs(conn, job.id)
-            # Only the steps before this one: a retry from an earlier step must not see the
-            # outputs the steps after it recorded in the run it repeats.
-            before = {s.name for s in sequence.steps[: job.current_step]}
-            outputs = {name: out for name, out in outputs.items() if name in before}
-        context = self.contexts.base(job, state)
-        budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
-        index = first_step = job.current_step
         own = hot is None
         self.checkpoint.writer = HotPath(self.store) if hot is None else hot
         self.checkpoint.then_claim = then_claim
         self.checkpoint.handoff = None
         self.checkpoint.found_nothing = False
         try:
+            outputs: dict[str, Any] = {}
+            if job.current_step:
+                outputs = self.checkpoint.resume_reads(job, sequence)
+            context = self.contexts.base(job, state)
+            budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
+            index = first_step = job.current_step
             while index < len(sequence.steps):
                 if index > first_step and self.clock.monotonic() >= budget_end:
                     commit = Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
@@ -168,6 +162,7 @@ class Runner:
                 self.checkpoint.writer.close()
             self.checkpoint.writer = None
             self.checkpoint.then_claim = None
+            self.checkpoint.gate_action = None
 
     # -- one step -------------------------------------------------------------------------
 
