@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
@@ -97,6 +98,9 @@ def _run(case_strategy: Any, headers: dict[str, str], failures: list[str], label
         failures.append(f"{label}: {exc}")
 
 
+# One backend: the cases read little of the database, and the bounded all-checks run of
+# test_security_schema fuzzes a real server on PostgreSQL.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_schemathesis_finds_no_server_errors_or_schema_violations(app: App) -> None:
     """Valid and invalid requests to every operation, with random and real ids: no 5xx, all as documented."""
     ana = issue(app, "acme", "ana")

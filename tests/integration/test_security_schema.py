@@ -143,8 +143,9 @@ def fuzz(served: Served, examples: int) -> dict[str, int]:
     return {"cases": sum(run.cases for run in runs), "failures": len(failures)}
 
 
-# The runs read little of the database: one backend is enough for them.
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+# The runs read little of the database: one backend is enough for them (PostgreSQL here;
+# test_http_openapi's in-process run is on SQLite).
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_a_bounded_schemathesis_run_with_all_checks_finds_nothing(served: Served) -> None:
     tally = fuzz(served, 2)
     print(f"schemathesis: {tally}")
