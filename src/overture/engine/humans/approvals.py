@@ -22,7 +22,6 @@ from overture.storage.held import HeldWriter
 from overture.storage.idle import Slot
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
-from overture.storage.queries import tenancy
 from overture.storage.store import Store
 
 #: Where a decision came from, named as the seed names event sources: a Slack button click is
@@ -151,13 +150,14 @@ class Approvals:
         ``slot``'s lane, left in ``slot.job``), the audit."""
         if slot is not None:
             slot.job = None  # this attempt's (a batch retried alone writes again)
-        action = actionq.get_action(conn, action_id, org_id)
-        if action is None:
+        facts = actionq.decision_facts(conn, action_id, org_id, by)
+        if facts is None:
             raise NotFound(f"no pending action {action_id!r}")
+        action, job = facts.action, facts.job
         if action.status != ActionStatus.PENDING:
             return DecisionResult(action, False, self._already(action))
-        decider = tenancy.get_user(conn, by, action.org_id)
-        if decider is None or (decider.id != action.user_id and decider.role != "admin"):
+        decider = facts.decider
+        if decider is None or (decider[0] != action.user_id and decider[1] != "admin"):
             raise Forbidden(f"user {by!r} may not decide this action: only its owner or an org admin can")
         mods = _check_modifications(action, modifications) if decision == Decision.EDIT else None
         status = decision.resulting_status
@@ -165,8 +165,6 @@ class Approvals:
             fresh = actionq.get_action(conn, action.id)
             assert fresh is not None
             return DecisionResult(fresh, False, self._already(fresh))
-        job = jobq.get_job(conn, action.job_id)
-        assert job is not None
         if decision == Decision.CANCEL:
             job_values: dict[str, Any] = {
                 "status": JobStatus.CANCELLED.value,
