@@ -12,6 +12,7 @@ import pytest
 from overture.app import App
 from overture.clock import FakeClock
 from overture.core.records import Decision, PendingAction
+from overture.engine.humans.removals import Removals
 from overture.errors import Forbidden, NotFound, ValidationFailed
 from overture.storage.queries import approvals as aq
 from overture.storage.queries import jobs as jobq
@@ -115,6 +116,21 @@ def test_only_the_owner_or_an_admin_may_decide(app: App) -> None:
     with pytest.raises(NotFound):
         app.approvals.decide(action.id, Decision.APPROVE, "ana", "api", org_id="other-org")
     assert app.approvals.decide(action.id, Decision.APPROVE, "boss", "api").applied
+
+
+def test_a_removed_admin_or_a_user_of_another_org_may_not_decide(app: App) -> None:
+    """The decider is looked up with the action: only an active user of the action's org."""
+    _, action = paused(app)
+    app.admin.add_org("other", "Other")
+    app.admin.add_user("other", "otto", "Otto", active_hours=None, role="admin")
+    Removals(app.store, app.clock).remove_user("acme", "boss")
+    for who in ("boss", "otto", "nobody"):
+        with pytest.raises(Forbidden, match=f"user '{who}' may not decide"):
+            app.approvals.decide(action.id, Decision.APPROVE, who, "api")
+    with app.store.read() as conn:
+        still = aq.action_for_step(conn, action.job_id, 1)
+    assert still is not None and still.status.value == "pending"
+    assert app.approvals.decide(action.id, Decision.APPROVE, "ana", "api").applied
 
 
 def test_unanswered_action_expires_and_the_job_ends_expired(app: App, clock: FakeClock) -> None:
