@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +16,7 @@ from overture.errors import ValidationFailed
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import notifications as noteq
 from overture.storage.tables.orchestrator import audit_log, events, sequence_jobs
-from tests.conftest import event
+from tests.conftest import event, make_app
 
 
 def stored(app: App, event_id: str) -> dict[str, Any]:
@@ -211,3 +213,27 @@ def test_every_outcome_is_audited(app: App) -> None:
         ("event_skipped", "feature_disabled"),
         ("event_accepted", "passed"),
     ]
+
+
+def test_the_same_event_from_several_processes_at_once_makes_one_job(app: App, db_url: str) -> None:
+    """Four stores (as four processes would have) take the same keyed event at the same moment,
+    eight times each: one is accepted, every other is a duplicate naming its job."""
+    others = [make_app(db_url, app.clock) for _ in range(3)]
+    start = threading.Barrier(4 * 8)
+    try:
+
+        def send(target: App) -> Any:
+            start.wait()
+            return target.emit(event("five_steps", {"n": 1}, idempotency_key="same-moment"))
+
+        with ThreadPoolExecutor(4 * 8) as pool:
+            results = list(pool.map(send, [a for a in (app, *others) for _ in range(8)]))
+    finally:
+        for other in others:
+            other.close()
+    accepted = [r for r in results if r.status == "accepted"]
+    assert len(accepted) == 1
+    assert all(
+        r.status == "duplicate" and r.job_id == accepted[0].job_id for r in results if r not in accepted
+    )
+    assert counts(app)[:2] == (32, 1)
