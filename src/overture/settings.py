@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from overture.errors import ValidationFailed
 
 #: A rate as operators write it: ``20/minute`` (second, minute, hour or day).
 _RATE = r"^[1-9][0-9]*/(second|minute|hour|day)$"
@@ -124,3 +127,22 @@ class Settings(BaseSettings):
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated)."""
         return Settings.model_validate({**self.model_dump(), **changes})
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings, or ValidationFailed naming each bad one and why (never its value: it may
+    be a secret), instead of pydantic's traceback."""
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationFailed(f"overture.toml: not valid TOML ({exc})") from None
+    except ValidationError as exc:
+        problems = "; ".join(_problem(error) for error in exc.errors())
+        raise ValidationFailed(f"settings (overture.toml or OVERTURE_* variables): {problems}") from None
+
+
+def _problem(error: Any) -> str:
+    name = ".".join(str(part) for part in error["loc"]) or "settings"
+    if error["type"] == "extra_forbidden":
+        return f"{name}: not a setting of Overture's"
+    return f"{name}: {error['msg']}"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from overture.cli.main import cli
@@ -77,3 +78,23 @@ def test_decide_help_says_edit_also_approves_and_sends_and_names_by() -> None:
     text = " ".join(CliRunner().invoke(cli, ["approvals", "decide", "--help"]).output.split())
     assert "edit applies --modifications and then approves and sends it" in text
     assert "--by TEXT Deciding user, recorded in the audit log" in text
+
+
+def test_bad_settings_are_one_error_line_naming_each_and_never_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OVERTURE_DATABASE_URL", raising=False)
+    (tmp_path / "overture.toml").write_text('colour = "blue"\nworker_concurrency = "lots"\n')
+    monkeypatch.setenv("OVERTURE_SLACK_SIGNING_SECRET", "")
+    monkeypatch.setenv("OVERTURE_MAX_CHAIN_DEPTH", "s3cr3t-looking-value")
+    done = CliRunner().invoke(cli, ["approvals", "list"])
+    assert (done.exit_code == 2 and done.exception is None) or isinstance(done.exception, SystemExit)
+    line = done.output.strip()
+    assert line.startswith("error: settings (overture.toml or OVERTURE_* variables): ")
+    assert "colour: not a setting of Overture's" in line
+    assert "worker_concurrency: Input should be a valid integer" in line
+    assert "max_chain_depth: Input should be a valid integer" in line
+    assert (
+        "s3cr3t-looking-value" not in line and "Traceback" not in line and len(done.output.splitlines()) == 1
+    )

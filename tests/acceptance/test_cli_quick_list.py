@@ -130,4 +130,5 @@ def test_an_unreadable_settings_file_is_left_to_settings_to_explain(
     (tmp_path / "overture.toml").write_text("database_url = [not toml\n")
     assert CliState().database_url_quickly() is None
     done = CliRunner().invoke(cli, ["jobs", "list"])
-    assert done.exit_code != 0
+    assert done.exit_code == 2
+    assert done.output.startswith("error: overture.toml: not valid TOML (Invalid value (at line 1")

@@ -39,9 +39,9 @@ class CliState:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            from overture.settings import Settings
+            from overture.settings import load_settings
 
-            self._settings = Settings(**self.overrides)
+            self._settings = load_settings(**self.overrides)
         return self._settings
 
     def database_url_quickly(self) -> str | None:

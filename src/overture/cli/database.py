@@ -29,6 +29,6 @@ def refuse_missing(engine: sa.Engine) -> None:
     path = missing_sqlite_file(engine)
     if path is not None:
         raise NotFound(
-            f"no database at {path} (from --db or OVERTURE_DATABASE_URL): check the path, "
+            f"no database at {path} (from --db, OVERTURE_DATABASE_URL or overture.toml): check the path, "
             "or run `overture migrate` to create it"
         )

@@ -19,7 +19,7 @@ import click
 from overture.cli.common import emit_json, handle_errors, json_option
 from overture.errors import ValidationFailed
 from overture.evaluation import calls as callfile
-from overture.settings import Settings
+from overture.settings import load_settings
 
 if TYPE_CHECKING:
     from overture.evaluation.runner import EvalRun
@@ -29,7 +29,7 @@ def _run(picked: list[callfile.LabelledCall], database: Path, concurrency: int |
     # Imported here: the runner brings the HTTP service, which other commands need not load.
     from overture.evaluation.runner import run_calls
 
-    settings = Settings()
+    settings = load_settings()
     lanes = concurrency or settings.worker_concurrency
     with click.progressbar(length=len(picked), label="Evaluating calls", file=sys.stderr) as bar:
         return run_calls(picked, settings, database, concurrency=lanes, advance=bar.update)

@@ -19,7 +19,7 @@ from overture.clock import SystemClock
 from overture.engine.packs import BUILTIN
 from overture.errors import NotFound, ValidationFailed
 from overture.packs.planner import working_vault
-from overture.settings import Settings
+from overture.settings import load_settings
 from overture.skills.context.dates import zone
 from overture.skills.environment import ENV_TIMEZONE, ENV_VAULT, SkillEnvironment, build_environment
 from overture.skills.orchestrate import run_skill
@@ -87,7 +87,7 @@ def _environment(
         default_vault=default,
         calendar=list(calendars),
         timezone=_local_zone(timezone),
-        settings=Settings(),
+        settings=load_settings(),
     )
     if env.per_user:
         if not user:
