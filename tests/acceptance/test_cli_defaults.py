@@ -35,7 +35,7 @@ def test_a_mistyped_database_file_is_refused_and_only_migrate_creates_it(tmp_pat
         refused = run(*args)
         assert refused.exit_code == 2, refused.output
         assert f"no database at {typo}" in refused.output and "overture migrate" in refused.output
-        assert not typo.exists()
+        assert not typo.exists() and not Path(f"{typo}-turn").exists()
     assert run("migrate").exit_code == 0 and typo.exists()
     listed = run("jobs", "list")
     assert (listed.exit_code, listed.output) == (0, "no jobs\n")

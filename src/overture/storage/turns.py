@@ -33,23 +33,31 @@ class WriterTurns:
     def __init__(self, database: Path | None) -> None:
         self._threads = threading.Lock()
         self._file: IO[bytes] | None = None
-        if database is not None and fcntl is not None:
+        # Made at the first write, not before: a command that only reads, or one refused for a
+        # mistyped database path, leaves no file behind.
+        self._path = f"{database}-turn" if database is not None and fcntl is not None else None
+
+    def _opened(self) -> IO[bytes] | None:
+        if self._file is None and self._path is not None:
             try:
-                self._file = open(f"{database}-turn", "ab")  # noqa: SIM115 (held until close)
+                self._file = open(self._path, "ab")  # noqa: SIM115 (held until close)
             except OSError as exc:
                 log.warning("no writer queue between processes (%s); SQLite's busy handler it is", exc)
+            self._path = None  # tried once
+        return self._file
 
     @contextmanager
     def turn(self) -> Iterator[None]:
         with self._threads:
-            if self._file is None:
+            held = self._opened()
+            if held is None:
                 yield
                 return
-            fcntl.flock(self._file, fcntl.LOCK_EX)
+            fcntl.flock(held, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(self._file, fcntl.LOCK_UN)
+                fcntl.flock(held, fcntl.LOCK_UN)
 
     def close(self) -> None:
         with self._threads:
