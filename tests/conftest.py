@@ -122,3 +122,12 @@ def event(
     type_: str, payload: dict[str, Any] | None = None, user: str = "ana", **extra: Any
 ) -> dict[str, Any]:
     return {"type": type_, "org_id": "acme", "user_id": user, "payload": payload or {}, **extra}
+
+
+def settings_folder(path: Path, monkeypatch: pytest.MonkeyPatch, toml: str | None) -> None:
+    """Work in ``path``, with this overture.toml (None: none) and no database URL in the
+    environment, as a command run there finds its settings."""
+    monkeypatch.chdir(path)
+    monkeypatch.delenv("OVERTURE_DATABASE_URL", raising=False)
+    if toml is not None:
+        (path / "overture.toml").write_text(toml)

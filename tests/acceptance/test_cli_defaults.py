@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from overture.cli.main import cli
 from tests.acceptance.test_cli import setup_tenancy
-from tests.conftest import MECHANICS
+from tests.conftest import MECHANICS, settings_folder
 
 Run = Callable[..., Result]
 
@@ -83,9 +83,7 @@ def test_decide_help_says_edit_also_approves_and_sends_and_names_by() -> None:
 def test_bad_settings_are_one_error_line_naming_each_and_never_its_value(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("OVERTURE_DATABASE_URL", raising=False)
-    (tmp_path / "overture.toml").write_text('colour = "blue"\nworker_concurrency = "lots"\n')
+    settings_folder(tmp_path, monkeypatch, 'colour = "blue"\nworker_concurrency = "lots"\n')
     monkeypatch.setenv("OVERTURE_SLACK_SIGNING_SECRET", "")
     monkeypatch.setenv("OVERTURE_MAX_CHAIN_DEPTH", "s3cr3t-looking-value")
     done = CliRunner().invoke(cli, ["approvals", "list"])

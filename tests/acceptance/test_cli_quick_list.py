@@ -20,7 +20,7 @@ from overture.engine.admin.views import job_summary
 from overture.settings import Settings
 from overture.storage.queries import jobs as jobq
 from overture.storage.tables.orchestrator import sequence_jobs
-from tests.conftest import MECHANICS, FakeClock, event
+from tests.conftest import MECHANICS, FakeClock, event, settings_folder
 
 
 def _list(db_url: str, *args: str) -> tuple[int, str]:
@@ -111,10 +111,7 @@ def test_a_missing_file_is_refused_as_before(tmp_path: Path) -> None:
 def test_the_quick_url_is_the_one_settings_find(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str | None, env: str | None, flag: str | None
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("OVERTURE_DATABASE_URL", raising=False)
-    if toml is not None:
-        (tmp_path / "overture.toml").write_text(toml)
+    settings_folder(tmp_path, monkeypatch, toml)
     if env is not None:
         monkeypatch.setenv("OVERTURE_DATABASE_URL", env)
     chosen = flag or env  # what the --db option (OVERTURE_DATABASE_URL its envvar) hands over
@@ -125,9 +122,7 @@ def test_the_quick_url_is_the_one_settings_find(
 def test_an_unreadable_settings_file_is_left_to_settings_to_explain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("OVERTURE_DATABASE_URL", raising=False)
-    (tmp_path / "overture.toml").write_text("database_url = [not toml\n")
+    settings_folder(tmp_path, monkeypatch, "database_url = [not toml\n")
     assert CliState().database_url_quickly() is None
     done = CliRunner().invoke(cli, ["jobs", "list"])
     assert done.exit_code == 2

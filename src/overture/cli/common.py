@@ -48,8 +48,6 @@ class CliState:
         """The database URL as ``Settings`` finds it (``--db`` or OVERTURE_DATABASE_URL, then
         overture.toml, then the default), without importing pydantic: for the reads that answer
         at once. None when overture.toml cannot be read; ``settings()`` then says why."""
-        if self._settings is not None:
-            return self._settings.database_url
         if "database_url" in self.overrides:
             return str(self.overrides["database_url"])
         import tomllib

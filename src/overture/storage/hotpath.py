@@ -323,12 +323,11 @@ class HotPath:
             action = (
                 self._read(session, self._action_for_step, (job_id, gate_at)) if gate_at is not None else None
             )
-            if isinstance(outputs, Pending):
-                late = action
-                return Pending(
-                    lambda: (outputs.resolve(), late.resolve() if late else None), after_commit=True
-                )
-            return outputs, action
+            if not isinstance(outputs, Pending):
+                return outputs, action
+            return Pending(
+                lambda: (outputs.resolve(), action.resolve() if action else None), after_commit=True
+            )
 
         rows, action = self.group.run(read)
         return {name: decode_json(output) for name, output in rows}, _action(action)

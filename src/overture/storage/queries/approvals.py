@@ -128,8 +128,17 @@ def record_decision(
     modifications: dict[str, Any] | None,
 ) -> bool:
     """Decide a still-pending action; False when someone decided (or it expired) first."""
-    params = {"w_id": action_id, "w_status": status.value, "w_by": by, "w_via": via, "w_at": at}
-    result = conn.execute(_DECIDE, {**params, "w_mods": modifications})
+    result = conn.execute(
+        _DECIDE,
+        {
+            "w_id": action_id,
+            "w_status": status.value,
+            "w_by": by,
+            "w_via": via,
+            "w_at": at,
+            "w_mods": modifications,
+        },
+    )
     return result.rowcount == 1
 
 
