@@ -62,11 +62,17 @@ def emit(
 @handle_errors
 def worker(until_idle: bool, max_jobs: int | None, name: str | None, concurrency: int | None) -> None:
     """Run jobs. SIGTERM or Ctrl-C stops after the current step is recorded."""
+    from overture.cli.loops import once
+
     w = state().app().worker(name, concurrency)
 
-    def _stop(signum: int, _frame: Any) -> None:
+    @once  # a second signal may interrupt the first's handler
+    def stop() -> None:
         click.echo(f"worker {w.name}: stopping after the current step", err=True)
         w.stop()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -94,8 +100,12 @@ def scheduler(once: bool) -> None:
         )
         return
 
+    from overture.cli import loops
+
+    stop = loops.once(s.stop)  # a second signal may interrupt the first's handler
+
     def _stop(signum: int, _frame: Any) -> None:
-        s.stop()
+        stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

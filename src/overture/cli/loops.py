@@ -8,6 +8,7 @@ reaches the database, ``problem`` says why for /readyz.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import signal
 import threading
@@ -25,6 +26,22 @@ log = logging.getLogger("overture.serve")
 
 #: The signals that stop a service cleanly.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def once(action: Callable[[], None]) -> Callable[[], None]:
+    """``action``, run by the first call only; later calls return at once. A stop signal's
+    handler can be interrupted by the next signal (``timeout`` and a supervisor both sending
+    SIGTERM): a second run inside the first would wait forever on the locks the first holds.
+    ``next`` on a counter is one step the interpreter does not interrupt, unlike a test-and-set."""
+    calls = itertools.count()
+
+    def first() -> None:
+        if next(calls) == 0:
+            action()
+
+    return first
+
+
 #: How often webhook work left undone (a crash after the answer) is tried again.
 RESUME_EVERY_S = 60.0
 

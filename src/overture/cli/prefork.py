@@ -24,7 +24,7 @@ from types import FrameType
 import click
 
 from overture.app import App
-from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every, restart_delay
+from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every, once, restart_delay
 from overture.http.webhooks.intake import Intake
 
 log = logging.getLogger("overture.serve")
@@ -184,8 +184,10 @@ def run_supervised(
         if loop is not None
     ]
 
+    stop = once(supervisor.stopping.set)  # a second signal may interrupt the first's handler
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        supervisor.stopping.set()
+        stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     try:

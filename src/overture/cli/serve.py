@@ -15,7 +15,7 @@ import uvicorn
 
 from overture.app import App
 from overture.cli.common import emit_json, handle_errors, json_option, state
-from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every
+from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every, once
 from overture.engine.admin.tokens import Tokens
 from overture.http import create_app
 from overture.http.factory import DEFAULT_MAX_BODY_BYTES
@@ -74,6 +74,7 @@ def run_service(
     # /readyz answers 503 while the worker is down or cannot reach the database.
     api.state.readiness = [worker.problem] if worker is not None else []
 
+    @once  # called by signal handlers, which a second signal may interrupt
     def stop_worker() -> None:
         app.signals.close()  # requests waiting for a job answer now
         for loop in loops:
