@@ -71,11 +71,8 @@ def worker(until_idle: bool, max_jobs: int | None, name: str | None, concurrency
         click.echo(f"worker {w.name}: stopping after the current step", err=True)
         w.stop()
 
-    def _stop(signum: int, _frame: Any) -> None:
-        stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _sig, _frame: stop())
     runs = w.run(until_idle=until_idle, max_jobs=max_jobs)
     from overture.cli.outcomes import worker_summary
 
@@ -104,11 +101,8 @@ def scheduler(once: bool) -> None:
 
     stop = loops.once(s.stop)  # a second signal may interrupt the first's handler
 
-    def _stop(signum: int, _frame: Any) -> None:
-        stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _sig, _frame: stop())
     click.echo(f"scheduler {s.name}: {len(s.specs)} schedule(s)", err=True)
     s.run()
 
