@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
@@ -68,7 +69,13 @@ def test_a_session_started_on_one_process_is_answered_on_another(two: tuple[App,
         path = started.url.path
         assert "/skills/sessions/" in path
     with signed_in(app, second, "robin") as other:
+        # The session asks its first question in the background on the first process: the
+        # page on the second shows it once it is asked (a reload, as a person would).
+        deadline = time.monotonic() + 15
         page = other.get(path)
+        while "Are they all still happening?" not in page.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+            page = other.get(path)
         assert page.status_code == 200 and "Are they all still happening?" in page.text
         with other.stream("GET", f"{path}/events") as events:
             first_event = next(line for line in events.iter_lines() if line.startswith("data: "))
