@@ -82,5 +82,10 @@ class LeaseLost(OvertureError):
     """Another worker owns this job now; this worker must let go of it."""
 
 
+class GateAnswered(OvertureError):
+    """A pause at an approval gate found an action made there before (a job run again from an
+    earlier step): nothing was written, and the gate goes by that action instead."""
+
+
 class SourceUnavailable(OvertureError):
     """A context source is unavailable."""

@@ -179,8 +179,8 @@ def test_a_pause_and_a_decision_each_take_one_transaction_and_the_job_is_handed_
     assert action is not None and action.status.value == "pending"
     assert [n["kind"] for n in notes] == ["approval_request"]
     assert "approval_requested" in audits
-    # Step a, the gate's look for an earlier decision, and the pause: one transaction each.
-    assert paused_commits == 3
+    # Step a's record goes in with the pause, which looks for an earlier decision itself.
+    assert paused_commits == 1
 
     caller = Commits(fast, threading.current_thread().name)
     decided = fast.approvals.decide(action.id, Decision.APPROVE, USER, "api")

@@ -40,6 +40,21 @@ steps:
   - name: last
     uses: skill:act
 """
+# Approved at its gate, then failing after it.
+GATED_FRAGILE = """event_type: gated_fragile
+active_hours: ignore
+steps:
+  - name: first
+    uses: skill:echo
+    with: {n: 1}
+  - name: send
+    uses: skill:act
+    approval:
+      pattern: draft
+      title: "Send it"
+  - name: fragile
+    uses: skill:fragile
+"""
 
 
 @pytest.fixture
@@ -56,6 +71,7 @@ def fragile(db_url: str, clock: FakeClock, effect_dir: Path) -> Iterator[tuple[A
         return {"fixed": True}
 
     registry.add_sequence(load_sequence_text(FRAGILE, "fragile.yaml"))
+    registry.add_sequence(load_sequence_text(GATED_FRAGILE, "gated_fragile.yaml"))
     app = App(settings, clock=clock, registry=registry)
     app.migrate()
     app.admin.add_org("acme", "Acme")
@@ -105,6 +121,45 @@ def test_a_failed_job_is_retried_from_an_earlier_step_over_the_api(
     assert [(a["actor"], a["reason"], a["detail"]["from_step"]) for a in retried] == [
         ("ana", "api", "act-one")
     ]
+
+
+def test_a_job_run_again_from_before_its_approved_gate_is_not_asked_again(
+    fragile: tuple[App, dict[str, bool]], effect_dir: Path
+) -> None:
+    """The gate finds the decision made in the first run (a pause there would have been a
+    second question), runs the approved step and goes on; nothing is asked twice."""
+    app, broken = fragile
+    job_id = app.emit(event("gated_fragile")).job_id or ""
+    app.run_until_idle()
+    with app.store.read() as conn:
+        (action,) = actionq.list_actions(conn, org_id="acme")
+    app.approvals.decide(action.id, Decision.APPROVE, "ana", "api")
+    app.run_until_idle()
+    assert _status(app, job_id) == "failed"
+    broken["on"] = False
+    with in_process(app) as api:
+        done = api.post(
+            f"/v1/jobs/{job_id}/retry", json={"from_step": "first"}, headers=issue(app, "acme", "ana")
+        )
+        assert done.status_code == 200, done.text
+    app.run_until_idle()
+    assert _status(app, job_id) == "completed"
+    with app.store.read() as conn:
+        actions = actionq.list_actions(conn, org_id="acme", status=None)
+        asks = [n for n in noteq.for_user(conn, "ana") if n["kind"] == "approval_request"]
+        steps = [(s.step_name, s.status.value) for s in jobq.steps_of(conn, job_id)]
+    assert [(a.id, a.status.value) for a in actions] == [(action.id, "approved")]
+    assert len(asks) == 1
+    assert steps == [
+        ("first", "completed"),
+        ("send", "awaiting_approval"),
+        ("send", "completed"),
+        ("fragile", "failed"),
+        ("first", "completed"),
+        ("send", "completed"),
+        ("fragile", "completed"),
+    ]
+    assert len(list(effect_dir.iterdir())) == 1  # the approved send went out once
 
 
 def test_every_job_of_a_type_that_failed_since_a_moment_is_retried_from_the_cli(

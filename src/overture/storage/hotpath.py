@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from overture.core.records import Job, PendingAction, StepRecord
-from overture.errors import LeaseLost
+from overture.errors import GateAnswered, LeaseLost
 from overture.ids import new_id
 from overture.storage import claims
 from overture.storage import hotpath_sql as sql
@@ -68,7 +68,7 @@ class HotPath:
         self._open()
         self.group = GroupCommit(
             self._transaction,
-            isolated=(LeaseLost,),
+            isolated=(LeaseLost, GateAnswered),
             on_failure=self._check_connection,
             sync=_Session.sync,
         )
@@ -77,6 +77,7 @@ class HotPath:
         self._audit = self.drv.sql(sql.AUDIT)
         self._step = self.drv.sql(sql.STEP)
         self._pause = sql.PAUSE.format(p="?", j="?", k=sql.KEEP_SQLITE)
+        self._pause_first = self._pause + sql.NO_ACTION_YET.format(p="?")
         self._action_for_step = self.drv.sql(sql.ACTION_FOR_STEP)
         self._recorded_outputs = self.drv.sql(sql.RECORDED_OUTPUTS)
 
@@ -159,12 +160,18 @@ class HotPath:
         claims.pg_claim(cur, request.owner, new_id(), now, until)
         return Pending(lambda: self._taken(claims.claimed(_row(cur)), request, now))
 
-    def _changed_then_taken(self, cur: Any, job_id: str, then: ClaimRequest, now: datetime) -> Job | None:
+    def _changed_then_taken(
+        self, cur: Any, job_id: str, then: ClaimRequest, now: datetime, pause: bool = False
+    ) -> Job | None:
         """The answer of a PostgreSQL write that also claims the next job: the job row it
-        changed (else the lease is gone), then the job it took, if any."""
+        changed (else the lease is gone; a ``pause`` also says whether its gate had an action),
+        then the job it took, if any."""
         row = _one(cur)
-        _expect_one(row[0], None, job_id)
-        taken = self._taken(claims.claimed(row[1:]), then, now)
+        if pause:
+            self._paused(row, job_id)
+        else:
+            _expect_one(row[0], None, job_id)
+        taken = self._taken(claims.claimed(row[2 if pause else 1 :]), then, now)
         return None if isinstance(taken, _Skipped) else taken
 
     def _taken_sqlite(self, request: ClaimRequest, now: datetime) -> Job | _Skipped | None:
@@ -186,9 +193,6 @@ class HotPath:
         claims.quarantine(self.drv, job, request.quarantine(job, lost, now), now)
         return SKIPPED
 
-    def _time(self, value: datetime) -> Any:
-        return self.drv.time(value)
-
     def advance(
         self,
         job_id: str,
@@ -200,7 +204,7 @@ class HotPath:
         step: StepRecord,
     ) -> None:
         """Record ``step`` and move the job to ``current_step`` atomically, fenced by the lease."""
-        update = (current_step, status, json.dumps(context), self._time(now), job_id, token)
+        update = (current_step, status, json.dumps(context), self.drv.time(now), job_id, token)
         values = self._step_values(step)
 
         def write(session: _Session) -> Pending[None] | None:
@@ -229,7 +233,7 @@ class HotPath:
     ) -> Job | None:
         """Record the last step and complete the job, releasing the lease, in one transaction;
         with ``then``, take the next job in that same commit and return it."""
-        at = self._time(now)
+        at = self.drv.time(now)
         done = (current_step, "completed", json.dumps(context), json.dumps(metadata), at, at, at)
         update = (*done, job_id, token)
         audit = (org_id, actor, "job_completed", "completed", "{}", at)
@@ -263,49 +267,62 @@ class HotPath:
         context: dict[str, Any],
         metadata: dict[str, Any],
         reason: str | None,
-        step: StepRecord,
+        steps: Sequence[StepRecord],
         rows: Sequence[sql.Row],
         then: ClaimRequest | None = None,
+        first_ask: bool = False,
     ) -> Job | None:
-        """Release the job to wait (for a decision) with its step record and ``rows``, in one
-        transaction fenced by the lease (PostgreSQL: one statement); with ``then``, take the
-        next job in that same commit and return it."""
-        at = self._time(now)
+        """Release the job to wait (for a decision) with its step records (the gate's, after
+        the one before it when that was held for this commit) and ``rows``, in one transaction
+        fenced by the lease (PostgreSQL: one statement); with ``then``, take the next job in
+        that same commit and return it. With ``first_ask`` (the gate did not read its action
+        first) it goes in only if the gate has no action yet, else raises ``GateAnswered``."""
+        at = self.drv.time(now)
         meta = json.dumps(metadata)
         update = (current_step, status, json.dumps(context), meta, at, at, reason, job_id, token)
-        values = self._step_values(step)
+        gate = (job_id, current_step) if first_ask else ()
+        records = [self._step_values(step) for step in steps]
         encoded = [(table, tuple(row), keep, self.drv.encode(table, row)) for table, row, keep in rows]
 
         def write(session: _Session) -> Job | Pending[Job | None] | None:
             if self._sqlite:
-                self._fenced(session.cur, job_id, self._pause, update)
-                session.cur.execute(self._step, (job_id, *values))
+                session.cur.execute(self._pause_first if gate else self._pause, (*update, *gate))
+                if session.cur.rowcount != 1:
+                    had = session.cur.execute(self._action_for_step, (job_id, current_step)).fetchone()
+                    self._paused((0, had), job_id)
+                for values in records:
+                    session.cur.execute(self._step, (job_id, *values))
                 for table, names, keep, params in encoded:
                     session.cur.execute(sql.insert_sql(table, names, keep, True), params)
                 taken = self._taken_sqlite(then, now) if then is not None else None
                 return None if isinstance(taken, _Skipped) else taken
-            parts = [
-                "u AS (" + sql.PAUSE.format(p="%s", j="%s::jsonb", k=sql.KEEP_PG) + " RETURNING id)",
-                f"s AS (INSERT INTO job_steps ({sql.STEP_COLUMNS}) "
-                "SELECT u.id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM u)",
-            ]
-            args: list[Any] = [*update, *values]
-            for i, (table, names, keep, row_params) in enumerate(encoded):
-                parts.append(f"r{i} AS ({sql.insert_sql(table, names, keep, False)})")
+            shape = tuple((table, names, keep) for table, names, keep, _ in encoded)
+            statement = sql.pg_pause(len(records), shape, bool(gate), then is not None)
+            args: list[Any] = [*update, *gate]
+            for values in records:
+                args.extend(values)
+            for *_, row_params in encoded:
                 args.extend(row_params)
             cur = session.cursor()
             if then is None:
-                cur.execute("WITH " + ", ".join(parts) + " SELECT count(*) FROM u", args)
-                return Pending(lambda: _expect_one(_one(cur)[0], None, job_id), after_commit=True)
-            # The next claim in the same statement, only if the pause went in.
-            parts.append(claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM u)"))
+                cur.execute(statement, [*args, *sql.gate_or(gate)])
+                return Pending(lambda: self._paused(_one(cur), job_id), after_commit=True)
             until = now + timedelta(seconds=then.lease_s)
             args.extend(claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id))
-            tail = " SELECT (SELECT count(*) FROM u), c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
-            cur.execute("WITH " + ", ".join(parts) + tail, args)
-            return Pending(lambda: self._changed_then_taken(cur, job_id, then, now))
+            cur.execute(statement, [*args, *sql.gate_or(gate)])
+            return Pending(lambda: self._changed_then_taken(cur, job_id, then, now, pause=True))
 
         return self.group.run(write)
+
+    @staticmethod
+    def _paused(answer: Sequence[Any], job_id: str) -> None:
+        """A pause that changed no job (``answer``: jobs changed, actions the gate had before):
+        the gate had an action already, or the lease is gone."""
+        if answer[0] == 1:
+            return
+        if answer[1]:
+            raise GateAnswered(f"job {job_id}: its gate has an action already")
+        raise LeaseLost(f"job {job_id}: lease lost to another worker")
 
     def action_for_step(self, job_id: str, step_index: int) -> PendingAction | None:
         """The job's action at a gate, if one was made, read on this connection (in the next
@@ -355,8 +372,8 @@ class HotPath:
             step.output_json if step.output_json is not None else json.dumps(step.output),
             step.error,
             step.cost_micros,
-            self._time(step.started_at),
-            self._time(step.finished_at),
+            self.drv.time(step.started_at),
+            self.drv.time(step.finished_at),
             step.duration_ms,
         )
 

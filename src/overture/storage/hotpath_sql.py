@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from overture.core.records import EFFECT_FAILURES
+from overture.storage import claims
 from overture.storage.tables.orchestrator import pending_actions
 
 # A committed step is progress: the count of claims lost without progress starts again.
@@ -68,6 +69,9 @@ PAUSE = (
     "lease_token = NULL, lease_expires_at = NULL, status_reason = {p}, lost_claims = 0 "
     "WHERE id = {p} AND lease_token = {p}"
 )
+# A pause at a gate that did not look for an earlier action first: it goes in only if none is
+# there (almost always), and says so otherwise (``GateAnswered``) instead of a second action.
+NO_ACTION_YET = " AND NOT EXISTS (SELECT 1 FROM pending_actions WHERE job_id = {p} AND step_index = {p})"
 ACTION_COLUMNS = tuple(c.name for c in pending_actions.columns)
 ACTION_FOR_STEP = (
     f"SELECT {', '.join(ACTION_COLUMNS)} FROM pending_actions WHERE job_id = {{p}} AND step_index = {{p}}"
@@ -96,3 +100,39 @@ def insert_sql(table: sa.Table, names: tuple[str, ...], keep: str | None, sqlite
         return f"{into} VALUES ({', '.join('?' for _ in names)}){conflict}"
     marks = ", ".join("%s::jsonb" if is_json(table.c[n]) else "%s" for n in names)
     return f"{into} SELECT {marks} FROM u{conflict}"
+
+
+@cache
+def pg_pause(
+    steps: int, rows: tuple[tuple[sa.Table, tuple[str, ...], str | None], ...], first_ask: bool, claim: bool
+) -> str:
+    """The PostgreSQL pause as one statement, for each shape it comes in: the fenced UPDATE
+    ``u`` (guarded by ``NO_ACTION_YET`` with ``first_ask``), the step records in order, the
+    rows, with ``claim`` the next job's claim; it answers whether the job changed, whether the
+    gate had an action already (``gate_or``'s parameters) and, with ``claim``, the job taken."""
+    guard = NO_ACTION_YET.format(p="%s") if first_ask else ""
+    parts = ["u AS (" + PAUSE.format(p="%s", j="%s::jsonb", k=KEEP_PG) + guard + " RETURNING id)"]
+    for i in range(steps):  # each selects from the one before: in order
+        source = f"s{i - 1}" if i else "(SELECT u.id AS job_id FROM u) AS j"
+        parts.append(
+            f"s{i} AS (INSERT INTO job_steps ({STEP_COLUMNS}) "
+            f"SELECT job_id, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s FROM {source} RETURNING job_id)"
+        )
+    parts.extend(
+        f"r{i} AS ({insert_sql(table, names, keep, False)})" for i, (table, names, keep) in enumerate(rows)
+    )
+    seen = "(SELECT count(*) FROM pending_actions WHERE job_id = %s AND step_index = %s)"
+    if not claim:
+        return "WITH " + ", ".join(parts) + f" SELECT count(*), {seen} FROM u"
+    # The next claim in the same statement, only if the pause went in.
+    parts.append(claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM u)"))
+    return (
+        "WITH "
+        + ", ".join(parts)
+        + f" SELECT (SELECT count(*) FROM u), {seen}, c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
+    )
+
+
+def gate_or(gate: tuple[str, int] | tuple[()]) -> tuple[Any, ...]:
+    """The parameters of ``pg_pause``'s look for an earlier action: none to find without one."""
+    return gate or ("", -1)

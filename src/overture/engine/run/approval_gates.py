@@ -52,9 +52,20 @@ class ApprovalGates:
         assert step.approval is not None
         writer = self.checkpoint.writer
         known = self.checkpoint.gate_action
+        # On the hot path a gate reached from an earlier step of this run assumes it has no
+        # action yet (one is there only when a job is run again from an earlier step): its
+        # pause goes in only if that is so, else the gate comes back here and reads it.
+        first_ask = (
+            writer is not None
+            and known is None
+            and not self.checkpoint.look_first
+            and not self._auto_approves(step, scope)  # it would record a second decision
+        )
         if known is not None and known[:2] == (job.id, step.index):
             self.checkpoint.gate_action = None
             action = known[2]
+        elif first_ask:
+            action = None
         elif writer is not None:
             action = writer.action_for_step(job.id, step.index)
         else:
@@ -68,12 +79,13 @@ class ApprovalGates:
                 return fail(exc)
             state.bump("approval_gates_hit")
             if self._auto_approves(step, scope):
-                return self._auto_approve(job, step, draft, str(title), now)
+                return self._auto_approve(job, step, state, draft, str(title), now)
             pending = _action(job, step, str(title), draft, now, ActionStatus.PENDING)
             return Commit(
                 next_step=step.index,
                 status=JobStatus.AWAITING_APPROVAL,
                 action=pending,
+                first_ask=first_ask,
                 step=self._record(
                     step,
                     1,
@@ -125,9 +137,11 @@ class ApprovalGates:
         return bool(prefs.get("auto_approve"))
 
     def _auto_approve(
-        self, job: Job, step: Step, draft: dict[str, Any], title: str, now: datetime
+        self, job: Job, step: Step, state: JobState, draft: dict[str, Any], title: str, now: datetime
     ) -> dict[str, Any]:
         """Record the preference's decision durably before the step runs, then run it."""
+        if self.checkpoint.writer is not None:
+            self.checkpoint.flush_held(job, state)
         action = _action(
             job,
             step,

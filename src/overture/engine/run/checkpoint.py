@@ -45,6 +45,7 @@ class Commit:
     audits: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     continuation: bool = False
+    first_ask: bool = False  # a gate's pause made without reading for an earlier action
     spent: StepContext | None = None  # a failed step's AI spend: recorded, its effects are not
 
 
@@ -67,6 +68,10 @@ class Checkpointer:
         self.gate_action: tuple[str, int, PendingAction | None] | None = None
         # Told when a commit queued an effect or a message (the worker's housekeeping timer).
         self.queued: Callable[[], None] | None = None
+        # A pause at a gate found an action there (``GateAnswered``): this run reads first.
+        self.look_first = False
+        # A plain advance into an approval gate, held to go in with the gate's pause (``hold``).
+        self.held: tuple[StepRecord, int] | None = None
 
     def resume_reads(self, job: Job, sequence: Sequence) -> dict[str, Any]:
         """The outputs of the steps before the one a job resumes at, and, when that step is an
@@ -109,6 +114,27 @@ class Checkpointer:
             and (commit.spent is None or not commit.spent.costs)
         )
 
+    def _holds(self, commit: Commit, status: JobStatus, sequence: Sequence | None) -> bool:
+        """A plain advance into an approval gate waits to go in with the gate's pause: one
+        commit instead of two. Nothing runs in between (the gate only renders its draft), so a
+        crash before that commit repeats the step as a crash during it would."""
+        return (
+            status == JobStatus.IN_PROGRESS
+            and sequence is not None
+            and commit.next_step < len(sequence.steps)
+            and sequence.steps[commit.next_step].approval is not None
+        )
+
+    def flush_held(self, job: Job, state: JobState) -> None:
+        """Write the held advance on its own: the gate does something other than pause."""
+        held, self.held = self.held, None
+        if held is None:
+            return
+        assert self.writer is not None and job.lease_token
+        step, next_step = held
+        now, status = self.clock.now(), JobStatus.IN_PROGRESS.value
+        self.writer.advance(job.id, job.lease_token, now, next_step, status, state.to_context(), step)
+
     def _pausing(self, commit: Commit, status: JobStatus, state: JobState) -> bool:
         """A pause at an approval gate writes only rows of its own: the hot path too."""
         return (
@@ -143,10 +169,12 @@ class Checkpointer:
             state.to_context(metadata),
             metadata,
             commit.reason,
-            commit.step,
+            [self.held[0], commit.step] if self.held is not None else [commit.step],
             rows,
             then=self.then_claim,
+            first_ask=commit.first_ask,
         )
+        self.held = None
         self.found_nothing = self.then_claim is not None and self.handoff is None
         job.current_step, job.status, job.lease_token = commit.next_step, status, None
         if commit.notifications and self.queued is not None:
@@ -194,8 +222,15 @@ class Checkpointer:
                 status_reason=commit.reason,
             )
             values["run_after"] = commit.run_after or now
+        pausing = self._pausing(commit, status, state)
+        if self.held is not None and not pausing:
+            self.flush_held(job, state)
         if self._plain(commit, status, state):
             assert self.writer is not None and job.lease_token and commit.step
+            if self._holds(commit, status, sequence):
+                self.held = (commit.step, commit.next_step)
+                job.current_step = commit.next_step
+                return status
             if status == JobStatus.COMPLETED:
                 final_meta = self._metadata(job, state, job.continuations, now)
                 self.handoff = self.writer.finish(
@@ -224,7 +259,7 @@ class Checkpointer:
                 )
             job.current_step = commit.next_step
             return status
-        if self._pausing(commit, status, state):
+        if pausing:
             return self._pause(job, state, commit, status, now)
         if commit.continuation:
             values["continuations"] = job.continuations + 1

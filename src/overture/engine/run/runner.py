@@ -24,7 +24,7 @@ from overture.engine.run.approval_gates import ApprovalGates
 from overture.engine.run.checkpoint import Checkpointer, Commit
 from overture.engine.run.context import ContextLoader
 from overture.engine.run.invoke import Invoker
-from overture.errors import PolicyViolation, RateLimited
+from overture.errors import GateAnswered, PolicyViolation, RateLimited
 from overture.observability import tracing
 from overture.sequences import Sequence, Step, StepKind
 from overture.sequences.expressions import Expressions
@@ -146,7 +146,11 @@ class Runner:
                     return self.checkpoint.apply(job, state, commit)
                 with tracing.step_span(job, sequence.steps[index]) as span:
                     commit = self._step(job, sequence, sequence.steps[index], state, outputs, context)
-                    status = self.checkpoint.apply(job, state, commit, sequence)
+                    try:
+                        status = self.checkpoint.apply(job, state, commit, sequence)
+                    except GateAnswered:
+                        self.checkpoint.look_first = True  # the gate again, by its action
+                        continue
                     span.set_attribute(
                         tracing.STEP_STATUS, commit.step.status.value if commit.step else "not_run"
                     )
@@ -163,6 +167,8 @@ class Runner:
             self.checkpoint.writer = None
             self.checkpoint.then_claim = None
             self.checkpoint.gate_action = None
+            self.checkpoint.held = None  # a run that ended in an error: as if it crashed
+            self.checkpoint.look_first = False
 
     # -- one step -------------------------------------------------------------------------
 
