@@ -18,9 +18,11 @@ from overture.core.storable import check_storable
 from overture.engine.audit import audit_row
 from overture.errors import Forbidden, NotFound, ValidationFailed
 from overture.ids import new_id
+from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
 from overture.storage.idle import Slot
 from overture.storage.queries import approvals as actionq
+from overture.storage.queries import decisions
 from overture.storage.queries import jobs as jobq
 from overture.storage.store import Store
 
@@ -150,7 +152,8 @@ class Approvals:
         ``slot``'s lane, left in ``slot.job``), the audit."""
         if slot is not None:
             slot.job = None  # this attempt's (a batch retried alone writes again)
-        facts = actionq.decision_facts(conn, action_id, org_id, by)
+        drv = Driver.under(conn)
+        facts = decisions.facts(drv, action_id, org_id, by)
         if facts is None:
             raise NotFound(f"no pending action {action_id!r}")
         action, job = facts.action, facts.job
@@ -161,10 +164,6 @@ class Approvals:
             raise Forbidden(f"user {by!r} may not decide this action: only its owner or an org admin can")
         mods = _check_modifications(action, modifications) if decision == Decision.EDIT else None
         status = decision.resulting_status
-        if not actionq.record_decision(conn, action.id, status, by, via, now, mods):
-            fresh = actionq.get_action(conn, action.id)
-            assert fresh is not None
-            return DecisionResult(fresh, False, self._already(fresh))
         if decision == Decision.CANCEL:
             job_values: dict[str, Any] = {
                 "status": JobStatus.CANCELLED.value,
@@ -187,7 +186,6 @@ class Approvals:
                 "run_after": now,
                 "status_reason": None,
             }
-        jobq.update_job(conn, action.job_id, None, now, **job_values)
         audits = [
             audit_row(
                 now,
@@ -212,7 +210,11 @@ class Approvals:
                     actor=by,
                 )
             )
-        jobq.insert_audit(conn, audits)
+        outcome = (status, by, via, now, mods)
+        if not decisions.write(drv, action.id, outcome, action.job_id, job_values, audits):
+            fresh = actionq.get_action(conn, action.id)
+            assert fresh is not None
+            return DecisionResult(fresh, False, self._already(fresh))
         if slot is not None:
             slot.job = replace(
                 job,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from overture.core.records import ActionStatus, Job, PendingAction
-from overture.storage.queries.jobs import job_from_row
-from overture.storage.tables.orchestrator import pending_actions, sequence_jobs, users
+from overture.core.records import ActionStatus, PendingAction
+from overture.storage.tables.orchestrator import pending_actions
 
 
 def _action(row: Mapping[Any, Any]) -> PendingAction:
@@ -140,47 +138,6 @@ def record_decision(
         },
     )
     return result.rowcount == 1
-
-
-@dataclass(frozen=True)
-class DecisionFacts:
-    """What deciding an action reads: the action, its job, and the decider (None: no such
-    active user in the action's org) as (id, role)."""
-
-    action: PendingAction
-    job: Job
-    decider: tuple[str, str] | None
-
-
-_A, _J = pending_actions.alias("a"), sequence_jobs.alias("j")
-_U = users.alias("u")
-_FACTS_COLUMNS = (
-    [c.label(f"a_{c.name}") for c in _A.columns]
-    + [c.label(f"j_{c.name}") for c in _J.columns]
-    + [_U.c.id.label("u_id"), _U.c.role.label("u_role")]
-)
-_FACTS = sa.select(*_FACTS_COLUMNS).select_from(
-    _A.join(_J, _J.c.id == _A.c.job_id).outerjoin(
-        _U, sa.and_(_U.c.id == sa.bindparam("by"), _U.c.org_id == _A.c.org_id, _U.c.removed_at.is_(None))
-    )
-)
-_FACTS_BY_ID = _FACTS.where(_A.c.id == sa.bindparam("action_id"))
-_FACTS_IN_ORG = _FACTS_BY_ID.where(_A.c.org_id == sa.bindparam("org_id"))
-
-
-def decision_facts(conn: sa.Connection, action_id: str, org_id: str | None, by: str) -> DecisionFacts | None:
-    """The action (only in ``org_id`` when given), its job and the decider, in one read."""
-    params = {"action_id": action_id, "by": by}
-    if org_id is None:
-        row = conn.execute(_FACTS_BY_ID, params).mappings().first()
-    else:
-        row = conn.execute(_FACTS_IN_ORG, {**params, "org_id": org_id}).mappings().first()
-    if row is None:
-        return None
-    action = _action({c.name: row[f"a_{c.name}"] for c in _A.columns})
-    job = job_from_row({c.name: row[f"j_{c.name}"] for c in _J.columns})
-    decider = (row["u_id"], row["u_role"]) if row["u_id"] is not None else None
-    return DecisionFacts(action, job, decider)
 
 
 def due_for_expiry(conn: sa.Connection, now: datetime, limit: int) -> list[PendingAction]:
