@@ -14,6 +14,7 @@ from overture.clock import FakeClock
 from overture.core.records import Decision, PendingAction
 from overture.engine.humans.removals import Removals
 from overture.errors import Forbidden, NotFound, ValidationFailed
+from overture.sequences import load_sequence_text
 from overture.storage.queries import approvals as aq
 from overture.storage.queries import jobs as jobq
 from tests.conftest import event, make_app
@@ -194,3 +195,34 @@ def test_gated_jobs_decided_in_one_burst_all_complete(db_url: str, effect_dir: P
         assert jobq.count_jobs_by_status(conn) == {"completed": n}
     assert len(list(effect_dir.iterdir())) == n
     app.close()
+
+
+GATE_THAT_CANNOT_RENDER = """event_type: gated_broken
+active_hours: ignore
+steps:
+  - name: draft
+    uses: skill:echo
+    with: {to: "dana@example.com"}
+  - name: send
+    uses: skill:act
+    approval:
+      pattern: draft
+    with:
+      to: "{{ outputs.draft.echo.cc.address }}"
+"""
+
+
+def test_a_gate_whose_draft_cannot_be_rendered_fails_after_the_step_before_it(app: App) -> None:
+    """The step before a gate goes in with the gate's pause when there is one; when the gate
+    fails instead, that step is still recorded, before the failure, and nobody is asked."""
+    app.registry.add_sequence(load_sequence_text(GATE_THAT_CANNOT_RENDER, "gated_broken.yaml"))
+    job_id = app.emit(event("gated_broken")).job_id or ""
+    app.run_until_idle()
+    job = job_of(app, job_id)
+    assert job.status.value == "failed" and "send" in (job.status_reason or "")
+    assert [(s.step_name, s.status.value) for s in steps_of(app, job_id)] == [
+        ("draft", "completed"),
+        ("send", "failed"),
+    ]
+    with app.store.read() as conn:
+        assert aq.list_actions(conn, org_id="acme", status=None) == []
