@@ -288,7 +288,7 @@ class HotPath:
             if self._sqlite:
                 session.cur.execute(self._pause_first if gate else self._pause, (*update, *gate))
                 if session.cur.rowcount != 1:
-                    had = session.cur.execute(self._action_for_step, (job_id, current_step)).fetchone()
+                    had = gate and session.cur.execute(self._action_for_step, gate).fetchone()
                     self._paused((0, had), job_id)
                 for values in records:
                     session.cur.execute(self._step, (job_id, *values))
