@@ -9,6 +9,9 @@ A write may return ``Pending``: its result is read after the batch's statements 
 been sent and answered (PostgreSQL pipelines them: one round trip for the batch, not one per
 statement); errors raised then are handled the same way.
 
+A read (``run(..., read_only=True)``) that finds no write beside it in its batch runs in the
+``read`` transaction when one is given (SQLite: a plain BEGIN, without the writer's turn).
+
 A write that fails with an expected, write-nothing error (``isolated``, e.g. a lost lease)
 fails alone. Any other error rolls the batch back and its writes are retried one transaction
 each, so one bad write never takes another thread's with it.
@@ -43,10 +46,11 @@ class _Ticket(Generic[T]):
     """One write and its outcome; ``wake`` is held until the write is done or its thread is
     handed the lead, so a waiting thread sleeps until exactly its own news arrives."""
 
-    __slots__ = ("done", "error", "lead", "result", "wake", "write")
+    __slots__ = ("done", "error", "lead", "read_only", "result", "wake", "write")
 
-    def __init__(self, write: Callable[[Any], T | Pending[T]]) -> None:
+    def __init__(self, write: Callable[[Any], T | Pending[T]], read_only: bool) -> None:
         self.write = write
+        self.read_only = read_only
         self.result: T | Pending[T] | None = None
         self.error: BaseException | None = None
         self.done = False
@@ -64,8 +68,10 @@ class GroupCommit:
         isolated: tuple[type[BaseException], ...] = (),
         on_failure: Callable[[BaseException], None] | None = None,
         sync: Callable[[Any], None] | None = None,
+        read: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> None:
         self._transaction = transaction
+        self._read = read
         self._sync = sync
         self._isolated = isolated
         self._on_failure = on_failure
@@ -81,9 +87,10 @@ class GroupCommit:
         with self._lock:
             return len(self._queue)
 
-    def run(self, write: Callable[[Any], T | Pending[T]]) -> T:
-        """Run ``write(session)`` in the next batch; returns its result once committed."""
-        ticket: _Ticket[T] = _Ticket(write)
+    def run(self, write: Callable[[Any], T | Pending[T]], read_only: bool = False) -> T:
+        """Run ``write(session)`` in the next batch; returns its result once committed.
+        ``read_only``: it writes nothing (see the module's docstring)."""
+        ticket: _Ticket[T] = _Ticket(write, read_only)
         with self._lock:
             self._queue.append(ticket)
             lead = not self._leading
@@ -137,7 +144,9 @@ class GroupCommit:
             ticket.error = exc
 
     def _commit(self, batch: list[_Ticket[Any]]) -> None:
-        with self._transaction() as session:
+        reading = self._read is not None and all(t.read_only for t in batch)
+        transaction = self._read if reading and self._read is not None else self._transaction
+        with transaction() as session:
             for ticket in batch:
                 try:
                     ticket.result = ticket.write(session)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from overture.core.records import Job, PendingAction, StepRecord
 from overture.errors import GateAnswered, LeaseLost
 from overture.ids import new_id
-from overture.storage import claims
+from overture.storage import claims, pipelined
 from overture.storage import hotpath_sql as sql
 from overture.storage.claims import ClaimRequest
 from overture.storage.driver import Driver, decode_json
@@ -38,7 +38,6 @@ from overture.storage.store import Store
 from overture.storage.tables.orchestrator import pending_actions
 
 log = logging.getLogger("overture.hotpath")
-_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
 # Completion and the next claim in one statement; the claim only happens if the completion did.
 _PG_FINISH_AND_CLAIM = (
@@ -71,6 +70,7 @@ class HotPath:
             isolated=(LeaseLost, GateAnswered),
             on_failure=self._check_connection,
             sync=_Session.sync,
+            read=self._sqlite_read if self._sqlite else None,
         )
         self._advance = self.drv.sql(sql.ADVANCE)
         self._finish = sql.FINISH.format(p="?", j="?", k=sql.KEEP_SQLITE)
@@ -93,39 +93,18 @@ class HotPath:
         """One write transaction on the held connection (SQLite: in this process's writer turn)."""
         if self._raw is None:  # dropped by the server: connect again (raises while it is away)
             self._open()
-        if not self._sqlite:
-            with self._pg_transaction() as session:
-                yield session
-            return
-        with self._turn():
-            conn = self.drv.conn
-            cur = conn.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-                yield _Session(conn, cur)
-                cur.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    cur.execute("ROLLBACK")
-                raise
-            finally:
-                cur.close()
+        batch = (
+            pipelined.sqlite_write(self.drv.conn, self._turn)
+            if self._sqlite
+            else pipelined.pg_batch(self.drv.conn)
+        )
+        with batch as session:
+            yield session
 
-    @contextmanager
-    def _pg_transaction(self) -> Iterator[_Session]:
-        conn = self.drv.conn
-        try:
-            with conn.pipeline() as pipeline:
-                conn.execute("BEGIN")
-                yield _Session(conn, None, pipeline)
-                conn.execute("COMMIT")
-        except BaseException:
-            if not conn.closed and conn.info.transaction_status != _IDLE:
-                try:
-                    conn.execute("ROLLBACK")
-                except Exception:  # a broken connection; the batch's own error says why
-                    log.debug("rollback after a failed batch failed too", exc_info=True)
-            raise
+    def _sqlite_read(self) -> AbstractContextManager[_Session]:
+        if self._raw is None:
+            self._open()
+        return pipelined.sqlite_read(self.drv.conn)
 
     def _check_connection(self, _error: BaseException) -> None:
         """After a failed batch, let go of a connection the server dropped (PostgreSQL restarts).
@@ -327,7 +306,9 @@ class HotPath:
     def action_for_step(self, job_id: str, step_index: int) -> PendingAction | None:
         """The job's action at a gate, if one was made, read on this connection (in the next
         batch: no connection of its own to check out)."""
-        row = self.group.run(lambda session: self._read(session, self._action_for_step, (job_id, step_index)))
+        row = self.group.run(
+            lambda session: self._read(session, self._action_for_step, (job_id, step_index)), read_only=True
+        )
         return _action(row)
 
     def resume_reads(self, job_id: str, gate_at: int | None) -> tuple[dict[str, Any], PendingAction | None]:
@@ -346,7 +327,7 @@ class HotPath:
                 lambda: (outputs.resolve(), action.resolve() if action else None), after_commit=True
             )
 
-        rows, action = self.group.run(read)
+        rows, action = self.group.run(read, read_only=True)
         return {name: decode_json(output) for name, output in rows}, _action(action)
 
     def _read(self, session: _Session, statement: str, params: tuple[Any, ...], every: bool = False) -> Any:

@@ -3,9 +3,15 @@ the answers of its statements, which on PostgreSQL arrive only after the pipelin
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from overture.errors import LeaseLost
+
+log = logging.getLogger("overture.hotpath")
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
 
 class Session:
@@ -23,6 +29,53 @@ class Session:
     def sync(self) -> None:
         if self.pipeline is not None:
             self.pipeline.sync()
+
+
+@contextmanager
+def sqlite_write(conn: Any, turn: Callable[[], AbstractContextManager[None]]) -> Iterator[Session]:
+    """A write batch on SQLite: in this process's writer turn, BEGIN IMMEDIATE ... COMMIT."""
+    with turn():
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            yield Session(conn, cur)
+            cur.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+
+
+@contextmanager
+def sqlite_read(conn: Any) -> Iterator[Session]:
+    """A batch of reads alone on SQLite: a snapshot (BEGIN), not the writer's turn and lock."""
+    cur = conn.cursor()
+    try:
+        cur.execute("BEGIN")
+        yield Session(conn, cur)
+    finally:
+        if conn.in_transaction:
+            cur.execute("COMMIT")
+        cur.close()
+
+
+@contextmanager
+def pg_batch(conn: Any) -> Iterator[Session]:
+    """A batch on PostgreSQL: BEGIN, its statements and COMMIT in one pipeline."""
+    try:
+        with conn.pipeline() as pipeline:
+            conn.execute("BEGIN")
+            yield Session(conn, None, pipeline)
+            conn.execute("COMMIT")
+    except BaseException:
+        if not conn.closed and conn.info.transaction_status != _IDLE:
+            try:
+                conn.execute("ROLLBACK")
+            except Exception:  # a broken connection; the batch's own error says why
+                log.debug("rollback after a failed batch failed too", exc_info=True)
+        raise
 
 
 def row(cur: Any) -> tuple[Any, ...] | None:
