@@ -62,6 +62,7 @@ def emit(
 @handle_errors
 def worker(until_idle: bool, max_jobs: int | None, name: str | None, concurrency: int | None) -> None:
     """Run jobs. SIGTERM or Ctrl-C stops after the current step is recorded."""
+    from overture.cli.heap import settle
     from overture.cli.loops import once
 
     w = state().app().worker(name, concurrency)
@@ -73,6 +74,8 @@ def worker(until_idle: bool, max_jobs: int | None, name: str | None, concurrency
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _sig, _frame: stop())
+    if not until_idle:
+        settle()  # a worker that runs until stopped: its started heap out of the collector's way
     runs = w.run(until_idle=until_idle, max_jobs=max_jobs)
     from overture.cli.outcomes import worker_summary
 
@@ -87,12 +90,11 @@ def scheduler(once: bool) -> None:
     s = state().app().scheduler()
     if once:
         report = s.tick()
+        found = {"fired": report.fired, "missed": report.missed}
         emit_json(
             {
-                "fired": [{"schedule": n, "target": t, "slot": at.isoformat()} for n, t, at in report.fired],
-                "missed": [
-                    {"schedule": n, "target": t, "slot": at.isoformat()} for n, t, at in report.missed
-                ],
+                k: [{"schedule": n, "target": t, "slot": at.isoformat()} for n, t, at in v]
+                for k, v in found.items()
             }
         )
         return
@@ -100,7 +102,6 @@ def scheduler(once: bool) -> None:
     from overture.cli import loops
 
     stop = loops.once(s.stop)  # a second signal may interrupt the first's handler
-
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _sig, _frame: stop())
     click.echo(f"scheduler {s.name}: {len(s.specs)} schedule(s)", err=True)

@@ -15,6 +15,7 @@ import uvicorn
 
 from overture.app import App
 from overture.cli.common import emit_json, handle_errors, json_option, state
+from overture.cli.heap import settle
 from overture.cli.loops import RESUME_EVERY_S, STOP_SIGNALS, Background, Every, once
 from overture.engine.admin.tokens import Tokens
 from overture.http import create_app
@@ -112,6 +113,7 @@ def run_service(
                 f"overture: serving http://{host}:{port} with {' and '.join(parts) or 'the API only'}",
                 err=True,
             )
+        settle()  # the started process's heap, out of the collector's way
         server.run(sockets=[sock] if sock is not None else None)
     finally:
         stop_worker()
