@@ -144,8 +144,8 @@ class GroupCommit:
             ticket.error = exc
 
     def _commit(self, batch: list[_Ticket[Any]]) -> None:
-        reading = self._read is not None and all(t.read_only for t in batch)
-        transaction = self._read if reading and self._read is not None else self._transaction
+        read = self._read
+        transaction = read if read is not None and all(t.read_only for t in batch) else self._transaction
         with transaction() as session:
             for ticket in batch:
                 try:

@@ -55,12 +55,9 @@ class ApprovalGates:
         # On the hot path a gate reached from an earlier step of this run assumes it has no
         # action yet (one is there only when a job is run again from an earlier step): its
         # pause goes in only if that is so, else the gate comes back here and reads it.
-        first_ask = (
-            writer is not None
-            and known is None
-            and not self.checkpoint.look_first
-            and not self._auto_approves(step, scope)  # it would record a second decision
-        )
+        auto = self._auto_approves(step, scope)
+        # (Not for an auto-approving user: a second decision would be recorded.)
+        first_ask = writer is not None and known is None and not self.checkpoint.look_first and not auto
         if known is not None and known[:2] == (job.id, step.index):
             self.checkpoint.gate_action = None
             action = known[2]
@@ -78,7 +75,7 @@ class ApprovalGates:
             except Exception as exc:
                 return fail(exc)
             state.bump("approval_gates_hit")
-            if self._auto_approves(step, scope):
+            if auto:
                 return self._auto_approve(job, step, state, draft, str(title), now)
             pending = _action(job, step, str(title), draft, now, ActionStatus.PENDING)
             return Commit(
@@ -140,8 +137,7 @@ class ApprovalGates:
         self, job: Job, step: Step, state: JobState, draft: dict[str, Any], title: str, now: datetime
     ) -> dict[str, Any]:
         """Record the preference's decision durably before the step runs, then run it."""
-        if self.checkpoint.writer is not None:
-            self.checkpoint.flush_held(job, state)
+        self.checkpoint.flush_held(job, state)  # the step before the gate goes in first
         action = _action(
             job,
             step,
