@@ -108,6 +108,12 @@ class App:
         ``authorise`` refuses a sender in the ingest's own transaction (see ``Ingestor.ingest``)."""
         return self.ingestor.ingest(event, self.clock.now(), authorise)
 
+    async def ingest_async(
+        self, event: Event, authorise: Callable[[sa.Connection], None] | None = None
+    ) -> IngestResult:
+        """``ingest`` awaited on an event loop, sharing the same group commit."""
+        return await self.ingestor.ingest_async(event, self.clock.now(), authorise)
+
     def runner_config(self) -> RunnerConfig:
         s = self.settings
         return RunnerConfig(

@@ -12,6 +12,10 @@ statement); errors raised then are handled the same way.
 A read (``run(..., read_only=True)``) that finds no write beside it in its batch runs in the
 ``read`` transaction when one is given (SQLite: a plain BEGIN, without the writer's turn).
 
+A caller that must not block (an event loop) ``submit``s its write instead and is given a
+``Future``: its batch is led by the group's own thread whenever no waiting thread leads, so
+many writes share a commit without a thread parked per write.
+
 A write that fails with an expected, write-nothing error (``isolated``, e.g. a lost lease)
 fails alone. Any other error rolls the batch back and its writes are retried one transaction
 each, so one bad write never takes another thread's with it.
@@ -19,8 +23,10 @@ each, so one bad write never takes another thread's with it.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
@@ -43,20 +49,37 @@ class Pending(Generic[T]):
 
 
 class _Ticket(Generic[T]):
-    """One write and its outcome; ``wake`` is held until the write is done or its thread is
-    handed the lead, so a waiting thread sleeps until exactly its own news arrives."""
+    """One write and its outcome. A waiting thread's ``wake`` is held until the write is done
+    or the thread is handed the lead, so it sleeps until exactly its own news arrives; a
+    submitted write has a ``future`` instead, and no thread to hand the lead to."""
 
-    __slots__ = ("done", "error", "lead", "read_only", "result", "wake", "write")
+    __slots__ = ("done", "error", "future", "lead", "read_only", "result", "wake", "write")
 
-    def __init__(self, write: Callable[[Any], T | Pending[T]], read_only: bool) -> None:
+    def __init__(
+        self, write: Callable[[Any], T | Pending[T]], read_only: bool, future: Future[T] | None = None
+    ) -> None:
         self.write = write
         self.read_only = read_only
         self.result: T | Pending[T] | None = None
         self.error: BaseException | None = None
         self.done = False
         self.lead = False
-        self.wake = threading.Lock()
-        self.wake.acquire()
+        self.future = future
+        self.wake: threading.Lock | None = None
+        if future is None:
+            self.wake = threading.Lock()
+            self.wake.acquire()
+
+    def finish(self) -> None:
+        """Tell the caller: wake its thread, or settle its future."""
+        self.done = True
+        if self.future is not None:
+            if self.error is not None:
+                self.future.set_exception(self.error)
+            else:
+                self.future.set_result(self.result)  # type: ignore[arg-type]
+        elif self.wake is not None and self.wake.locked():
+            self.wake.release()
 
 
 class GroupCommit:
@@ -78,6 +101,7 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queue: list[_Ticket[Any]] = []
         self._leading = False
+        self._leader: ThreadPoolExecutor | None = None
         self.batches = 0
         self.writes = 0
 
@@ -96,28 +120,75 @@ class GroupCommit:
             lead = not self._leading
             self._leading = True
         if not lead:
+            assert ticket.wake is not None
             ticket.wake.acquire()  # until our batch is done, or the lead is handed to us
             lead = ticket.lead
         if lead:
-            with self._lock:
-                batch, self._queue = self._queue, []
-            try:
-                self._lead(batch)
-            finally:
-                self._pass_the_lead()
+            self._lead_next()
         if ticket.error is not None:
             raise ticket.error
         return ticket.result  # type: ignore[return-value]
 
-    def _pass_the_lead(self) -> None:
-        """Wake the first thread still waiting to lead the next batch, or stand down."""
+    def submit(self, write: Callable[[Any], T | Pending[T]], read_only: bool = False) -> Future[T]:
+        """``run`` without blocking: the write's result (or error) comes in the future, once
+        committed. ``write`` runs in the caller's context (its trace span, say)."""
+        future: Future[T] = Future()
+        context = contextvars.copy_context()
+        ticket = _Ticket(lambda session: context.run(write, session), read_only, future)
+        with self._lock:
+            self._queue.append(ticket)
+            lead = not self._leading
+            self._leading = True
+        if lead:
+            self._own_thread().submit(self._lead_submitted)
+        return future
+
+    def close(self) -> None:
+        """Stop the group's own thread once it has led what was submitted."""
+        with self._lock:
+            leader, self._leader = self._leader, None
+        if leader is not None:
+            leader.shutdown(wait=True)
+
+    def _own_thread(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._leader is None:
+                self._leader = ThreadPoolExecutor(1, thread_name_prefix="overture-commit")
+            return self._leader
+
+    def _lead_submitted(self) -> None:
+        """The group's own thread leads batches while the next write in line has no thread of
+        its own waiting to lead."""
+        while self._lead_next(own_thread=True):
+            pass
+
+    def _lead_next(self, own_thread: bool = False) -> bool:
+        """Lead one batch (every write queued so far) and pass the lead on; True when it passes
+        to the group's own thread and that is this one."""
+        with self._lock:
+            batch, self._queue = self._queue, []
+        try:
+            self._lead(batch)
+        finally:
+            again = self._pass_the_lead(own_thread)
+        return again
+
+    def _pass_the_lead(self, own_thread: bool) -> bool:
+        """Wake the first thread still waiting to lead the next batch, or hand the lead to the
+        group's own thread when that write was submitted, or stand down."""
         with self._lock:
             if not self._queue:
                 self._leading = False
-                return
+                return False
             successor = self._queue[0]
-        successor.lead = True
-        successor.wake.release()
+        if successor.wake is not None:
+            successor.lead = True
+            successor.wake.release()
+            return False
+        if own_thread:
+            return True
+        self._own_thread().submit(self._lead_submitted)
+        return False
 
     def _lead(self, batch: list[_Ticket[Any]]) -> None:
         try:
@@ -132,9 +203,7 @@ class GroupCommit:
                     self._alone(ticket)
         finally:
             for ticket in batch:
-                ticket.done = True
-                if ticket.wake.locked():
-                    ticket.wake.release()
+                ticket.finish()
 
     def _alone(self, ticket: _Ticket[Any]) -> None:
         ticket.result, ticket.error = None, None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
@@ -34,6 +35,10 @@ class HeldWriter:
     def run(self, write: Callable[[sa.Connection], T]) -> T:
         return self.group.run(write)
 
+    def submit(self, write: Callable[[sa.Connection], T]) -> Future[T]:
+        """``run`` for a caller that must not block (see ``GroupCommit.submit``)."""
+        return self.group.submit(write)
+
     @contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
         with self._turn():
@@ -49,9 +54,13 @@ class HeldWriter:
 
     def _reset(self, _error: BaseException) -> None:
         """After a failed batch start again on a fresh connection (the old one may be broken)."""
-        self.close()
+        self._disconnect()
 
     def close(self) -> None:
+        self.group.close()
+        self._disconnect()
+
+    def _disconnect(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -82,23 +83,53 @@ class Ingestor:
         same moment from other threads (API requests) share the commit; an invalid one fails
         alone. ``authorise`` checks the sender in the same transaction first (its API token:
         no read of its own), raising to refuse the event."""
+        write, slot = self._prepared(event, now, authorise)
+        try:
+            result = self._held().run(write)
+        except BaseException:
+            self._hand_back(slot)
+            raise
+        return self._settled(result, slot)
+
+    async def ingest_async(
+        self, event: Event, now: datetime, authorise: Callable[[sa.Connection], None] | None = None
+    ) -> IngestResult:
+        """``ingest`` for an event loop: the write joins the same group commit without a thread
+        parked on it (the group's own thread leads), and this awaits its commit."""
+        write, slot = self._prepared(event, now, authorise)
+        try:
+            result = await asyncio.wrap_future(self._held().submit(write))
+        except BaseException:
+            self._hand_back(slot)
+            raise
+        return self._settled(result, slot)
+
+    def _held(self) -> HeldWriter:
         with self._writer_lock:
             if self._writer is None:
                 self._writer = self.store.held_writer(isolated=(ValidationFailed, InvalidToken, Forbidden))
+            return self._writer
+
+    def _prepared(
+        self, event: Event, now: datetime, authorise: Callable[[sa.Connection], None] | None
+    ) -> tuple[Callable[[sa.Connection], IngestResult], Slot | None]:
+        """The ingest's write, and the slot of a lane of this process waiting for work: it
+        gets the job in this commit (see ``idle``)."""
+        slot = self.store.idle.take()
 
         def write(conn: sa.Connection) -> IngestResult:
             if authorise is not None:
                 authorise(conn)
             return self.ingest_in(conn, event, now, slot=slot)
 
-        # A lane of this process waiting for work gets the job in this commit (see ``idle``).
-        slot = self.store.idle.take()
-        try:
-            result = self._writer.run(write)
-        except BaseException:
-            if slot is not None:
-                self.store.idle.give(slot, None)
-            raise
+        return write, slot
+
+    def _hand_back(self, slot: Slot | None) -> None:
+        if slot is not None:
+            self.store.idle.give(slot, None)
+
+    def _settled(self, result: IngestResult, slot: Slot | None) -> IngestResult:
+        """After the commit: the waiting lane gets its job, or the workers are woken."""
         handed = slot is not None and slot.job is not None
         if slot is not None:
             self.store.idle.give(slot, slot.job)

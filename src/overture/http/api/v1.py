@@ -120,28 +120,6 @@ def _idempotency_key(request: Request) -> str | None:
     raise RequestValidationError([error])
 
 
-def _emit(app: App, request: Request, raw: bytes) -> bytes:
-    """The whole of ``POST /v1/events`` past reading the body, in one worker thread: who asks
-    (401 first, as for every route), the header and the body as JSON (422, 415, 400), the event
-    validated once, authorised, then ingested. The token is looked up in the ingest's own
-    transaction (a body at fault has it looked up first, so a bad token is still answered 401).
-    Nothing is written for an invalid or foreign event. While the database is away the sender
-    is told to come back (503 with Retry-After, see ``_OutageAware``): nothing was recorded,
-    and a retry with the same Idempotency-Key is safe."""
-    secret = bearer_secret(request)
-    try:
-        event = _event_of(app, request, raw)
-    except Exception:
-        principal_of(request)  # an unknown or revoked token is answered first (401)
-        raise
-
-    def authorise(conn: sa.Connection) -> None:
-        # The token is looked up in the ingest's transaction: no read of its own per request.
-        principal_in(request, conn, secret).check_emit(event.org_id, event.user_id)
-
-    return EventResult.model_validate(app.ingest(event, authorise).as_dict()).model_dump_json().encode()
-
-
 def _event_of(app: App, request: Request, raw: bytes) -> Event:
     """The request's event: its header and body as JSON (415, 400), validated once (422)."""
     idempotency_key = _idempotency_key(request)
@@ -176,12 +154,31 @@ def _event_of(app: App, request: Request, raw: bytes) -> Event:
 )
 async def post_event(request: Request) -> Response:
     """Gate and record an event. 202 whatever the gates decided: `status` and `reason` say what."""
-    # The busiest route takes no parameters from the framework: it reads its header and token
-    # itself, in the thread that ingests, and answers bytes (solving parameters, a second hand-off
-    # to a thread and the response model cost more than the ingest). /openapi.json still says
-    # what it takes (``openapi_extra``).
+    # The busiest route takes no parameters from the framework: it reads its header, token and
+    # body itself and answers bytes (solving parameters and the response model cost more than
+    # the ingest). /openapi.json still says what it takes (``openapi_extra``).
+    #
+    # Who asks comes first (401, as for every route), then the header and the body as JSON
+    # (422, 415, 400), the event validated once, all on the event loop: no database yet. The
+    # token is looked up in the ingest's own transaction, whose write joins the group commit
+    # without a thread parked per request (a body at fault has the token looked up first, so
+    # a bad token is still answered 401). Nothing is written for an invalid or foreign event.
+    # While the database is away the sender is told to come back (503 with Retry-After, see
+    # ``_OutageAware``): nothing was recorded, and a retry with the same Idempotency-Key is safe.
+    app: App = request.app.state.overture
+    secret = bearer_secret(request)
     raw = await request.body()
-    answer = await offload(request, _emit, request.app.state.overture, request, raw)
+    try:
+        event = _event_of(app, request, raw)
+    except Exception:
+        await offload(request, principal_of, request)  # an unknown or revoked token: 401 first
+        raise
+
+    def authorise(conn: sa.Connection) -> None:
+        principal_in(request, conn, secret).check_emit(event.org_id, event.user_id)
+
+    result = await app.ingest_async(event, authorise)
+    answer = EventResult.model_validate(result.as_dict()).model_dump_json().encode()
     return Response(answer, status_code=202, media_type="application/json")
 
 
