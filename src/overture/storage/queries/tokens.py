@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from overture.storage.tables.orchestrator import api_tokens, orgs, users
+from overture.storage.driver import Driver, decode_time
+from overture.storage.tables.orchestrator import api_tokens
 
 
 @dataclass(frozen=True)
@@ -38,21 +39,12 @@ _BY_ID = sa.select(*_COLUMNS).where(api_tokens.c.id == sa.bindparam("token_id"))
 
 
 # With the token, whether its org and user are still there: a token of a removed (or deleted)
-# org or user proves nothing.
+# org or user proves nothing. Every API request runs it, so it is prepared SQL on the driver.
 _FOR_AUTH = (
-    sa.select(
-        *_COLUMNS,
-        orgs.c.id.label("org_found"),
-        orgs.c.removed_at.label("org_removed"),
-        users.c.id.label("user_found"),
-        users.c.removed_at.label("user_removed"),
-    )
-    .select_from(
-        api_tokens.outerjoin(orgs, orgs.c.id == api_tokens.c.org_id).outerjoin(
-            users, users.c.id == api_tokens.c.user_id
-        )
-    )
-    .where(api_tokens.c.token_hash == sa.bindparam("token_hash"))
+    "SELECT t.id, t.org_id, t.user_id, t.name, t.is_admin, t.created_at, t.revoked_at, "
+    "o.id, o.removed_at, u.id, u.removed_at "
+    "FROM api_tokens t LEFT JOIN orgs o ON o.id = t.org_id LEFT JOIN users u ON u.id = t.user_id "
+    "WHERE t.token_hash = {p}"
 )
 
 
@@ -75,15 +67,19 @@ def insert_token(conn: sa.Connection, token: TokenRow, token_hash: str) -> None:
 def find_for_auth(conn: sa.Connection, token_hash: str) -> tuple[TokenRow, str | None] | None:
     """The token whose secret hashes to ``token_hash``, and what of its owners is gone (None:
     its org and user, if it names them, are still there), in one read."""
-    row = conn.execute(_FOR_AUTH, {"token_hash": token_hash}).mappings().first()
+    row = Driver.under(conn).first(_FOR_AUTH, (token_hash,))
     if row is None:
         return None
-    token = _row(row)
+    token_id, org_id, user_id, name, is_admin, created, revoked = row[:7]
+    org_found, org_removed, user_found, user_removed = row[7:]
+    created_at = decode_time(created)
+    assert created_at is not None  # NOT NULL
+    token = TokenRow(token_id, org_id, user_id, name, bool(is_admin), created_at, decode_time(revoked))
     gone = None
-    if token.org_id is not None and (row["org_found"] is None or row["org_removed"] is not None):
-        gone = f"org {token.org_id} is gone"
-    elif token.user_id is not None and (row["user_found"] is None or row["user_removed"] is not None):
-        gone = f"user {token.user_id} is gone"
+    if org_id is not None and (org_found is None or org_removed is not None):
+        gone = f"org {org_id} is gone"
+    elif user_id is not None and (user_found is None or user_removed is not None):
+        gone = f"user {user_id} is gone"
     return token, gone
 
 
