@@ -106,5 +106,7 @@ def create_app(app: App, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Fas
     api.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
     api.add_middleware(SecurityHeaders)
     log_redaction.install()
-    web_tracing.instrument(api, log_redaction.redact_urls)  # server spans, while tracing is on
+    traced = web_tracing.instrument(api, log_redaction.redact_urls)  # server spans, while tracing is on
+    if not traced:
+        api.lean_routes = api_v1.LEAN_ROUTES
     return api

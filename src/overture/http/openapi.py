@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from overture.core.events import EventIn
+from overture.http import lean
 from overture.http.api.models import Problem
 from overture.http.problem import MEDIA_TYPE, problems
 
@@ -98,7 +100,22 @@ def finish(document: dict[str, Any], event_types: Sequence[str] = ()) -> dict[st
 
 
 class OvertureAPI(FastAPI):
-    """FastAPI with the finished OpenAPI document at /openapi.json."""
+    """FastAPI with the finished OpenAPI document at /openapi.json, and the routes named by
+    ``lean_routes`` answered on a shorter stack (see ``overture.http.lean``)."""
+
+    lean_routes: lean.Routes = {}
+    _lean: dict[tuple[str, str], ASGIApp] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.lean_routes:
+            if self._lean is None:
+                self._lean = lean.stacks(self, self.lean_routes)
+            app = self._lean.get((scope["method"], scope["path"]))
+            if app is not None:
+                scope["app"] = self
+                await app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:

@@ -37,28 +37,35 @@ from overture.storage.queries import jobs as jobq
 log = logging.getLogger("overture.http")
 
 
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def outage_aware(handler: Handler) -> Handler:
+    """``handler``, answering 503 with Retry-After, never 500, when the request finds the
+    database away (its token lookup included): the client is to try again, nothing was done."""
+
+    async def route(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("%s %s: the database is unreachable", request.method, request.url.path)
+            return problem_response(
+                503,
+                "the database is unreachable; nothing was done: try again shortly",
+                request.url.path,
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
+
+    return route
+
+
 class _OutageAware(LimitedJsonRoute):
-    """A /v1 route whose request finds the database away (its token lookup included) answers
-    503 with Retry-After, never 500: the client is to try again, nothing was done."""
+    """A /v1 route that answers 503 while the database is away (see ``outage_aware``)."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Exception as exc:
-                if not is_unavailable(exc):
-                    raise
-                log.warning("%s %s: the database is unreachable", request.method, request.url.path)
-                return problem_response(
-                    503,
-                    "the database is unreachable; nothing was done: try again shortly",
-                    request.url.path,
-                    headers={"Retry-After": str(RETRY_AFTER_S)},
-                )
-
-        return route
+    def get_route_handler(self) -> Handler:
+        return outage_aware(super().get_route_handler())
 
 
 router = APIRouter(prefix="/v1", route_class=_OutageAware)
@@ -180,6 +187,11 @@ async def post_event(request: Request) -> Response:
     result = await app.ingest_async(event, authorise)
     answer = EventResult.model_validate(result.as_dict()).model_dump_json().encode()
     return Response(answer, status_code=202, media_type="application/json")
+
+
+#: Answered on the shorter stack (``overture.http.lean``): the same middleware and error
+#: handling, without the framework's routing.
+LEAN_ROUTES = {("POST", "/v1/events"): outage_aware(post_event)}
 
 
 # -- jobs --------------------------------------------------------------------------------
