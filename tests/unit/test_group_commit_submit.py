@@ -129,3 +129,20 @@ def test_waiting_threads_and_submitted_writes_are_all_committed_whoever_leads() 
     assert sorted(name for batch in storage.commits for name in batch) == ["s0", "s1", "s2", "t0", "t1", "t2"]
     assert len(storage.commits) == 2  # the first write, then everything that queued behind it
     group.close()
+
+
+def test_a_write_cancelled_before_its_batch_began_is_not_run() -> None:
+    storage = Storage()
+    group = GroupCommit(storage.transaction)
+    storage.held.clear()
+    first = group.submit(write("a"))
+    assert storage.entered.wait(10)
+    given_up = group.submit(write("given up"))
+    kept = group.submit(write("kept"))
+    assert given_up.cancel()  # its caller went away while it waited
+    assert not first.cancel()  # running: it runs to its end
+    storage.held.set()
+    assert kept.result(10) == "kept written by nobody"
+    assert first.result(10) == "a written by nobody"
+    assert storage.commits == [["a"], ["kept"]]
+    group.close()

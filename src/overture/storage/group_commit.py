@@ -167,8 +167,12 @@ class GroupCommit:
         to the group's own thread and that is this one."""
         with self._lock:
             batch, self._queue = self._queue, []
+        # A submitted write whose caller gave up before its batch began (a request cancelled,
+        # say) is not run; one already running runs to its end.
+        batch = [t for t in batch if t.future is None or t.future.set_running_or_notify_cancel()]
         try:
-            self._lead(batch)
+            if batch:
+                self._lead(batch)
         finally:
             again = self._pass_the_lead(own_thread)
         return again

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,14 +96,18 @@ class Ingestor:
         self, event: Event, now: datetime, authorise: Callable[[sa.Connection], None] | None = None
     ) -> IngestResult:
         """``ingest`` for an event loop: the write joins the same group commit without a thread
-        parked on it (the group's own thread leads), and this awaits its commit."""
+        parked on it (the group's own thread leads), and this awaits its commit. The waiting
+        lane is settled when the write is, even if this caller is cancelled meanwhile."""
         write, slot = self._prepared(event, now, authorise)
-        try:
-            result = await asyncio.wrap_future(self._held().submit(write))
-        except BaseException:
+        future = self._held().submit(write)
+        future.add_done_callback(lambda done: self._after(done, slot))
+        return await asyncio.wrap_future(future)
+
+    def _after(self, done: Future[IngestResult], slot: Slot | None) -> None:
+        if done.cancelled() or done.exception() is not None:
             self._hand_back(slot)
-            raise
-        return self._settled(result, slot)
+        else:
+            self._settled(done.result(), slot)
 
     def _held(self) -> HeldWriter:
         with self._writer_lock:
