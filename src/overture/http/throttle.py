@@ -47,6 +47,9 @@ class Throttle:
         self.per_token: RateLimitItem = parse(per_token)
         self.on_lockout = on_lockout
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        # When each key last failed: a key with no failure inside its window cannot be locked
+        # out, so the check every request makes skips the limiter for it.
+        self._last_failure: dict[tuple[str, str, str], float] = {}
         self.failures: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
 
@@ -58,7 +61,14 @@ class Throttle:
 
     def retry_after(self, kind: str, address: str, token: str | None = None) -> int | None:
         """Seconds before this client may try again (counted as a refusal), or None: it may now."""
+        now = time.time()
         for item, key_kind, key in self._keys(kind, address, token):
+            failed = self._last_failure.get((kind, key_kind, key))
+            if failed is None:
+                continue
+            if now - failed > item.get_expiry():
+                self._last_failure.pop((kind, key_kind, key), None)
+                continue
             if not self._limiter.test(item, kind, key_kind, key):
                 reset, _remaining = self._limiter.get_window_stats(item, kind, key_kind, key)
                 self.refused[kind] += 1
@@ -78,7 +88,9 @@ class Throttle:
     def failed(self, kind: str, address: str, token: str | None = None) -> None:
         """Count a failure; the one that uses up a key's last try starts its lockout."""
         self.failures[kind] += 1
+        now = time.time()
         for item, key_kind, key in self._keys(kind, address, token):
+            self._last_failure[(kind, key_kind, key)] = now
             spent = self._limiter.hit(item, kind, key_kind, key) and not self._limiter.test(
                 item, kind, key_kind, key
             )
