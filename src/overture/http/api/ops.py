@@ -28,14 +28,14 @@ from overture.engine.run.retries import retry as retry_job
 from overture.engine.run.retries import retry_ended_since
 from overture.errors import Forbidden, NotFound
 from overture.http.api.models import ID_PATTERN, CancelOut, Incoming, JobList, OperationIn, RetryIn
-from overture.http.api.v1 import _OutageAware
+from overture.http.api.outages import OutageAwareRoute
 from overture.http.auth import AppDep, Auth
 from overture.http.bodies import require_json
 from overture.http.problem import problems
 from overture.storage.queries import jobs as jobq
 from overture.storage.queries import tenancy
 
-router = APIRouter(prefix="/v1", route_class=_OutageAware)
+router = APIRouter(prefix="/v1", route_class=OutageAwareRoute)
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN, description="A job id.")]
 EventId = Annotated[str, Path(pattern=ID_PATTERN, description="An event id.")]

@@ -7,9 +7,7 @@ sync functions, so FastAPI runs them in its thread pool and the event loop never
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -25,50 +23,16 @@ from overture.core.wire import Approval, Chain, EventResult, JobDetail
 from overture.engine.admin.views import action_view, chain_of, job_detail, job_summary
 from overture.errors import NotFound, ValidationFailed
 from overture.http.api.models import ID_PATTERN, ApprovalList, DecisionIn, DecisionOut, JobList
+from overture.http.api.outages import OutageAwareRoute, outage_aware
 from overture.http.api.waits import MAX_WAIT_S, until_settled
 from overture.http.auth import AppDep, Auth, bearer_secret, principal_in, principal_of
-from overture.http.bodies import LimitedJsonRoute, check_json_type, json_body, require_json
+from overture.http.bodies import check_json_type, json_body, require_json
 from overture.http.offload import offload
-from overture.http.problem import problem_response, problems
-from overture.storage.outage import RETRY_AFTER_S, is_unavailable
+from overture.http.problem import problems
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
 
-log = logging.getLogger("overture.http")
-
-
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-def outage_aware(handler: Handler) -> Handler:
-    """``handler``, answering 503 with Retry-After, never 500, when the request finds the
-    database away (its token lookup included): the client is to try again, nothing was done."""
-
-    async def route(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            log.warning("%s %s: the database is unreachable", request.method, request.url.path)
-            return problem_response(
-                503,
-                "the database is unreachable; nothing was done: try again shortly",
-                request.url.path,
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
-
-    return route
-
-
-class _OutageAware(LimitedJsonRoute):
-    """A /v1 route that answers 503 while the database is away (see ``outage_aware``)."""
-
-    def get_route_handler(self) -> Handler:
-        return outage_aware(super().get_route_handler())
-
-
-router = APIRouter(prefix="/v1", route_class=_OutageAware)
+router = APIRouter(prefix="/v1", route_class=OutageAwareRoute)
 
 EVENT_SCHEMA_REF = "#/components/schemas/EventIn"
 _ACTION_STATUSES = "pending|approved|edited|skipped|cancelled|expired|all"
@@ -171,7 +135,7 @@ async def post_event(request: Request) -> Response:
     # without a thread parked per request (a body at fault has the token looked up first, so
     # a bad token is still answered 401). Nothing is written for an invalid or foreign event.
     # While the database is away the sender is told to come back (503 with Retry-After, see
-    # ``_OutageAware``): nothing was recorded, and a retry with the same Idempotency-Key is safe.
+    # ``outage_aware``): nothing was recorded, and a retry with the same Idempotency-Key is safe.
     app: App = request.app.state.overture
     secret = bearer_secret(request)
     raw = await request.body()
