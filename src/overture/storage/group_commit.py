@@ -53,7 +53,7 @@ class _Ticket(Generic[T]):
     or the thread is handed the lead, so it sleeps until exactly its own news arrives; a
     submitted write has a ``future`` instead, and no thread to hand the lead to."""
 
-    __slots__ = ("done", "error", "future", "lead", "read_only", "result", "wake", "write")
+    __slots__ = ("error", "future", "lead", "read_only", "result", "wake", "write")
 
     def __init__(
         self, write: Callable[[Any], T | Pending[T]], read_only: bool, future: Future[T] | None = None
@@ -62,7 +62,6 @@ class _Ticket(Generic[T]):
         self.read_only = read_only
         self.result: T | Pending[T] | None = None
         self.error: BaseException | None = None
-        self.done = False
         self.lead = False
         self.future = future
         self.wake: threading.Lock | None = None
@@ -72,7 +71,6 @@ class _Ticket(Generic[T]):
 
     def finish(self) -> None:
         """Tell the caller: wake its thread, or settle its future."""
-        self.done = True
         if self.future is not None:
             if self.error is not None:
                 self.future.set_exception(self.error)
