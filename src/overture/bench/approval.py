@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from overture.app import App
-from overture.bench.chain import background_worker, event, wait_runs
+from overture.bench.chain import background_worker, event
 from overture.bench.pack import APPROVAL
 from overture.bench.setup import Tenant
 from overture.core.records import Decision
@@ -18,11 +18,11 @@ from overture.storage.queries import approvals as actionq
 
 
 def pause_and_decide(app: App, tenant: Tenant, events: int) -> dict[str, Any]:
-    with background_worker(app) as worker:
+    with background_worker(app) as runs:
         t0 = time.perf_counter()
         for i in range(events):
             app.emit(event(tenant, APPROVAL, i))
-            wait_runs(worker, i + 1)
+            runs.wait(i + 1)
         t1 = time.perf_counter()
         with app.store.read() as conn:
             pending = actionq.list_actions(conn, org_id=tenant.org, status="pending", limit=events)
@@ -31,7 +31,7 @@ def pause_and_decide(app: App, tenant: Tenant, events: int) -> dict[str, Any]:
         t2 = time.perf_counter()
         for i, action in enumerate(pending):
             app.approvals.decide(action.id, Decision.APPROVE, tenant.user, "api", org_id=tenant.org)
-            wait_runs(worker, events + i + 1)
+            runs.wait(events + i + 1)
         t3 = time.perf_counter()
     return {
         "events": events,
