@@ -17,6 +17,7 @@ routes everything through the full stack, where its spans are made.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -33,8 +34,13 @@ Routes = Mapping[tuple[str, str], Handler]
 def stacks(api: Starlette, routes: Routes) -> dict[tuple[str, str], ASGIApp]:
     """Per (method, path): its handler inside the service's middleware and exception handlers,
     built as Starlette builds the full stack."""
-    handlers = dict(api.exception_handlers)
-    error_handler = handlers.pop(500, None) or handlers.pop(Exception, None)
+    handlers: dict[Any, Any] = {}
+    error_handler = None
+    for key, value in api.exception_handlers.items():
+        if key in (500, Exception):
+            error_handler = value
+        else:
+            handlers[key] = value
     built: dict[tuple[str, str], ASGIApp] = {}
     for key, handler in routes.items():
         app: ASGIApp = ExceptionMiddleware(request_response(handler), handlers=handlers, debug=api.debug)
