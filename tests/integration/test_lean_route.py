@@ -61,3 +61,23 @@ def test_other_methods_on_the_path_take_the_full_stack(app: App, method: str) ->
         answer = client.request(method, "/v1/events", headers=issue(app, "acme", "ana"))
     assert answer.status_code == 405
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_unexpected_error_is_answered_500_as_on_the_full_stack(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(app, "ingest_async", broken)
+    found = []
+    for lean in (True, False):
+        api = create_app(app)
+        if not lean:
+            api.lean_routes = {}
+        with TestClient(api, raise_server_exceptions=False) as client:
+            answer = client.post("/v1/events", json=make_event("five_steps"), headers=issue(app, "acme", "ana"))
+        found.append((answer.status_code, answer.headers["content-type"], answer.json()["detail"]))
+    assert found[0] == found[1]
+    assert found[0][0] == 500 and found[0][1].startswith("application/problem+json")
+    assert "disk" not in found[0][2]  # the cause is logged, not told
