@@ -76,7 +76,9 @@ def test_an_unexpected_error_is_answered_500_as_on_the_full_stack(
         if not lean:
             api.lean_routes = {}
         with TestClient(api, raise_server_exceptions=False) as client:
-            answer = client.post("/v1/events", json=make_event("five_steps"), headers=issue(app, "acme", "ana"))
+            answer = client.post(
+                "/v1/events", json=make_event("five_steps"), headers=issue(app, "acme", "ana")
+            )
         found.append((answer.status_code, answer.headers["content-type"], answer.json()["detail"]))
     assert found[0] == found[1]
     assert found[0][0] == 500 and found[0][1].startswith("application/problem+json")
