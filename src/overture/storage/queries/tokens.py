@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from overture.storage.driver import Driver, decode_time
+from overture.storage.driver import Driver
 from overture.storage.tables.orchestrator import api_tokens
 
 
@@ -40,9 +40,9 @@ _BY_ID = sa.select(*_COLUMNS).where(api_tokens.c.id == sa.bindparam("token_id"))
 
 # With the token, whether its org and user are still there: a token of a removed (or deleted)
 # org or user proves nothing. Every API request runs it, so it is prepared SQL on the driver.
+_NAMES = tuple(c.name for c in _COLUMNS)
 _FOR_AUTH = (
-    "SELECT t.id, t.org_id, t.user_id, t.name, t.is_admin, t.created_at, t.revoked_at, "
-    "o.id, o.removed_at, u.id, u.removed_at "
+    f"SELECT {', '.join('t.' + n for n in _NAMES)}, o.id, o.removed_at, u.id, u.removed_at "
     "FROM api_tokens t LEFT JOIN orgs o ON o.id = t.org_id LEFT JOIN users u ON u.id = t.user_id "
     "WHERE t.token_hash = {p}"
 )
@@ -70,16 +70,13 @@ def find_for_auth(conn: sa.Connection, token_hash: str) -> tuple[TokenRow, str |
     row = Driver.under(conn).first(_FOR_AUTH, (token_hash,))
     if row is None:
         return None
-    token_id, org_id, user_id, name, is_admin, created, revoked = row[:7]
-    org_found, org_removed, user_found, user_removed = row[7:]
-    created_at = decode_time(created)
-    assert created_at is not None  # NOT NULL
-    token = TokenRow(token_id, org_id, user_id, name, bool(is_admin), created_at, decode_time(revoked))
+    token = _row(Driver.decode(api_tokens, _NAMES, row[: len(_NAMES)]))
+    org_found, org_removed, user_found, user_removed = row[len(_NAMES) :]
     gone = None
-    if org_id is not None and (org_found is None or org_removed is not None):
-        gone = f"org {org_id} is gone"
-    elif user_id is not None and (user_found is None or user_removed is not None):
-        gone = f"user {user_id} is gone"
+    if token.org_id is not None and (org_found is None or org_removed is not None):
+        gone = f"org {token.org_id} is gone"
+    elif token.user_id is not None and (user_found is None or user_removed is not None):
+        gone = f"user {token.user_id} is gone"
     return token, gone
 
 
