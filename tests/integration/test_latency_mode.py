@@ -38,6 +38,16 @@ GATED = (
 )
 
 
+ECHO = (
+    "event_type: gated_echo\nactive_hours: ignore\nsteps:\n"
+    "  - name: a\n    uses: skill:echo\n    with: {ref: '{{ event.payload.ref }}'}\n"
+    "  - name: b\n    uses: skill:echo\n"
+    "    with: {subject: 'about {{ outputs.a.ref }}', body: draft}\n"
+    "    approval:\n      pattern: draft\n      expires: 1h\n"
+    "  - name: c\n    uses: skill:echo\n    with: {sent: '{{ outputs.b.body }}', from_a: '{{ outputs.a.ref }}'}\n"
+)
+
+
 def registry() -> Registry:
     reg = Registry()
 
@@ -46,11 +56,17 @@ def registry() -> Registry:
         """Return the step's index."""
         return {"i": ctx.step_index}
 
+    @reg.skill("echo")
+    def echo(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Return the step's inputs."""
+        return dict(inputs)
+
     steps = "\n".join(f"  - name: s{i}\n    uses: skill:noop" for i in range(5))
     reg.add_sequence(
         load_sequence_text(f"event_type: chain\nactive_hours: ignore\nsteps:\n{steps}\n", "chain.yaml")
     )
     reg.add_sequence(load_sequence_text(GATED, "gated_noop.yaml"))
+    reg.add_sequence(load_sequence_text(ECHO, "gated_echo.yaml"))
     return reg
 
 
@@ -209,8 +225,33 @@ def test_a_pause_and_a_decision_each_take_one_transaction_and_the_job_is_handed_
     assert job is not None and job.claims == 2  # the ingest's, then the decision's
     assert steps == [("a", "completed"), ("b", "awaiting_approval"), ("b", "completed"), ("c", "completed")]
     assert decision_commits == 1  # the decision, with the job taken for the waiting lane
-    # Resumed: the gate's read of the decision, step b and step c.
-    assert resumed_commits == 3
+    # Resumed: step b and step c. What the gate reads on resuming (its decision, step a's
+    # output) came with the job from the decision's transaction.
+    assert resumed_commits == 2
+
+
+def test_a_job_handed_over_by_a_decision_resumes_with_the_earlier_outputs_and_the_edits(fast: App) -> None:
+    worker, thread = start(fast)
+    job_id = emit(fast, "gated_echo", "acme")
+    until(lambda: job_status(fast, job_id) == JobStatus.AWAITING_APPROVAL)
+    until(lambda: fast.store.idle.waiting == 1)
+    with fast.store.read() as conn:
+        action = actionq.action_for_step(conn, job_id, 1)
+    assert action is not None and action.draft == {"subject": "about acme", "body": "draft"}
+    before = worker.commits_so_far()
+    decided = fast.approvals.decide(action.id, Decision.EDIT, USER, "api", modifications={"body": "edited"})
+    assert decided.applied
+    until(lambda: job_status(fast, job_id) == JobStatus.COMPLETED)
+    until(lambda: fast.store.idle.waiting == 1)
+    resumed_commits = worker.commits_so_far() - before
+    stop(worker, thread)
+    with fast.store.read() as conn:
+        outputs = {
+            s.step_name: s.output for s in jobq.steps_of(conn, job_id) if s.status.value == "completed"
+        }
+    assert outputs["b"] == {"subject": "about acme", "body": "edited"}  # the approved step: the edit
+    assert outputs["c"] == {"sent": "edited", "from_a": "acme"}  # later steps: a's and b's outputs
+    assert resumed_commits == 2  # b and c; nothing read again
 
 
 def test_decisions_arriving_together_all_apply_and_their_jobs_finish(fast: App) -> None:

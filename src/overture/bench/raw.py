@@ -39,7 +39,9 @@ def pg_commit_us(url: str, n: int) -> float:
         try:
             t0 = time.perf_counter()
             for i in range(n):
-                conn.execute(f"INSERT INTO {table}(job, idx, out) VALUES (%s, %s, %s)", ("job", i, '{"i": 1}'))
+                conn.execute(
+                    f"INSERT INTO {table}(job, idx, out) VALUES (%s, %s, %s)", ("job", i, '{"i": 1}')
+                )
                 conn.commit()
             return (time.perf_counter() - t0) / n * 1e6
         finally:

@@ -203,3 +203,14 @@ class PendingAction:
     def effective_draft(self) -> dict[str, Any]:
         """The draft with the human's edits applied."""
         return {**self.draft, **(self.modifications or {})}
+
+
+@dataclass(frozen=True)
+class ResumeReads:
+    """What a job resuming at ``step_index`` reads before it runs on: the outputs its steps
+    recorded, by step name, and the action of the gate it resumes at. A decision that hands
+    its job to a waiting lane reads them in its own transaction, so the lane need not."""
+
+    step_index: int
+    outputs: dict[str, Any]
+    action: PendingAction | None

@@ -77,9 +77,10 @@ ACTION_FOR_STEP = (
     f"SELECT {', '.join(ACTION_COLUMNS)} FROM pending_actions WHERE job_id = {{p}} AND step_index = {{p}}"
 )
 # What a resumed job replays instead of running again (``jobs.recorded_outputs``).
+RECORDED_STATUSES = "('completed', 'failed')"
 RECORDED_OUTPUTS = (
-    "SELECT step_name, output FROM job_steps WHERE job_id = {p} "
-    "AND status IN ('completed', 'failed') ORDER BY id"
+    "SELECT step_name, output FROM job_steps "
+    f"WHERE job_id = {{p}} AND status IN {RECORDED_STATUSES} ORDER BY id"
 )
 #: A row a pause writes: its table, its values, and the unique column whose taken value
 #: leaves the row out (a message queued before under the same key), if any.

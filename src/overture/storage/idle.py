@@ -19,12 +19,13 @@ from typing import Any
 class Slot:
     """One waiting lane's offer: who takes a job handed to it, under what lease."""
 
-    __slots__ = ("_done", "_state", "job", "lease_s", "leaving", "owner")
+    __slots__ = ("_done", "_state", "job", "lease_s", "leaving", "owner", "reads")
 
     def __init__(self, owner: str, lease_s: float) -> None:
         self.owner = owner
         self.lease_s = lease_s
         self.job: Any = None
+        self.reads: Any = None  # what the committer read for the job's run (the lane need not)
         self.leaving = False
         self._done = threading.Event()
         self._state = "parked"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from overture.clock import Clock
 from overture.core import drafts
-from overture.core.records import ActionStatus, Decision, JobStatus, PendingAction
+from overture.core.records import ActionStatus, Decision, JobStatus, PendingAction, ResumeReads
 from overture.core.state import closing_values
 from overture.core.storable import check_storable
 from overture.engine.audit import audit_row
@@ -151,9 +151,9 @@ class Approvals:
         """The decision's transaction: the decision, the job runnable again (or taken by
         ``slot``'s lane, left in ``slot.job``), the audit."""
         if slot is not None:
-            slot.job = None  # this attempt's (a batch retried alone writes again)
+            slot.job = slot.reads = None  # this attempt's (a batch retried alone writes again)
         drv = Driver.under(conn)
-        facts = decisions.facts(drv, action_id, org_id, by)
+        facts = decisions.facts(drv, action_id, org_id, by, outputs=slot is not None)
         if facts is None:
             raise NotFound(f"no pending action {action_id!r}")
         action, job = facts.action, facts.job
@@ -215,6 +215,14 @@ class Approvals:
             fresh = actionq.get_action(conn, action.id)
             assert fresh is not None
             return DecisionResult(fresh, False, self._already(fresh))
+        decided = replace(
+            action,
+            status=status,
+            decided_by=by,
+            decided_via=via,
+            decided_at=now,
+            modifications=mods,
+        )
         if slot is not None:
             slot.job = replace(
                 job,
@@ -224,16 +232,10 @@ class Approvals:
                 run_after=now,
                 status_reason=None,
             )
+            assert facts.outputs is not None
+            slot.reads = ResumeReads(job.current_step, facts.outputs, decided)
         elif decision != Decision.CANCEL:
             self.store.notify_work(conn)
-        decided = replace(
-            action,
-            status=status,
-            decided_by=by,
-            decided_via=via,
-            decided_at=now,
-            modifications=mods,
-        )
         return DecisionResult(decided, True, f"{status.value} by {by} via {via}")
 
     @staticmethod

@@ -15,7 +15,7 @@ from typing import Any
 
 from overture.clock import Clock
 from overture.core import policies
-from overture.core.records import Job, JobStatus, PendingAction, StepRecord
+from overture.core.records import Job, JobStatus, PendingAction, ResumeReads, StepRecord
 from overture.core.state import JobState, execution_metadata
 from overture.core.step_context import StepContext
 from overture.engine.audit import audit_row
@@ -73,13 +73,21 @@ class Checkpointer:
         # A plain advance into an approval gate, held to go in with the gate's pause (``hold``).
         self.held: tuple[StepRecord, int] | None = None
 
-    def resume_reads(self, job: Job, sequence: Sequence) -> dict[str, Any]:
+    def resume_reads(self, job: Job, sequence: Sequence, known: ResumeReads | None = None) -> dict[str, Any]:
         """The outputs of the steps before the one a job resumes at, and, when that step is an
-        approval gate, its action (kept in ``gate_action``), read in one batch of ``writer``."""
+        approval gate, its action (kept in ``gate_action``): ``known`` when whoever handed the
+        job over read them for this step, else read in one batch of ``writer``."""
         assert self.writer is not None
         at = job.current_step
         gate_at = at if at < len(sequence.steps) and sequence.steps[at].approval else None
-        recorded, action = self.writer.resume_reads(job.id, gate_at)
+        if (
+            known is not None
+            and known.step_index == at
+            and (gate_at is None or (known.action is not None and known.action.step_index == gate_at))
+        ):
+            recorded, action = known.outputs, known.action if gate_at is not None else None
+        else:
+            recorded, action = self.writer.resume_reads(job.id, gate_at)
         if gate_at is not None:
             self.gate_action = (job.id, gate_at, action)
         # Only the steps before this one: a retry from an earlier step must not see the outputs

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from overture.clock import Clock
-from overture.core.records import Job
+from overture.core.records import Job, ResumeReads
 from overture.engine.audit import audit_row
 from overture.engine.run.runner import Runner
 from overture.ids import new_id
@@ -28,7 +28,9 @@ class Lane:
     """One thread's share of a worker: its runner and the job its last completion took."""
 
     runner: Runner
-    handoff: tuple[Job, float] | None = None  # the job, and when (monotonic) its lease began
+    # The job handed to this lane, when (monotonic) its lease began, and what the committer
+    # that handed it over read for its run, if anything.
+    handoff: tuple[Job, float, ResumeReads | None] | None = None
     # The store's wake count when this lane's last completion found nothing more to take: no
     # claim is worth trying until a wake-up says otherwise (or the poll interval passes).
     drained: int | None = None

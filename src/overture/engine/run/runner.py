@@ -14,7 +14,7 @@ from typing import Any
 
 from overture.clock import Clock
 from overture.core import policies
-from overture.core.records import Job, JobStatus, StepRecord, StepStatus
+from overture.core.records import Job, JobStatus, ResumeReads, StepRecord, StepStatus
 from overture.core.state import JobState
 from overture.core.step_context import StepContext
 from overture.engine.intake.followups import FollowupFlusher
@@ -85,21 +85,27 @@ class Runner:
         hot: HotPath | None = None,
         claimed_at: float | None = None,
         then_claim: ClaimRequest | None = None,
+        reads: ResumeReads | None = None,
     ) -> JobStatus:
         """Run ``job`` until it pauses, ends, or is handed back; returns where it stands.
 
         ``hot`` is the worker's connection for plain step commits (one is opened for the run
         when not given); ``claimed_at`` (monotonic) starts the time budget when the lease began
         earlier; with ``then_claim`` a plain completion also takes the next job, left in
-        ``handoff``. The run is one trace span (``observability.tracing``).
-        """
+        ``handoff``; ``reads``: what the run would read first, read by whoever handed it over.
+        The run is one trace span (``observability.tracing``)."""
         with tracing.job_span(job) as span:
-            status = self._run(job, hot, claimed_at, then_claim)
+            status = self._run(job, hot, claimed_at, then_claim, reads)
             span.set_attribute(tracing.JOB_STATUS, status.value)
             return status
 
     def _run(
-        self, job: Job, hot: HotPath | None, claimed_at: float | None, then_claim: ClaimRequest | None
+        self,
+        job: Job,
+        hot: HotPath | None,
+        claimed_at: float | None,
+        then_claim: ClaimRequest | None,
+        reads: ResumeReads | None,
     ) -> JobStatus:
         claim_started = self.clock.monotonic() if claimed_at is None else claimed_at
         self.handoff = None
@@ -107,15 +113,9 @@ class Runner:
         state = JobState.from_context(job.context)
         sequence = self.registry.sequences.get(job.event_type)
         if sequence is None:
-            return self.checkpoint.apply(
-                job,
-                state,
-                Commit(
-                    next_step=job.current_step,
-                    status=JobStatus.FAILED,
-                    reason=f"no sequence is defined for event type {job.event_type!r}",
-                ),
-            )
+            reason = f"no sequence is defined for event type {job.event_type!r}"
+            commit = Commit(next_step=job.current_step, status=JobStatus.FAILED, reason=reason)
+            return self.checkpoint.apply(job, state, commit)
         if state.started_at is None:
             state.started_at = self.clock.now().isoformat()
         own = hot is None
@@ -126,7 +126,7 @@ class Runner:
         try:
             outputs: dict[str, Any] = {}
             if job.current_step:
-                outputs = self.checkpoint.resume_reads(job, sequence)
+                outputs = self.checkpoint.resume_reads(job, sequence, reads)
             context = self.contexts.base(job, state)
             budget_end = claim_started + self.config.time_budget_s - self.config.time_buffer_s
             index = first_step = job.current_step
@@ -135,13 +135,10 @@ class Runner:
                     commit = Commit(next_step=index, status=JobStatus.PENDING, continuation=True)
                     return self.checkpoint.apply(job, state, commit)
                 if index > first_step and self.stopping.is_set():
+                    released = self.checkpoint.audit(job, "job_released", "worker_stopping", step_index=index)
+                    reason = "handed back: the worker is stopping"
                     commit = Commit(
-                        next_step=index,
-                        status=JobStatus.PENDING,
-                        reason="handed back: the worker is stopping",
-                        audits=[
-                            self.checkpoint.audit(job, "job_released", "worker_stopping", step_index=index)
-                        ],
+                        next_step=index, status=JobStatus.PENDING, reason=reason, audits=[released]
                     )
                     return self.checkpoint.apply(job, state, commit)
                 with tracing.step_span(job, sequence.steps[index]) as span:

@@ -164,7 +164,7 @@ class Worker:
         one. With ``chain``, a plain completion takes the next job in its own commit."""
         lane = lane or self._lanes[0]
         if lane.handoff is not None:
-            job, claimed_at = lane.handoff
+            job, claimed_at, reads = lane.handoff
             lane.handoff = None
         else:
             if not self._reserve():
@@ -177,14 +177,14 @@ class Worker:
             if claimed is None:
                 self._unreserve()
                 return False
-            job, claimed_at = claimed, self.clock.monotonic()
+            job, claimed_at, reads = claimed, self.clock.monotonic(), None
         then = self._request if chain and self._reserve() else None
         token = job.lease_token
         outcome = "lost"
         seq = self.store.wake_seq
         lane.drained = None
         try:
-            outcome = lane.runner.run(job, self._connection(), claimed_at, then).value
+            outcome = lane.runner.run(job, self._connection(), claimed_at, then, reads).value
         except LeaseLost:
             log.warning("job %s: lease lost (cancelled, or another worker has it)", job.id)
         except Exception as exc:
@@ -194,7 +194,7 @@ class Worker:
                 self._unreserve()
             raise
         if lane.runner.handoff is not None:
-            lane.handoff = (lane.runner.handoff, self.clock.monotonic())
+            lane.handoff = (lane.runner.handoff, self.clock.monotonic(), None)
         elif then is not None:
             self._unreserve()
             if lane.runner.checkpoint.found_nothing:
@@ -213,7 +213,7 @@ class Worker:
         """A job taken by the last completion but not started goes back to the queue now."""
         if lane.handoff is None:
             return
-        job, _ = lane.handoff
+        job = lane.handoff[0]
         lane.handoff = None
         self._unreserve()
         give_back(self.store, self.clock, job, self.name)
@@ -357,10 +357,11 @@ class Worker:
             self.store.wait_for_work(wait, since=seq, until=(lambda: slot.handed) if slot else None)
         finally:
             job = self.store.idle.leave(slot) if slot is not None else None
+            reads = slot.reads if slot is not None else None
             if slot is not None and job is None:
                 self._unreserve()
         if job is not None:
-            lane.handoff = (job, self.clock.monotonic())
+            lane.handoff = (job, self.clock.monotonic(), reads)
         elif self.store.wake_seq == seq:  # a quiet poll interval: a fresh connection next time
             lane.drained = None
             if self.concurrency == 1:

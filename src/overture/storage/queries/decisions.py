@@ -13,8 +13,8 @@ from functools import cache
 from typing import Any
 
 from overture.core.records import ActionStatus, Job, PendingAction
-from overture.storage.driver import Driver
-from overture.storage.hotpath_sql import insert_sql, is_json
+from overture.storage.driver import Driver, decode_json
+from overture.storage.hotpath_sql import RECORDED_OUTPUTS, RECORDED_STATUSES, insert_sql, is_json
 from overture.storage.queries.approvals import action_from_row
 from overture.storage.queries.jobs import job_from_row
 from overture.storage.tables.orchestrator import audit_log, pending_actions, sequence_jobs
@@ -28,17 +28,34 @@ class DecisionFacts:
     action: PendingAction
     job: Job
     decider: tuple[str, str] | None
+    #: With ``outputs``: the job's recorded step outputs by step name, as a resuming run reads
+    #: them (``hotpath_sql.RECORDED_OUTPUTS``), for a lane the decision hands the job to.
+    outputs: dict[str, Any] | None = None
 
 
 _ACTION = tuple(c.name for c in pending_actions.columns)
 _JOB = tuple(c.name for c in sequence_jobs.columns)
-_FACTS = (
-    f"SELECT {', '.join('a.' + n for n in _ACTION)}, {', '.join('j.' + n for n in _JOB)}, u.id, u.role "
-    "FROM pending_actions a JOIN sequence_jobs j ON j.id = a.job_id "
-    "LEFT JOIN users u ON u.id = {p} AND u.org_id = a.org_id AND u.removed_at IS NULL "
-    "WHERE a.id = {p}"
+# PostgreSQL reads the outputs in the same round trip, in recording order (the last of a
+# step's records wins, as in a resume); SQLite reads them with a statement of their own.
+_OUTPUTS_PG = (
+    "(SELECT json_agg(json_build_array(s.step_name, s.output) ORDER BY s.id) FROM job_steps s "
+    f"WHERE s.job_id = a.job_id AND s.status IN {RECORDED_STATUSES})"
 )
-_FACTS_IN_ORG = _FACTS + " AND a.org_id = {p}"
+
+
+@cache
+def _facts_sql(in_org: bool, outputs_pg: bool) -> str:
+    columns = [*("a." + n for n in _ACTION), *("j." + n for n in _JOB), "u.id", "u.role"]
+    if outputs_pg:
+        columns.append(_OUTPUTS_PG)
+    return (
+        f"SELECT {', '.join(columns)} "
+        "FROM pending_actions a JOIN sequence_jobs j ON j.id = a.job_id "
+        "LEFT JOIN users u ON u.id = {p} AND u.org_id = a.org_id AND u.removed_at IS NULL "
+        "WHERE a.id = {p}" + (" AND a.org_id = {p}" if in_org else "")
+    )
+
+
 _PENDING = ActionStatus.PENDING.value
 _DECIDE = (
     "UPDATE pending_actions SET status = {p}, decided_by = {p}, decided_via = {p}, decided_at = {p}, "
@@ -46,19 +63,32 @@ _DECIDE = (
 )
 
 
-def facts(drv: Driver, action_id: str, org_id: str | None, by: str) -> DecisionFacts | None:
-    """The action (only in ``org_id`` when given), its job and the decider, in one read."""
-    if org_id is None:
-        row = drv.first(_FACTS, (by, action_id))
-    else:
-        row = drv.first(_FACTS_IN_ORG, (by, action_id, org_id))
+def facts(
+    drv: Driver, action_id: str, org_id: str | None, by: str, outputs: bool = False
+) -> DecisionFacts | None:
+    """The action (only in ``org_id`` when given), its job and the decider, in one read; with
+    ``outputs``, the job's recorded outputs too."""
+    params = (by, action_id) if org_id is None else (by, action_id, org_id)
+    row = drv.first(_facts_sql(org_id is not None, outputs and not drv.sqlite), params)
     if row is None:
         return None
-    split = len(_ACTION)
+    split, end = len(_ACTION), len(_ACTION) + len(_JOB)
     action = action_from_row(Driver.decode(pending_actions, _ACTION, row[:split]))
-    job = job_from_row(Driver.decode(sequence_jobs, _JOB, row[split : split + len(_JOB)]))
-    decider = (row[-2], row[-1]) if row[-2] is not None else None
-    return DecisionFacts(action, job, decider)
+    job = job_from_row(Driver.decode(sequence_jobs, _JOB, row[split:end]))
+    decider = (row[end], row[end + 1]) if row[end] is not None else None
+    recorded: dict[str, Any] | None = None
+    if outputs:
+        pairs = _recorded_sqlite(drv, job.id) if drv.sqlite else (row[end + 2] or [])
+        recorded = {name: decode_json(output) for name, output in pairs}
+    return DecisionFacts(action, job, decider, recorded)
+
+
+def _recorded_sqlite(drv: Driver, job_id: str) -> list[tuple[Any, ...]]:
+    cur = drv.execute(RECORDED_OUTPUTS, (job_id,))
+    try:
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
 
 
 def write(
