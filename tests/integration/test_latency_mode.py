@@ -44,8 +44,12 @@ ECHO = (
     "  - name: b\n    uses: skill:echo\n"
     "    with: {subject: 'about {{ outputs.a.ref }}', body: draft}\n"
     "    approval:\n      pattern: draft\n      expires: 1h\n"
-    "  - name: c\n    uses: skill:echo\n    with: {sent: '{{ outputs.b.body }}', from_a: '{{ outputs.a.ref }}'}\n"
+    "  - name: c\n    uses: skill:echo\n"
+    "    with: {sent: '{{ outputs.b.body }}', from_a: '{{ outputs.a.ref }}'}\n"
 )
+
+HELD = "event_type: held\nactive_hours: ignore\nsteps:\n  - name: h\n    uses: skill:hold\n"
+HOLDING, RELEASE = threading.Event(), threading.Event()
 
 
 def registry() -> Registry:
@@ -55,6 +59,13 @@ def registry() -> Registry:
     def noop(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Return the step's index."""
         return {"i": ctx.step_index}
+
+    @reg.skill("hold")
+    def hold(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Say it is running, then wait to be let go."""
+        HOLDING.set()
+        assert RELEASE.wait(30)
+        return {}
 
     @reg.skill("echo")
     def echo(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +78,7 @@ def registry() -> Registry:
     )
     reg.add_sequence(load_sequence_text(GATED, "gated_noop.yaml"))
     reg.add_sequence(load_sequence_text(ECHO, "gated_echo.yaml"))
+    reg.add_sequence(load_sequence_text(HELD, "held.yaml"))
     return reg
 
 
@@ -292,3 +304,29 @@ def test_housekeeping_expires_approvals_on_its_own_timer_while_no_job_runs(
         audits = [r["action"] for r in jobq.audit_of(conn, job_id=job_id)]
     assert "approval_expired" in audits and "job_expired" in audits
     assert worker.jobs_run == runs  # no job run carried it
+
+
+def test_a_job_another_process_queues_while_a_handed_over_job_runs_is_taken_after_it(
+    fast: App, db_url: str, clock: FakeClock
+) -> None:
+    """A lane handed a job after it found the queue empty skips looking for another in that
+    job's commit while nothing has been queued since (PostgreSQL hears of every job); one
+    queued by another process meanwhile is still taken when the job ends, not at the next poll
+    (an hour here)."""
+    HOLDING.clear()
+    RELEASE.clear()
+    worker, thread = start(fast)
+    other = App(
+        Settings(database_url=db_url, packs=[], poll_interval_s=HOUR), clock=clock, registry=registry()
+    )
+    try:
+        held = emit(fast, "held", "first")
+        assert HOLDING.wait(30)
+        queued = emit(other, "chain", "meanwhile")
+        RELEASE.set()
+        until(lambda: job_status(fast, held) == JobStatus.COMPLETED)
+        until(lambda: job_status(fast, queued) == JobStatus.COMPLETED)
+    finally:
+        RELEASE.set()
+        stop(worker, thread)
+        other.close()

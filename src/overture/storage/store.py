@@ -177,6 +177,12 @@ class Store:
         if not self.is_sqlite and self._listener is None:
             self._listener = _PgListener(self.engine.url.render_as_string(hide_password=False), self._wake)
 
+    @property
+    def hears_all_work(self) -> bool:
+        """Every job made runnable, by any process, moves ``wake_seq`` here (PostgreSQL, once
+        listening: other processes notify, and a listener that reconnects wakes once)."""
+        return self._listener is not None
+
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> None:

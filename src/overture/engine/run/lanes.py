@@ -36,6 +36,16 @@ class Lane:
     drained: int | None = None
 
 
+def still_empty(store: Store, empty_at: int | None, due_at: datetime | None, now: datetime) -> bool:
+    """The queue, found empty at wake count ``empty_at``, is empty still: nothing became
+    runnable since (the store hears of every job any process makes runnable) and nothing found
+    queued then (``due_at``) falls due yet. A completion then takes no next job in its commit,
+    which costs PostgreSQL a round trip before the commit."""
+    if empty_at is None or not store.hears_all_work or store.wake_seq != empty_at:
+        return False
+    return due_at is None or due_at > now
+
+
 def held_audit(
     job: Job, now: datetime, actor: str, action: str, reason: str, **detail: Any
 ) -> dict[str, Any]:

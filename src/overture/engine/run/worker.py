@@ -30,7 +30,7 @@ from overture.core.records import Job, JobStatus
 from overture.engine.humans.approvals import Approvals
 from overture.engine.humans.delivery import Delivery
 from overture.engine.run.housekeeping import Housekeeper
-from overture.engine.run.lanes import Lane, give_back, next_due, reclaimed, worker_name
+from overture.engine.run.lanes import Lane, give_back, next_due, reclaimed, still_empty, worker_name
 from overture.engine.run.outages import OutageGuard, quarantine
 from overture.engine.run.outbox import OutboxDispatcher
 from overture.engine.run.runner import Runner
@@ -159,9 +159,10 @@ class Worker:
                 hot.close()
         return self._connection().claim(self._request, self.clock.now())
 
-    def run_one(self, chain: bool = False, lane: Lane | None = None) -> bool:
+    def run_one(self, chain: bool = False, lane: Lane | None = None, empty_at: int | None = None) -> bool:
         """Run one job: the one handed over by the lane's last completion, or a newly claimed
-        one. With ``chain``, a plain completion takes the next job in its own commit."""
+        one. With ``chain``, a plain completion takes the next job in its own commit, unless
+        the queue is known to be empty still (``empty_at``: see ``lanes.still_empty``)."""
         lane = lane or self._lanes[0]
         if lane.handoff is not None:
             job, claimed_at, reads = lane.handoff
@@ -178,7 +179,8 @@ class Worker:
                 self._unreserve()
                 return False
             job, claimed_at, reads = claimed, self.clock.monotonic(), None
-        then = self._request if chain and self._reserve() else None
+        quiet = still_empty(self.store, empty_at, self._due_at, self.clock.now())
+        then = self._request if chain and not quiet and self._reserve() else None
         token = job.lease_token
         outcome = "lost"
         seq = self.store.wake_seq
@@ -199,6 +201,8 @@ class Worker:
             self._unreserve()
             if lane.runner.checkpoint.found_nothing:
                 lane.drained = seq
+        elif still_empty(self.store, empty_at, self._due_at, self.clock.now()):
+            lane.drained = empty_at
         self._unkept = True
         with self._lock:
             self.jobs_run += 1
@@ -320,12 +324,14 @@ class Worker:
         if lane.handoff is None and lane.drained == seq:
             ran = False  # the queue was found empty, and nothing woke this lane since
         else:
+            # A job handed to a lane that found the queue empty: it may be the only one.
+            empty_at = lane.drained if lane.handoff is not None else None
             lane.drained = None
-            ran = self.run_one(True, lane)
+            ran = self.run_one(True, lane, empty_at)
             if not ran:
                 lane.drained = seq
                 if not until_idle:
-                    self._due_at = self._next_due(False)
+                    self._due_at = next_due(self.store, False)
         if ran:
             return True
         if self._limit_reached() or self.stopping.is_set():
@@ -333,7 +339,7 @@ class Worker:
         if until_idle:
             if keeper:
                 self.housekeeping()
-            nxt = self._next_due(keeper)
+            nxt = next_due(self.store, keeper)
             if nxt is None or nxt > self.clock.now() + timedelta(seconds=self.idle_horizon_s):
                 return False
             if self.concurrency == 1:
@@ -366,11 +372,6 @@ class Worker:
             lane.drained = None
             if self.concurrency == 1:
                 self._let_go_of_connection()
-
-    def _next_due(self, keeper: bool) -> datetime | None:
-        """When work next falls due within reach: jobs, and for the lane that keeps house,
-        effects (a deferral to tomorrow is beyond the idle horizon, a retry's time is not)."""
-        return next_due(self.store, keeper)
 
     def _unless_away(self, fn: Callable[[], Any]) -> None:
         """Run ``fn``; an outage only skips it (the lease runs out, the effect stays queued)."""
