@@ -201,6 +201,8 @@ class Worker:
             self._unreserve()
             if lane.runner.checkpoint.found_nothing:
                 lane.drained = seq
+                if self._due_at is not None and self._due_at <= self.clock.now():
+                    self._due_at = None  # spent: the claim in that commit looked past it
         elif still_empty(self.store, empty_at, self._due_at, self.clock.now()):
             lane.drained = empty_at
         self._unkept = True
