@@ -179,9 +179,9 @@ class Store:
 
     @property
     def hears_all_work(self) -> bool:
-        """Every job made runnable, by any process, moves ``wake_seq`` here (PostgreSQL, once
-        listening: other processes notify, and a listener that reconnects wakes once)."""
-        return self._listener is not None
+        """Every job made runnable, by any process, moves ``wake_seq`` here (PostgreSQL, while
+        listening: other processes notify, and a listener that connects again wakes once)."""
+        return self._listener is not None and self._listener.listening
 
     # -- schema -------------------------------------------------------------------------
 
@@ -232,6 +232,7 @@ class _PgListener:
         self._dsn = sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
         self._on_wake = on_wake
         self._closed = threading.Event()
+        self.listening = False  # LISTENing now (as far as the last answer from the server says)
         self._thread = threading.Thread(target=self._run, name="overture-listen", daemon=True)
         self._thread.start()
 
@@ -244,12 +245,14 @@ class _PgListener:
                 if conn is None:
                     conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
                     conn.execute(f"LISTEN {WAKE_CHANNEL}")
+                    self.listening = True
                     self._on_wake()  # anything queued while not listening is looked for now
                 for _ in conn.notifies(timeout=_LISTEN_SLICE_S):
                     self._on_wake()
                     if self._closed.is_set():
                         break
             except (psycopg.Error, OSError):
+                self.listening = False
                 if conn is not None:
                     conn.close()
                 conn = None
