@@ -5,6 +5,7 @@ a select list shown once, and Swagger UI served from Overture itself."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -136,6 +137,37 @@ def test_the_jobs_list_filters_by_type_status_user_days_and_text(
     empty = ana.get("/jobs?q=nobody+wrote+this")
     assert job_ids(empty.text) == [] and "No job matches these filters." in empty.text
     assert job_ids(ana.get("/jobs?q=%25").text) == []  # a % is a character, not a wildcard
+
+
+def test_the_jobs_list_finds_names_with_accents_in_any_case_however_the_payload_was_written(
+    hitl: App, clock: FakeClock, http: Client
+) -> None:
+    """A prospect called Müller is found by "müller", "MÜLLER" or "Müller", and "café" by
+    "CAFÉ", on both backends; so is a job whose payload a different JSON encoder wrote (compact,
+    unescaped), since the search reads the JSON, not the text it was stored as."""
+    emitted = [
+        hitl.emit({"type": "tell", "org_id": "acme", "user_id": "ana", "payload": {"text": text}})
+        for text in ("call with Müller GmbH", "lunch at the café", "call with Muller Ltd")
+    ]
+    muller, cafe, plain = (e.job_id for e in emitted)
+    clock.advance(timedelta(minutes=1))
+    other = hitl.emit(
+        {"type": "tell", "org_id": "acme", "user_id": "ana", "payload": {"text": "placeholder"}}
+    )
+    compact = json.dumps({"text": "Zoë Šimić, Ærø"}, ensure_ascii=False, separators=(",", ":"))
+    mark = "?" if hitl.store.is_sqlite else "%s"
+    value = mark if hitl.store.is_sqlite else "CAST(%s AS jsonb)"
+    with hitl.store.write() as conn:  # as another encoder would have written it
+        conn.exec_driver_sql(
+            f"UPDATE sequence_jobs SET trigger_payload = {value} WHERE id = {mark}", (compact, other.job_id)
+        )
+    ana = Session(hitl, http, "ana")
+    for query in ("müller", "MÜLLER", "Müller+GmbH"):
+        assert job_ids(ana.get(f"/jobs?q={query}").text) == [muller], query
+    assert job_ids(ana.get("/jobs?q=CAF%C3%89").text) == [cafe]
+    assert job_ids(ana.get("/jobs?q=muller").text) == [plain]  # "u" is not "ü"
+    for query in ("zoë", "ŠIMIĆ", "ærø"):
+        assert job_ids(ana.get(f"/jobs?q={query}").text) == [other.job_id], query
 
 
 def test_a_filter_that_makes_no_sense_is_said_and_lists_nothing(

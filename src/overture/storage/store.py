@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from overture.errors import ValidationFailed
-from overture.storage import migrate
+from overture.storage import migrate, sqlite_functions
 from overture.storage.driver import Driver
 from overture.storage.held import HeldWriter
 from overture.storage.idle import IdleLanes
@@ -86,6 +86,7 @@ class Store:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            sqlite_functions.register(dbapi_conn)
 
         @sa_event.listens_for(self.engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
