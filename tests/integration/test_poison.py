@@ -4,6 +4,8 @@ retried. (The same with real kill -9 is in tests/acceptance/test_chaos.py.)"""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -120,3 +122,43 @@ def status_of(app: App, job_id: str) -> str:
         job = jobq.get_job(conn, job_id)
     assert job is not None
     return job.status.value
+
+
+def test_a_job_whose_lease_runs_out_while_the_queue_is_busy_is_taken_over_next(
+    app: App, clock: FakeClock
+) -> None:
+    """A worker dies holding a job; while another works through a queue of six, the dead one's
+    lease runs out: the job is taken over (audited) right after the job in hand, not once the
+    queue is empty, and not after a poll."""
+    dead = app.emit(event("five_steps", {"n": "dead"})).job_id
+    victim = app.worker("victim")
+    assert victim.claim() is not None
+    clock.advance(timedelta(seconds=victim.lease_s - 2))  # the victim's lease: 2 s left
+    queue = []
+    for i in range(6):  # a tenth of a second apart: claimed in this order
+        clock.advance(timedelta(seconds=0.1))
+        queue.append(app.emit(event("five_steps", {"n": f"q{i}"})).job_id)
+    survivor = app.worker("survivor")
+    survivor.poll_interval_s = 3600.0  # a lane that took the queue for empty would sit an hour
+    order: list[str] = []
+
+    def ran(job_id: str, _outcome: str) -> None:
+        order.append(job_id)
+        if len(order) == 1:  # the victim's lease runs out while the survivor is busy
+            clock.advance(timedelta(seconds=3))
+
+    survivor.on_run = ran
+    running = threading.Thread(target=survivor.run, daemon=True)  # as `serve` runs it
+    running.start()
+    deadline = time.monotonic() + 30
+    while len(order) < 7 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    survivor.stop()
+    running.join(10)
+    # The first job's commit took the second before the lease ran out; the dead one is next.
+    assert order == [*queue[:2], dead, *queue[2:]]
+    with app.store.read() as conn:
+        job = jobq.get_job(conn, dead or "")
+        reclaims = [a for a in jobq.audit_of(conn, job_id=dead) if a["action"] == "lease_reclaimed"]
+    assert job is not None and job.status.value == "completed" and job.claims == 2
+    assert [(a["actor"], a["detail"]["previous_owner"]) for a in reclaims] == [("survivor", "victim")]

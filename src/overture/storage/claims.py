@@ -51,14 +51,14 @@ _LOST = _COLUMNS.index("lost_claims")
 
 
 # PostgreSQL: the pick and the take in one statement (one round trip, or one place in a
-# pipelined batch). ``{guard}`` lets a completion make its claim depend on its own success.
+# pipelined batch).
 _J_COLUMNS = ", ".join(f"j.{name}" for name in _COLUMNS)
 PG_CLAIM_CTES = (
     "expired AS (SELECT id, lease_owner FROM sequence_jobs "
-    f"WHERE {LEASED_SQL} AND lease_expires_at < %s AND id <> %s {{guard}} "
+    f"WHERE {LEASED_SQL} AND lease_expires_at < %s AND id <> %s "
     "ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED), "
     "runnable AS (SELECT id, NULL::varchar AS lease_owner FROM sequence_jobs "
-    f"WHERE {RUNNABLE_SQL} AND run_after <= %s {{guard}} AND NOT EXISTS (SELECT 1 FROM expired) "
+    f"WHERE {RUNNABLE_SQL} AND run_after <= %s AND NOT EXISTS (SELECT 1 FROM expired) "
     "ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED), "
     "pick AS (SELECT id, lease_owner FROM expired UNION ALL SELECT id, lease_owner FROM runnable), "
     f"c AS (UPDATE sequence_jobs AS j SET status = '{JobStatus.IN_PROGRESS.value}', lease_owner = %s, "
@@ -66,13 +66,29 @@ PG_CLAIM_CTES = (
     "lost_claims = j.lost_claims + CASE WHEN pick.lease_owner IS NULL THEN 0 ELSE 1 END, updated_at = %s "
     f"FROM pick WHERE j.id = pick.id RETURNING {_J_COLUMNS}, pick.lease_owner AS previous_owner)"
 )
-_PG_CLAIM = "WITH " + PG_CLAIM_CTES.format(guard="") + " SELECT * FROM c"
+_PG_CLAIM = "WITH " + PG_CLAIM_CTES + " SELECT * FROM c"
+# A completion's claim, in the completing statement: the oldest runnable job, and only while no
+# lease has run out. A job taken from a dead worker has its audit (and maybe its quarantine)
+# written after reading the claim, inside its transaction, which would hold the whole batch's
+# commit back a round trip; a plain claim takes it instead, and ``expired`` (1 or 0) says one
+# is waiting, so the lane does not take the queue for empty. ``{guard}``: the claim depends on
+# the completion's own success.
+PG_NEXT_CTES = (
+    "expired AS (SELECT count(*) AS n FROM (SELECT 1 FROM sequence_jobs "
+    f"WHERE {LEASED_SQL} AND lease_expires_at < %s AND id <> %s LIMIT 1) AS e), "
+    f"pick AS (SELECT id FROM sequence_jobs WHERE {RUNNABLE_SQL} AND run_after <= %s {{guard}} "
+    "AND (SELECT n FROM expired) = 0 ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    f"c AS (UPDATE sequence_jobs AS j SET status = '{JobStatus.IN_PROGRESS.value}', lease_owner = %s, "
+    "lease_token = %s, lease_expires_at = %s, claims = j.claims + 1, updated_at = %s "
+    f"FROM pick WHERE j.id = pick.id RETURNING {_J_COLUMNS}, NULL::varchar AS previous_owner)"
+)
 
 
 def pg_claim_params(
     owner: str, token: str, now: datetime, until: datetime, other_than: str = ""
 ) -> tuple[Any, ...]:
-    """Parameters for ``PG_CLAIM_CTES``; ``other_than`` is a job the claim must not take."""
+    """Parameters for ``PG_CLAIM_CTES`` and ``PG_NEXT_CTES``; ``other_than`` is a job the claim
+    must not take."""
     return (now, other_than, now, owner, token, until, now)
 
 

@@ -44,8 +44,9 @@ _PG_FINISH_AND_CLAIM = (
     "WITH "
     + sql.PG_FINISHED
     + ", "
-    + claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM a)")
-    + " SELECT (SELECT count(*) FROM a), c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
+    + claims.PG_NEXT_CTES.format(guard="AND EXISTS (SELECT 1 FROM a)")
+    + " SELECT (SELECT count(*) FROM a), (SELECT n FROM expired), c.* FROM (SELECT 1) AS seed "
+    "LEFT JOIN c ON true"
 )
 
 
@@ -54,6 +55,17 @@ class _Skipped:
 
 
 SKIPPED = _Skipped()
+
+
+class LeaseRanOut:
+    """What a completion's claim took on PostgreSQL when a job whose lease ran out is waiting:
+    nothing, and the queue is not empty (a plain claim takes that job, see ``claims``)."""
+
+
+LEASE_RAN_OUT = LeaseRanOut()
+#: What a completion that also claims answers: the next job, nothing (none is runnable), or
+#: ``LEASE_RAN_OUT``.
+Taken = Job | LeaseRanOut | None
 
 
 class HotPath:
@@ -139,19 +151,21 @@ class HotPath:
         claims.pg_claim(cur, request.owner, new_id(), now, until)
         return Pending(lambda: self._taken(claims.claimed(_row(cur)), request, now))
 
-    def _changed_then_taken(
-        self, cur: Any, job_id: str, then: ClaimRequest, now: datetime, pause: bool = False
-    ) -> Job | None:
-        """The answer of a PostgreSQL write that also claims the next job: the job row it
-        changed (else the lease is gone; a ``pause`` also says whether its gate had an action),
-        then the job it took, if any."""
+    @staticmethod
+    def _changed_then_taken(cur: Any, job_id: str, pause: bool = False) -> Taken:
+        """The answer of a PostgreSQL write that also claims the next job, read once it has
+        committed: the job row it changed (else the lease is gone; a ``pause`` also says
+        whether its gate had an action), whether a lease ran out, then the job it took."""
         row = _one(cur)
         if pause:
-            self._paused(row, job_id)
+            HotPath._paused(row, job_id)
         else:
             _expect_one(row[0], None, job_id)
-        taken = self._taken(claims.claimed(row[2 if pause else 1 :]), then, now)
-        return None if isinstance(taken, _Skipped) else taken
+        at = 2 if pause else 1
+        found = claims.claimed(row[at + 1 :])
+        if found is not None:
+            return found[0]  # a runnable job: no audit, and never one to quarantine
+        return LEASE_RAN_OUT if row[at] else None
 
     def _taken_sqlite(self, request: ClaimRequest, now: datetime) -> Job | _Skipped | None:
         until = now + timedelta(seconds=request.lease_s)
@@ -209,16 +223,16 @@ class HotPath:
         step: StepRecord,
         actor: str,
         then: ClaimRequest | None = None,
-    ) -> Job | None:
+    ) -> Taken:
         """Record the last step and complete the job, releasing the lease, in one transaction;
-        with ``then``, take the next job in that same commit and return it."""
+        with ``then``, take the next job in that same commit and return it (see ``Taken``)."""
         at = self.drv.time(now)
         done = (current_step, "completed", json.dumps(context), json.dumps(metadata), at, at, at)
         update = (*done, job_id, token)
         audit = (org_id, actor, "job_completed", "completed", "{}", at)
         values = self._step_values(step)
 
-        def write(session: _Session) -> Job | Pending[Job | None] | None:
+        def write(session: _Session) -> Taken | Pending[Taken]:
             if self._sqlite:
                 self._fenced(session.cur, job_id, self._finish, update)
                 session.cur.execute(self._step, (job_id, *values))
@@ -232,7 +246,7 @@ class HotPath:
             until = now + timedelta(seconds=then.lease_s)
             claim = claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id)
             cur.execute(_PG_FINISH_AND_CLAIM, (*update, *values, *audit, *claim))
-            return Pending(lambda: self._changed_then_taken(cur, job_id, then, now))
+            return Pending(lambda: self._changed_then_taken(cur, job_id), after_commit=True)
 
         return self.group.run(write)
 
@@ -250,7 +264,7 @@ class HotPath:
         rows: Sequence[sql.Row],
         then: ClaimRequest | None = None,
         first_ask: bool = False,
-    ) -> Job | None:
+    ) -> Taken:
         """Release the job to wait (for a decision) with its step records (the gate's, after
         the one before it when that was held for this commit) and ``rows``, in one transaction
         fenced by the lease (PostgreSQL: one statement); with ``then``, take the next job in
@@ -263,7 +277,7 @@ class HotPath:
         records = [self._step_values(step) for step in steps]
         encoded = [(table, tuple(row), keep, self.drv.encode(table, row)) for table, row, keep in rows]
 
-        def write(session: _Session) -> Job | Pending[Job | None] | None:
+        def write(session: _Session) -> Taken | Pending[Taken]:
             if self._sqlite:
                 session.cur.execute(self._pause_first if gate else self._pause, (*update, *gate))
                 if session.cur.rowcount != 1:
@@ -289,7 +303,7 @@ class HotPath:
             until = now + timedelta(seconds=then.lease_s)
             args.extend(claims.pg_claim_params(then.owner, new_id(), now, until, other_than=job_id))
             cur.execute(statement, [*args, *sql.gate_or(gate)])
-            return Pending(lambda: self._changed_then_taken(cur, job_id, then, now, pause=True))
+            return Pending(lambda: self._changed_then_taken(cur, job_id, pause=True), after_commit=True)
 
         return self.group.run(write)
 

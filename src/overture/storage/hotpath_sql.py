@@ -110,7 +110,8 @@ def pg_pause(
     """The PostgreSQL pause as one statement, for each shape it comes in: the fenced UPDATE
     ``u`` (guarded by ``NO_ACTION_YET`` with ``first_ask``), the step records in order, the
     rows, with ``claim`` the next job's claim; it answers whether the job changed, whether the
-    gate had an action already (``gate_or``'s parameters) and, with ``claim``, the job taken."""
+    gate had an action already (``gate_or``'s parameters) and, with ``claim``, whether a lease
+    ran out and the job taken (``claims.PG_NEXT_CTES``)."""
     guard = NO_ACTION_YET.format(p="%s") if first_ask else ""
     parts = ["u AS (" + PAUSE.format(p="%s", j="%s::jsonb", k=KEEP_PG) + guard + " RETURNING id)"]
     for i in range(steps):  # each selects from the one before: in order
@@ -126,11 +127,12 @@ def pg_pause(
     if not claim:
         return "WITH " + ", ".join(parts) + f" SELECT count(*), {seen} FROM u"
     # The next claim in the same statement, only if the pause went in.
-    parts.append(claims.PG_CLAIM_CTES.format(guard="AND EXISTS (SELECT 1 FROM u)"))
+    parts.append(claims.PG_NEXT_CTES.format(guard="AND EXISTS (SELECT 1 FROM u)"))
     return (
         "WITH "
         + ", ".join(parts)
-        + f" SELECT (SELECT count(*) FROM u), {seen}, c.* FROM (SELECT 1) AS seed LEFT JOIN c ON true"
+        + f" SELECT (SELECT count(*) FROM u), {seen}, (SELECT n FROM expired), c.* "
+        "FROM (SELECT 1) AS seed LEFT JOIN c ON true"
     )
 
 

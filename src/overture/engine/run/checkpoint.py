@@ -22,7 +22,7 @@ from overture.engine.audit import audit_row
 from overture.engine.intake.followups import FollowupFlusher
 from overture.sequences import Sequence
 from overture.storage.claims import ClaimRequest
-from overture.storage.hotpath import HotPath
+from overture.storage.hotpath import HotPath, Taken
 from overture.storage.hotpath_sql import Row
 from overture.storage.queries import approvals as actionq
 from overture.storage.queries import jobs as jobq
@@ -94,6 +94,13 @@ class Checkpointer:
         # the steps after it recorded in the run it repeats.
         before = {s.name for s in sequence.steps[:at]}
         return {name: out for name, out in recorded.items() if name in before}
+
+    def _took(self, taken: Taken) -> None:
+        """What the completing commit's claim took: the next job (``handoff``); nothing, the
+        queue being empty (``found_nothing``); or nothing while a job whose lease ran out waits
+        for a plain claim (the lane claims next instead of waiting)."""
+        self.handoff = taken if isinstance(taken, Job) else None
+        self.found_nothing = self.then_claim is not None and taken is None
 
     def audit(self, job: Job, action: str, reason: str, **detail: Any) -> dict[str, Any]:
         return audit_row(
@@ -168,7 +175,7 @@ class Checkpointer:
         for note in commit.notifications:  # a message queued before under its key is kept
             rows.append((notifications, note, "dedupe_key" if note.get("dedupe_key") else None))
         rows.extend((audit_log, a, None) for a in commit.audits)
-        self.handoff = self.writer.pause(
+        taken = self.writer.pause(
             job.id,
             job.lease_token,
             now,
@@ -183,7 +190,7 @@ class Checkpointer:
             first_ask=commit.first_ask,
         )
         self.held = None
-        self.found_nothing = self.then_claim is not None and self.handoff is None
+        self._took(taken)
         job.current_step, job.status, job.lease_token = commit.next_step, status, None
         if commit.notifications and self.queued is not None:
             self.queued()
@@ -241,7 +248,7 @@ class Checkpointer:
                 return status
             if status == JobStatus.COMPLETED:
                 final_meta = self._metadata(job, state, job.continuations, now)
-                self.handoff = self.writer.finish(
+                taken = self.writer.finish(
                     job.id,
                     job.org_id,
                     job.lease_token,
@@ -253,7 +260,7 @@ class Checkpointer:
                     self.worker_id,
                     then=self.then_claim,
                 )
-                self.found_nothing = self.then_claim is not None and self.handoff is None
+                self._took(taken)
                 job.status, job.lease_token = status, None
             else:
                 self.writer.advance(
