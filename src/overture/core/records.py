@@ -207,10 +207,9 @@ class PendingAction:
 
 @dataclass(frozen=True)
 class ResumeReads:
-    """What a job resuming at ``step_index`` reads before it runs on: the outputs its steps
-    recorded, by step name, and the action of the gate it resumes at. A decision that hands
-    its job to a waiting lane reads them in its own transaction, so the lane need not."""
+    """What a job resuming at its gate (``action.step_index``) reads before it runs on: the
+    outputs its steps recorded, by step name, and the gate's action. A decision that hands its
+    job to a waiting lane reads them in its own transaction, so the lane need not."""
 
-    step_index: int
     outputs: dict[str, Any]
-    action: PendingAction | None
+    action: PendingAction

@@ -53,6 +53,13 @@ _LOST = _COLUMNS.index("lost_claims")
 # PostgreSQL: the pick and the take in one statement (one round trip, or one place in a
 # pipelined batch).
 _J_COLUMNS = ", ".join(f"j.{name}" for name in _COLUMNS)
+# The take of the job ``pick`` names (its ``lease_owner``: the dead worker's, or NULL).
+_TAKE_PICK = (
+    f"c AS (UPDATE sequence_jobs AS j SET status = '{JobStatus.IN_PROGRESS.value}', lease_owner = %s, "
+    "lease_token = %s, lease_expires_at = %s, claims = j.claims + 1, "
+    "lost_claims = j.lost_claims + CASE WHEN pick.lease_owner IS NULL THEN 0 ELSE 1 END, updated_at = %s "
+    f"FROM pick WHERE j.id = pick.id RETURNING {_J_COLUMNS}, pick.lease_owner AS previous_owner)"
+)
 PG_CLAIM_CTES = (
     "expired AS (SELECT id, lease_owner FROM sequence_jobs "
     f"WHERE {LEASED_SQL} AND lease_expires_at < %s AND id <> %s "
@@ -61,10 +68,7 @@ PG_CLAIM_CTES = (
     f"WHERE {RUNNABLE_SQL} AND run_after <= %s AND NOT EXISTS (SELECT 1 FROM expired) "
     "ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED), "
     "pick AS (SELECT id, lease_owner FROM expired UNION ALL SELECT id, lease_owner FROM runnable), "
-    f"c AS (UPDATE sequence_jobs AS j SET status = '{JobStatus.IN_PROGRESS.value}', lease_owner = %s, "
-    "lease_token = %s, lease_expires_at = %s, claims = j.claims + 1, "
-    "lost_claims = j.lost_claims + CASE WHEN pick.lease_owner IS NULL THEN 0 ELSE 1 END, updated_at = %s "
-    f"FROM pick WHERE j.id = pick.id RETURNING {_J_COLUMNS}, pick.lease_owner AS previous_owner)"
+    + _TAKE_PICK
 )
 _PG_CLAIM = "WITH " + PG_CLAIM_CTES + " SELECT * FROM c"
 # A completion's claim, in the completing statement: the oldest runnable job, and only while no
@@ -76,11 +80,9 @@ _PG_CLAIM = "WITH " + PG_CLAIM_CTES + " SELECT * FROM c"
 PG_NEXT_CTES = (
     "expired AS (SELECT count(*) AS n FROM (SELECT 1 FROM sequence_jobs "
     f"WHERE {LEASED_SQL} AND lease_expires_at < %s AND id <> %s LIMIT 1) AS e), "
-    f"pick AS (SELECT id FROM sequence_jobs WHERE {RUNNABLE_SQL} AND run_after <= %s {{guard}} "
-    "AND (SELECT n FROM expired) = 0 ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED), "
-    f"c AS (UPDATE sequence_jobs AS j SET status = '{JobStatus.IN_PROGRESS.value}', lease_owner = %s, "
-    "lease_token = %s, lease_expires_at = %s, claims = j.claims + 1, updated_at = %s "
-    f"FROM pick WHERE j.id = pick.id RETURNING {_J_COLUMNS}, NULL::varchar AS previous_owner)"
+    "pick AS (SELECT id, NULL::varchar AS lease_owner FROM sequence_jobs "
+    f"WHERE {RUNNABLE_SQL} AND run_after <= %s {{guard}} AND (SELECT n FROM expired) = 0 "
+    "ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED), " + _TAKE_PICK  # (no braces to escape)
 )
 
 

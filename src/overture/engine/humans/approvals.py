@@ -233,7 +233,7 @@ class Approvals:
                 status_reason=None,
             )
             assert facts.outputs is not None
-            slot.reads = ResumeReads(job.current_step, facts.outputs, decided)
+            slot.reads = ResumeReads(facts.outputs, decided)
         elif decision != Decision.CANCEL:
             self.store.notify_work(conn)
         return DecisionResult(decided, True, f"{status.value} by {by} via {via}")

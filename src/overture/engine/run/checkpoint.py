@@ -80,11 +80,7 @@ class Checkpointer:
         assert self.writer is not None
         at = job.current_step
         gate_at = at if at < len(sequence.steps) and sequence.steps[at].approval else None
-        if (
-            known is not None
-            and known.step_index == at
-            and (gate_at is None or (known.action is not None and known.action.step_index == gate_at))
-        ):
+        if known is not None and known.action.step_index == at:
             recorded, action = known.outputs, known.action if gate_at is not None else None
         else:
             recorded, action = self.writer.resume_reads(job.id, gate_at)

@@ -15,6 +15,7 @@ from typing import Any
 from overture.core.records import ActionStatus, Job, PendingAction
 from overture.storage.driver import Driver, decode_json
 from overture.storage.hotpath_sql import RECORDED_OUTPUTS, RECORDED_STATUSES, insert_sql, is_json
+from overture.storage.pipelined import every
 from overture.storage.queries.approvals import action_from_row
 from overture.storage.queries.jobs import job_from_row
 from overture.storage.tables.orchestrator import audit_log, pending_actions, sequence_jobs
@@ -78,17 +79,9 @@ def facts(
     decider = (row[end], row[end + 1]) if row[end] is not None else None
     recorded: dict[str, Any] | None = None
     if outputs:
-        pairs = _recorded_sqlite(drv, job.id) if drv.sqlite else (row[end + 2] or [])
+        pairs = every(drv.execute(RECORDED_OUTPUTS, (job.id,))) if drv.sqlite else (row[end + 2] or [])
         recorded = {name: decode_json(output) for name, output in pairs}
     return DecisionFacts(action, job, decider, recorded)
-
-
-def _recorded_sqlite(drv: Driver, job_id: str) -> list[tuple[Any, ...]]:
-    cur = drv.execute(RECORDED_OUTPUTS, (job_id,))
-    try:
-        return [tuple(r) for r in cur.fetchall()]
-    finally:
-        cur.close()
 
 
 def write(
