@@ -1,6 +1,7 @@
-"""A SQLAlchemy connection held open for one kind of small, frequent write (ingesting events),
-its transactions group-committed: concurrent callers (API requests) share commits, and no
-caller pays a pool checkout and a connection set-up per write."""
+"""A SQLAlchemy connection held open for one kind of small, frequent write (ingesting events,
+deciding approvals), its transactions group-committed: concurrent callers (API requests) share
+commits, and no caller pays a pool checkout and a connection set-up per write. On SQLite the
+connection is the process's one writer (``Store.write_connection``), lent in the writer turn."""
 
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ class HeldWriter:
         engine: sa.Engine,
         writer_turn: Callable[[], AbstractContextManager[None]],
         isolated: tuple[type[BaseException], ...] = (),
+        shared: tuple[Callable[[], sa.Connection], Callable[[], None]] | None = None,
     ) -> None:
         self._engine = engine
         self._turn = writer_turn
+        self._shared = shared  # lends a connection in the turn, and drops it after a failure
         self._conn: sa.Connection | None = None
         self._lock = threading.Lock()
         self.group = GroupCommit(self._transaction, isolated, on_failure=self._reset)
@@ -47,6 +50,8 @@ class HeldWriter:
                 yield conn
 
     def _connection(self) -> sa.Connection:
+        if self._shared is not None:
+            return self._shared[0]()
         with self._lock:
             if self._conn is None:
                 self._conn = self._engine.connect()
@@ -54,6 +59,8 @@ class HeldWriter:
 
     def _reset(self, _error: BaseException) -> None:
         """After a failed batch start again on a fresh connection (the old one may be broken)."""
+        if self._shared is not None:
+            self._shared[1]()
         self._disconnect()
 
     def close(self) -> None:

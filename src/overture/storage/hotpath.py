@@ -102,11 +102,12 @@ class HotPath:
 
     @contextmanager
     def _transaction(self) -> Iterator[_Session]:
-        """One write transaction on the held connection (SQLite: in this process's writer turn)."""
+        """One write transaction on the held connection (SQLite: the process's writer, in its
+        writer turn; the held one then only reads)."""
         if self._raw is None:  # dropped by the server: connect again (raises while it is away)
             self._open()
         batch = (
-            pipelined.sqlite_write(self.drv.conn, self._turn)
+            pipelined.sqlite_write(self._store.write_driver_connection, self._turn)
             if self._sqlite
             else pipelined.pg_batch(self.drv.conn)
         )
@@ -145,11 +146,11 @@ class HotPath:
         self, session: _Session, request: ClaimRequest, now: datetime
     ) -> Job | _Skipped | Pending[Job | _Skipped | None] | None:
         if self._sqlite:
-            return self._taken_sqlite(request, now)
+            return self._taken_sqlite(session, request, now)
         until = now + timedelta(seconds=request.lease_s)
         cur = session.cursor()
         claims.pg_claim(cur, request.owner, new_id(), now, until)
-        return Pending(lambda: self._taken(claims.claimed(_row(cur)), request, now))
+        return Pending(lambda: self._taken(self.drv, claims.claimed(_row(cur)), request, now))
 
     @staticmethod
     def _changed_then_taken(cur: Any, job_id: str, pause: bool = False) -> Taken:
@@ -167,12 +168,13 @@ class HotPath:
             return found[0]  # a runnable job: no audit, and never one to quarantine
         return LEASE_RAN_OUT if row[at] else None
 
-    def _taken_sqlite(self, request: ClaimRequest, now: datetime) -> Job | _Skipped | None:
+    def _taken_sqlite(self, session: _Session, request: ClaimRequest, now: datetime) -> Job | _Skipped | None:
         until = now + timedelta(seconds=request.lease_s)
-        return self._taken(claims.claim(self.drv, request.owner, new_id(), now, until), request, now)
+        drv = Driver(session.conn, True)  # the process's writer, not the held connection
+        return self._taken(drv, claims.claim(drv, request.owner, new_id(), now, until), request, now)
 
     def _taken(
-        self, found: claims.Claimed | None, request: ClaimRequest, now: datetime
+        self, drv: Driver, found: claims.Claimed | None, request: ClaimRequest, now: datetime
     ) -> Job | _Skipped | None:
         """The claimed job, with the audit row when it was taken from a dead worker; a job
         lost too often without progress is quarantined in the same transaction instead."""
@@ -180,10 +182,10 @@ class HotPath:
             return None
         job, previous, lost = found
         if previous is not None:
-            claims.audit(self.drv, [request.reclaimed(job, previous, now)])
+            claims.audit(drv, [request.reclaimed(job, previous, now)])
         if request.quarantine is None or not request.max_lost_claims or lost < request.max_lost_claims:
             return job
-        claims.quarantine(self.drv, job, request.quarantine(job, lost, now), now)
+        claims.quarantine(drv, job, request.quarantine(job, lost, now), now)
         return SKIPPED
 
     def advance(
@@ -237,7 +239,7 @@ class HotPath:
                 self._fenced(session.cur, job_id, self._finish, update)
                 session.cur.execute(self._step, (job_id, *values))
                 session.cur.execute(self._audit, (audit[0], job_id, *audit[1:]))
-                taken = self._taken_sqlite(then, now) if then is not None else None
+                taken = self._taken_sqlite(session, then, now) if then is not None else None
                 return None if isinstance(taken, _Skipped) else taken
             cur = session.cursor()
             if then is None:
@@ -287,7 +289,7 @@ class HotPath:
                     session.cur.execute(self._step, (job_id, *values))
                 for table, names, keep, params in encoded:
                     session.cur.execute(sql.insert_sql(table, names, keep, True), params)
-                taken = self._taken_sqlite(then, now) if then is not None else None
+                taken = self._taken_sqlite(session, then, now) if then is not None else None
                 return None if isinstance(taken, _Skipped) else taken
             shape = tuple((table, names, keep) for table, names, keep, _ in encoded)
             statement = sql.pg_pause(len(records), shape, bool(gate), then is not None)

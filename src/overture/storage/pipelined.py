@@ -32,9 +32,13 @@ class Session:
 
 
 @contextmanager
-def sqlite_write(conn: Any, turn: Callable[[], AbstractContextManager[None]]) -> Iterator[Session]:
-    """A write batch on SQLite: in this process's writer turn, BEGIN IMMEDIATE ... COMMIT."""
+def sqlite_write(
+    connection: Callable[[], Any], turn: Callable[[], AbstractContextManager[None]]
+) -> Iterator[Session]:
+    """A write batch on SQLite: in this process's writer turn, BEGIN IMMEDIATE ... COMMIT on
+    the connection ``connection()`` lends for the turn."""
     with turn():
+        conn = connection()
         cur = conn.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
