@@ -37,13 +37,23 @@ BACKEND_FIGURES = {
         "in_process_events_per_s",
     },
 }
+#: SQLite's W2 is followed by its storage floor (``bench/floor.py``).
+FLOOR_FIGURES = {
+    "pause_us_per_event",
+    "decide_us_per_event",
+    "pause_ratio_to_raw",
+    "decide_ratio_to_raw",
+    "pause_write_transactions_per_event",
+    "decide_write_transactions_per_event",
+}
 
 
 def numbers(value: Any, where: str = "") -> Iterator[tuple[str, float]]:
-    """Every number in the report, with where it is."""
+    """Every number in the report, with where it is (but the count of failed replays)."""
     if isinstance(value, dict):
         for key, child in value.items():
-            yield from numbers(child, f"{where}.{key}")
+            if key != "replay_errors":
+                yield from numbers(child, f"{where}.{key}")
     elif isinstance(value, int | float) and not isinstance(value, bool):
         yield where, value
 
@@ -56,11 +66,23 @@ def bench(*args: str, http_workers: int = 1) -> dict[str, Any]:
     return report
 
 
-def check_backend(found: dict[str, Any], workloads: set[str], http_workers: int = 1) -> None:
+def check_backend(
+    found: dict[str, Any], workloads: set[str], http_workers: int = 1, sqlite: bool = False
+) -> None:
     assert found["raw_commit_us_min"] <= found["raw_commit_us"] <= found["raw_commit_us_max"]
-    assert set(found) == {"raw_commit_us", "raw_commit_us_min", "raw_commit_us_max", *workloads}
+    floor = {"w2_storage_floor"} if sqlite and "w2" in workloads else set()
+    assert set(found) == {"raw_commit_us", "raw_commit_us_min", "raw_commit_us_max", *workloads, *floor}
     for workload in workloads:
         assert {*BACKEND_FIGURES[workload], "raw_commit_us"} <= set(found[workload]), workload
+    if floor:
+        replayed = found["w2_storage_floor"]
+        assert {*FLOOR_FIGURES, "raw_commit_us"} <= set(replayed)
+        # Every statement ran again, and the replay holds the workload's own writes: the
+        # ingest and the pause per event paused; the decision and two steps per event decided.
+        assert replayed["replay_errors"] == 0
+        assert replayed["events"] == found["w2"]["events"]
+        assert replayed["pause_write_transactions_per_event"] >= 2
+        assert replayed["decide_write_transactions_per_event"] >= 3
     if "flatness" in found:
         assert set(found["flatness"]["us_per_step_by_length"]) == {"5", "10"}
     if "http_ingest" in found:
@@ -73,7 +95,7 @@ def check_backend(found: dict[str, Any], workloads: set[str], http_workers: int 
 def test_bench_json_reports_every_figure_of_every_workload() -> None:
     report = bench()
     assert set(report) == {"sqlite", "cli"}
-    check_backend(report["sqlite"], set(BACKEND_FIGURES))
+    check_backend(report["sqlite"], set(BACKEND_FIGURES), sqlite=True)
     assert report["sqlite"]["w1_full_queue"]["events"] == 24
     cli_figures = {"python_s", "help_s", "jobs_list_s", "help_ratio_to_python", "jobs_list_ratio_to_python"}
     assert cli_figures <= set(report["cli"])
@@ -88,7 +110,7 @@ def test_bench_json_on_postgresql_reports_the_engine_on_both_backends(pg_databas
     report = bench("--postgres", pg_database, "--only", "w1", "--only", "w2")
     assert set(report) == {"sqlite", "postgresql"}
     for backend in ("sqlite", "postgresql"):
-        check_backend(report[backend], workloads)
+        check_backend(report[backend], workloads, sqlite=backend == "sqlite")
     found = dict(numbers(report))
     assert all(value > 0 for value in found.values()), {k: v for k, v in found.items() if v <= 0}
 
@@ -103,6 +125,6 @@ def test_bench_json_with_two_http_processes_on_both_backends(pg_database: str) -
     )
     assert set(report) == {"sqlite", "postgresql"}
     for backend in ("sqlite", "postgresql"):
-        check_backend(report[backend], workloads, http_workers=2)
+        check_backend(report[backend], workloads, http_workers=2, sqlite=backend == "sqlite")
     found = dict(numbers(report))
     assert all(value > 0 for value in found.values()), {k: v for k, v in found.items() if v <= 0}

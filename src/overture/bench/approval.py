@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from overture.app import App
@@ -17,17 +18,24 @@ from overture.core.records import Decision
 from overture.storage.queries import approvals as actionq
 
 
-def pause_and_decide(app: App, tenant: Tenant, events: int) -> dict[str, Any]:
+def pause_and_decide(
+    app: App, tenant: Tenant, events: int, phase: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """``phase`` (if given) is told when the pauses are over ("paused") and when the
+    decisions start ("deciding"); the pending actions are read in between."""
+    tell = phase or (lambda _name: None)
     with background_worker(app) as runs:
         t0 = time.perf_counter()
         for i in range(events):
             app.emit(event(tenant, APPROVAL, i))
             runs.wait(i + 1)
         t1 = time.perf_counter()
+        tell("paused")
         with app.store.read() as conn:
             pending = actionq.list_actions(conn, org_id=tenant.org, status="pending", limit=events)
         if len(pending) != events:
             raise RuntimeError(f"{len(pending)} of {events} jobs paused for approval")
+        tell("deciding")
         t2 = time.perf_counter()
         for i, action in enumerate(pending):
             app.approvals.decide(action.id, Decision.APPROVE, tenant.user, "api", org_id=tenant.org)

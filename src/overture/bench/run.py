@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from overture.app import App
-from overture.bench import approval, http, pack, raw
+from overture.bench import approval, floor, http, pack, raw
 from overture.bench import chain as w1
 from overture.bench.setup import Tenant, bench_app, new_tenant
 from overture.settings import Settings
@@ -62,10 +62,12 @@ def measure_backend(
     sizes: Sizes,
     only: set[str],
     say: Callable[[str], None],
+    w2_floor: Callable[[], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Every workload but the CLI's on one database. Each is bracketed by raw commits timed
     just before and just after it, and divided by their mean: a shared machine's speed drifts
-    within a run, and a workload is compared with the storage as it was meanwhile."""
+    within a run, and a workload is compared with the storage as it was meanwhile. With
+    ``w2_floor``, W2 is followed by its storage floor (``floor``, SQLite)."""
     registry = pack.load(folder)
     app = bench_app(url, registry)
     tenant = new_tenant(app)
@@ -96,6 +98,8 @@ def measure_backend(
             report["w2"] = bracketed(
                 "w2", lambda: approval.pause_and_decide(app, tenant, sizes.serial_events)
             )
+            if w2_floor is not None:
+                report["w2_storage_floor"] = bracketed("w2_storage_floor", w2_floor)
         if "flat" in only:
             report["flatness"] = bracketed("flatness", lambda: _flatness(app, tenant, sizes, show))
         if "http" in only:
@@ -153,7 +157,7 @@ def _ratios(key: str, found: dict[str, Any], raw_us: float) -> dict[str, float]:
     """Each figure of ``found`` that is a time, over one raw commit."""
     if key in ("w1_one_in_flight", "w1_full_queue"):
         return {"ratio_to_raw": _ratio(found["us_per_step"], raw_us)}
-    if key == "w2":
+    if key in ("w2", "w2_storage_floor"):
         return {
             "pause_ratio_to_raw": _ratio(found["pause_us_per_event"], raw_us),
             "decide_ratio_to_raw": _ratio(found["decide_us_per_event"], raw_us),
@@ -187,6 +191,15 @@ def describe(name: str, r: dict[str, Any]) -> list[str]:
         lines.append(
             f"[{name}] W2 pause: {f['pause_us_per_event']:.0f} us/event ({f['pause_ratio_to_raw']}x raw); "
             f"decide and finish: {f['decide_us_per_event']:.0f} us/event ({f['decide_ratio_to_raw']}x raw)"
+        )
+    if "w2_storage_floor" in r:
+        f = r["w2_storage_floor"]
+        lines.append(
+            f"[{name}] W2's storage floor (its own statements and commits run again, nothing between): "
+            f"pause {f['pause_us_per_event']:.0f} us/event ({f['pause_ratio_to_raw']}x raw, "
+            f"{f['pause_write_transactions_per_event']} write transactions); decide and finish "
+            f"{f['decide_us_per_event']:.0f} us/event ({f['decide_ratio_to_raw']}x raw, "
+            f"{f['decide_write_transactions_per_event']} write transactions)"
         )
     if "flatness" in r:
         f = r["flatness"]
@@ -251,6 +264,7 @@ def run_bench(sizes: Sizes, pg_url: str | None, only: set[str], progress: bool =
                 sizes,
                 backends,
                 say,
+                lambda: floor.storage_floor(Path(tmp) / "floor.db", folder, sizes.serial_events, sync),
             )
             if pg_url:
                 report["postgresql"] = measure_backend(
