@@ -330,3 +330,58 @@ def test_a_job_another_process_queues_while_a_handed_over_job_runs_is_taken_afte
         RELEASE.set()
         stop(worker, thread)
         other.close()
+
+
+def test_ingests_decisions_steps_and_reads_at_once_all_land(fast: App) -> None:
+    """Callers ingesting, a caller deciding each approval as it appears, a worker of two lanes
+    and readers, all at once: on SQLite every write of the process goes through one connection
+    in turn (``Store.write_connection``), and none is lost, doubled or left half done."""
+    listening(fast)
+    worker = fast.worker("busy-worker", 2)
+    worker.housekeeper.interval_s = 0.05  # housekeeping writes (deliveries) join in too
+    runner = threading.Thread(target=worker.run, name="busy-lanes", daemon=True)
+    runner.start()
+    per_caller, callers = 6, 3
+    emitted: list[str] = []
+    errors: list[BaseException] = []
+
+    def caller(c: int) -> None:
+        try:
+            for i in range(per_caller):
+                emitted.append(emit(fast, "gated_noop", f"busy-{c}-{i}"))
+                emitted.append(emit(fast, "chain", f"busy-chain-{c}-{i}"))
+        except BaseException as exc:  # reported below, with the thread's name
+            errors.append(exc)
+
+    decided: set[str] = set()
+
+    def decider() -> None:
+        try:
+            while len(decided) < per_caller * callers:
+                with fast.store.read() as conn:
+                    pending = actionq.list_actions(conn, ORG, status="pending")
+                for action in pending:
+                    if action.id not in decided:
+                        assert fast.approvals.decide(action.id, Decision.APPROVE, USER).applied
+                        decided.add(action.id)
+                time.sleep(0.005)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=caller, args=(c,)) for c in range(callers)]
+    threads.append(threading.Thread(target=decider))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(emitted) == 2 * per_caller * callers
+    until(lambda: all(job_status(fast, i) == JobStatus.COMPLETED for i in emitted))
+    stop(worker, runner)
+    with fast.store.read() as conn:
+        for job_id in emitted:
+            steps = [(s.step_name, s.status.value) for s in jobq.steps_of(conn, job_id)]
+            names = [name for name, status in steps if status == "completed"]
+            assert names in (["a", "b", "c"], [f"s{i}" for i in range(5)]), (job_id, steps)
+        actions = actionq.list_actions(conn, ORG, status=None, limit=1000)
+    assert sorted(a.status.value for a in actions) == ["approved"] * (per_caller * callers)
