@@ -34,6 +34,8 @@ log = logging.getLogger("overture.http")
 
 #: How many characters of a presented token name it for throttling (``ov_`` and five more).
 PREFIX_CHARS = 8
+#: Keys remembered before the first sweep of those whose last failure left its window.
+SWEEP_FROM = 1024
 
 Lockout = Callable[[str, str, str], None]
 """Called once when a key is locked out: (kind, "address" or "token", the key)."""
@@ -50,6 +52,7 @@ class Throttle:
         # When each key last failed: a key with no failure inside its window cannot be locked
         # out, so the check every request makes skips the limiter for it.
         self._last_failure: dict[tuple[str, str, str], float] = {}
+        self._sweep_at = SWEEP_FROM
         self.failures: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
 
@@ -96,6 +99,19 @@ class Throttle:
             )
             if spent and self.on_lockout is not None:
                 self.on_lockout(kind, key_kind, key)
+        if len(self._last_failure) >= self._sweep_at:
+            self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys whose last failure has left the longest window. Failures from ever new
+        addresses (or token prefixes) would otherwise each leave an entry behind for good; the
+        next sweep comes once the keys still in their windows have doubled, so sweeping costs
+        O(1) per failure and the keys kept stay within twice what the windows hold."""
+        longest = max(self.per_address.get_expiry(), self.per_token.get_expiry())
+        stale = [key for key, at in self._last_failure.items() if now - at > longest]
+        for key in stale:
+            del self._last_failure[key]
+        self._sweep_at = max(SWEEP_FROM, 2 * len(self._last_failure))
 
     def collector(self) -> Collector:
         return _ThrottleCollector(self)
