@@ -11,7 +11,6 @@ so a job that kills every worker that runs it can be recognised and quarantined.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 
 from overture.core.records import Job, JobStatus
 from overture.core.state import closing_values
-from overture.storage.driver import Driver
+from overture.storage.driver import Driver, encode_json
 from overture.storage.queries.jobs import job_from_row
 from overture.storage.tables.orchestrator import (
     LEASED_SQL,
@@ -159,7 +158,7 @@ def quarantine(drv: Driver, job: Job, why: Quarantine, now: datetime) -> None:
     """End a job just claimed as ``failed`` instead of running it, in the claim's transaction."""
     closing = closing_values(job, now)
     at = drv.time(now)
-    context, meta = json.dumps(closing["context"]), json.dumps(closing["execution_metadata"])
+    context, meta = encode_json(closing["context"]), encode_json(closing["execution_metadata"])
     drv.execute(_QUARANTINE, (why.reason, context, meta, at, at, at, job.id, job.lease_token)).close()
     audit(drv, why.audits)
     for row in why.notifications:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from overture.storage.tables.types import UTCDateTime
@@ -57,6 +58,18 @@ def decode_time(value: Any) -> datetime | None:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def encode_json(value: Any) -> str:
+    """JSON text of a value to store. orjson writes it several times faster than ``json.dumps``,
+    as UTF-8 rather than ASCII escapes (both backends read either the same). What orjson
+    refuses (integers past 64 bits) or cannot write goes to ``json.dumps``, so a value is
+    stored, or refused with ``json.dumps``'s error, as before. Reading stays ``json.loads``:
+    orjson reads integers past 64 bits as floats, losing digits."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value)
 
 
 def decode_json(value: Any) -> Any:
@@ -123,7 +136,7 @@ class Driver:
             out.append(
                 encode_time(value, sqlite)
                 if is_time
-                else json.dumps(value)
+                else encode_json(value)
                 if is_json and value is not None
                 else value
             )

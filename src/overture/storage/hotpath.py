@@ -13,7 +13,6 @@ the answers in one round trip, then COMMIT; on SQLite writes run as they come (n
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -26,7 +25,7 @@ from overture.ids import new_id
 from overture.storage import claims, pipelined
 from overture.storage import hotpath_sql as sql
 from overture.storage.claims import ClaimRequest
-from overture.storage.driver import Driver, decode_json
+from overture.storage.driver import Driver, decode_json, encode_json
 from overture.storage.group_commit import GroupCommit, Pending
 from overture.storage.pipelined import Session as _Session
 from overture.storage.pipelined import every as _all
@@ -199,7 +198,7 @@ class HotPath:
         step: StepRecord,
     ) -> None:
         """Record ``step`` and move the job to ``current_step`` atomically, fenced by the lease."""
-        update = (current_step, status, json.dumps(context), self.drv.time(now), job_id, token)
+        update = (current_step, status, encode_json(context), self.drv.time(now), job_id, token)
         values = self._step_values(step)
 
         def write(session: _Session) -> Pending[None] | None:
@@ -229,7 +228,7 @@ class HotPath:
         """Record the last step and complete the job, releasing the lease, in one transaction;
         with ``then``, take the next job in that same commit and return it (see ``Taken``)."""
         at = self.drv.time(now)
-        done = (current_step, "completed", json.dumps(context), json.dumps(metadata), at, at, at)
+        done = (current_step, "completed", encode_json(context), encode_json(metadata), at, at, at)
         update = (*done, job_id, token)
         audit = (org_id, actor, "job_completed", "completed", "{}", at)
         values = self._step_values(step)
@@ -273,8 +272,8 @@ class HotPath:
         that same commit and return it. With ``first_ask`` (the gate did not read its action
         first) it goes in only if the gate has no action yet, else raises ``GateAnswered``."""
         at = self.drv.time(now)
-        meta = json.dumps(metadata)
-        update = (current_step, status, json.dumps(context), meta, at, at, reason, job_id, token)
+        meta = encode_json(metadata)
+        update = (current_step, status, encode_json(context), meta, at, at, reason, job_id, token)
         gate = (job_id, current_step) if first_ask else ()
         records = [self._step_values(step) for step in steps]
         encoded = [(table, tuple(row), keep, self.drv.encode(table, row)) for table, row, keep in rows]
@@ -366,7 +365,7 @@ class HotPath:
             step.step_name,
             step.attempt,
             step.status.value,
-            step.output_json if step.output_json is not None else json.dumps(step.output),
+            step.output_json if step.output_json is not None else encode_json(step.output),
             step.error,
             step.cost_micros,
             self.drv.time(step.started_at),

@@ -21,7 +21,7 @@ from sqlalchemy import event as sa_event
 
 from overture.errors import ValidationFailed
 from overture.storage import migrate, sqlite_functions
-from overture.storage.driver import Driver
+from overture.storage.driver import Driver, encode_json
 from overture.storage.held import HeldWriter
 from overture.storage.idle import IdleLanes
 from overture.storage.liveness import ping_when_idle
@@ -57,7 +57,9 @@ class Store:
                 raise sa.exc.ArgumentError("unsupported backend")
             if self.is_sqlite:
                 self.engine = sa.create_engine(
-                    self.url, connect_args={"check_same_thread": False, "timeout": 30}
+                    self.url,
+                    connect_args={"check_same_thread": False, "timeout": 30},
+                    json_serializer=encode_json,
                 )
             else:
                 # A server that does not answer is an outage within seconds, not a hang.
@@ -66,6 +68,7 @@ class Store:
                     pool_size=10,
                     pool_timeout=10,
                     connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+                    json_serializer=encode_json,  # as the hot path's statements write JSON
                 )
                 ping_when_idle(self.engine)
         except sa.exc.ArgumentError:

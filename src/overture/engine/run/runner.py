@@ -4,7 +4,6 @@ the job back as a continuation when the time budget runs low."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -29,6 +28,7 @@ from overture.observability import tracing
 from overture.sequences import Sequence, Step, StepKind
 from overture.sequences.expressions import Expressions
 from overture.storage.claims import ClaimRequest
+from overture.storage.driver import encode_json
 from overture.storage.hotpath import HotPath
 from overture.storage.queries.budgets import budget_state
 from overture.storage.store import Store
@@ -229,7 +229,7 @@ class Runner:
         state.bump("steps_attempted") if attempt == 1 else state.bump("retries")
         try:
             output = self._invoke(step, ctx, inputs)
-            encoded = json.dumps(output)
+            encoded = encode_json(output)
         except RateLimited as exc:
             return self._defer(job, step, state, attempt, now, exc)
         except Exception as exc:

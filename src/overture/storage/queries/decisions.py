@@ -5,7 +5,6 @@ as one statement on PostgreSQL, so a decision costs two round trips and its comm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from overture.core.records import ActionStatus, Job, PendingAction
-from overture.storage.driver import Driver, decode_json
+from overture.storage.driver import Driver, decode_json, encode_json
 from overture.storage.hotpath_sql import RECORDED_OUTPUTS, RECORDED_STATUSES, insert_sql, is_json
 from overture.storage.pipelined import every
 from overture.storage.queries.approvals import action_from_row
@@ -96,7 +95,7 @@ def write(
     the job's ``job_values`` and add the ``audits``; False, writing nothing, when someone
     decided (or it expired) first. A job that is gone raises LookupError."""
     status, by, via, at, mods = decided
-    decide = (status.value, by, via, drv.time(at), json.dumps(mods) if mods is not None else None, action_id)
+    decide = (status.value, by, via, drv.time(at), encode_json(mods) if mods is not None else None, action_id)
     values = {**job_values, "updated_at": at}
     job = (*drv.encode(sequence_jobs, values), job_id)
     names = tuple(values)
