@@ -172,7 +172,16 @@ class TcpProxy:
     def restore(self) -> None:
         server = socket.socket()
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
+        deadline = time.monotonic() + 5
+        while True:  # the accept woken by ``cut`` may not have let go of the port yet
+            try:
+                server.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    server.close()
+                    raise
+                time.sleep(0.01)
         server.listen(64)
         self._server = server
         threading.Thread(target=self._accept, args=(server,), daemon=True).start()
@@ -183,6 +192,10 @@ class TcpProxy:
             conns, self._conns = self._conns, []
         if server is not None:
             server.close()
+            # An accept blocked on the listener keeps the port open (a new connection would
+            # wait in its backlog, and the port could not be bound again) until it is woken.
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
         for c in conns:
             with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)

@@ -6,17 +6,22 @@ start a worker again that stopped on an error, answering 503 meanwhile."""
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 
 from overture.app import App
 from overture.cli.loops import Background
 from overture.http import create_app
 from overture.settings import Settings
+from overture.storage.claims import ClaimRequest
+from overture.storage.hotpath import HotPath
 from overture.storage.queries import jobs as jobq
 from tests.chaos import CHAOS, TcpProxy, wait_until
 from tests.conftest import _truncate_pg
@@ -140,3 +145,32 @@ def test_serve_starts_a_crashed_worker_again_and_readyz_says_so_meanwhile(
         loop.stop()
         assert loop.join(5)
         client.close()
+
+
+def test_a_connection_lost_or_left_mid_batch_is_thrown_away_not_handed_back_to_the_pool(
+    papp: App, proxy: TcpProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker's connection the server dropped, or one a batch was cut short on (its pipeline
+    still busy, as when the server goes away in the middle of it), is discarded when the worker
+    lets go of it: handed back, the pool's reset of it fails and logs a traceback."""
+    caplog.set_level(logging.WARNING)
+    request = ClaimRequest(owner="outage-test", lease_s=30, reclaimed=lambda *_: {})
+    lost = HotPath(papp.store)
+    assert lost.claim(request, papp.clock.now()) is None  # works: nothing queued
+    proxy.cut()
+    with pytest.raises(psycopg.OperationalError):
+        lost.claim(request, papp.clock.now())
+    lost.close()
+    proxy.restore()
+    busy = HotPath(papp.store)
+    batch = busy.drv.conn.pipeline()  # a batch begun, and the server gone before its end
+    batch.__enter__()
+    busy.drv.conn.execute("SELECT 1")
+    proxy.cut()
+    busy.close()
+    proxy.restore()
+    connections = [lost.drv.conn, busy.drv.conn]
+    del lost, busy, batch
+    gc.collect()  # a connection dropped without being closed would be reset now, by the pool
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [conn.closed for conn in connections] == [True, True]  # neither is kept, pooled or not

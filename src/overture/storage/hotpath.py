@@ -381,15 +381,9 @@ class HotPath:
             raise LeaseLost(f"job {job_id}: lease lost to another worker")
 
     def close(self) -> None:
-        if self._raw is None:
-            return
-        try:
-            if not self._sqlite and not self.drv.conn.closed:
-                self.drv.conn.autocommit = False
-            self._raw.close()
-        except Exception:  # a connection the server dropped: nothing left to give back
-            log.debug("closing a dropped connection failed", exc_info=True)
-        self._raw = None
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            pipelined.release(raw, self.drv.conn, self._sqlite)
 
 
 def _action(row: tuple[Any, ...] | None) -> PendingAction | None:

@@ -12,6 +12,7 @@ from overture.errors import LeaseLost
 
 log = logging.getLogger("overture.hotpath")
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
+_OFF = 0  # psycopg.pq.PipelineStatus.OFF
 
 
 class Session:
@@ -63,6 +64,36 @@ def sqlite_read(conn: Any) -> Iterator[Session]:
         if conn.in_transaction:
             cur.execute("COMMIT")
         cur.close()
+
+
+def reusable(conn: Any) -> bool:
+    """A PostgreSQL connection fit to go back to its pool: open, not broken, out of pipeline
+    mode, with no transaction left open."""
+    info = conn.info
+    return (
+        not conn.closed
+        and not getattr(conn, "broken", False)
+        and info.pipeline_status == _OFF
+        and info.transaction_status == _IDLE
+    )
+
+
+def release(raw: Any, conn: Any, sqlite: bool) -> None:
+    """Give a held connection (``raw``, the pool's; ``conn``, its driver's) back to its pool as
+    the pool gave it. One the server dropped, or that a batch was cut short on, is thrown away
+    instead: the pool's reset of it would fail, and log its traceback."""
+    try:
+        if sqlite or reusable(conn):
+            if not sqlite:
+                conn.autocommit = False
+            raw.close()
+            return
+    except Exception:  # it looked fit and was not
+        log.debug("giving a connection back failed; throwing it away", exc_info=True)
+    try:
+        raw.invalidate()
+    except Exception:  # nothing left to let go of
+        log.debug("throwing a connection away failed", exc_info=True)
 
 
 @contextmanager
