@@ -41,6 +41,17 @@ def pg_url(pg_database: str) -> Iterator[str]:
         assert wait_until(lambda: pg_up(PG_ADMIN_URL), 60)
 
 
+@pytest.fixture
+def app(pg_url: str) -> Iterator[App]:
+    """The test's own App on the database, closed whatever the test's outcome (left open, its
+    connections are found and warned about in whichever test runs next)."""
+    application = chaos_app(pg_url)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
 def safely(fn: Any) -> Any:
     """``fn()``, or False while the database is away (the test's own reads are refused too)."""
     try:
@@ -77,8 +88,7 @@ def outage(app: App, total: int, while_stopped: Callable[[], None] | None = None
     return marks
 
 
-def test_separate_workers_survive_a_restart_and_a_20s_stop(pg_url: str, tmp_path: Path) -> None:
-    app = chaos_app(pg_url)
+def test_separate_workers_survive_a_restart_and_a_20s_stop(app: App, pg_url: str, tmp_path: Path) -> None:
     with CountingSmtp() as smtp:
         emit(app, "chaos_mail", JOBS, seconds=0.3)
         env = worker_env(pg_url, tmp_path, OVERTURE_SMTP_HOST="127.0.0.1", OVERTURE_SMTP_PORT=str(smtp.port))
@@ -104,7 +114,6 @@ def test_separate_workers_survive_a_restart_and_a_20s_stop(pg_url: str, tmp_path
     report("pg_outage_workers", **figures)
     assert done and alive == 2 and codes == [0, 0], output[-3000:]
     assert figures["duplicates"] == 0 and figures["tracebacks"] == 0
-    app.close()
 
 
 class Probe:
@@ -137,8 +146,7 @@ class Probe:
         return next((t for t, s in self.seen if t >= after and s == status), None)
 
 
-def test_serve_survives_a_restart_and_a_20s_stop(pg_url: str, tmp_path: Path) -> None:
-    app = chaos_app(pg_url)
+def test_serve_survives_a_restart_and_a_20s_stop(app: App, pg_url: str, tmp_path: Path) -> None:
     token = app.tokens.create("acme", "ana").secret
     auth = {"Authorization": f"Bearer {token}"}
     port = free_port()
@@ -189,7 +197,6 @@ def test_serve_survives_a_restart_and_a_20s_stop(pg_url: str, tmp_path: Path) ->
     assert back_200 is not None
     assert marks["ingest_status"] == 503 and marks["retry_after"] == "5"
     assert figures["duplicates"] == 0 and figures["tracebacks"] == 0
-    app.close()
 
 
 def outage_with_ingest(app: App, client: httpx.Client, base: str, auth: dict[str, str]) -> dict[str, Any]:
