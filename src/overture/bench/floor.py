@@ -9,6 +9,7 @@ include those of the housekeeping that ran meanwhile (the approval requests deli
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -33,10 +34,11 @@ class _Capture:
     def __init__(self, engine: sa.Engine) -> None:
         self.on = False
         self.statements: Statements = []
+        self._keys = itertools.count()  # not id(): a closed connection's may be given again
         sa.event.listen(engine, "connect", self._connected)
 
     def _connected(self, dbapi_conn: Any, _record: Any) -> None:
-        key = id(dbapi_conn)
+        key = next(self._keys)
 
         def seen(sql: str) -> None:
             if self.on:
