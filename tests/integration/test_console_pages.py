@@ -168,6 +168,11 @@ def test_the_jobs_list_finds_names_with_accents_in_any_case_however_the_payload_
     assert job_ids(ana.get("/jobs?q=muller").text) == [plain]  # "u" is not "ü"
     for query in ("zoë", "ŠIMIĆ", "ærø"):
         assert job_ids(ana.get(f"/jobs?q={query}").text) == [other.job_id], query
+    # Terms across the JSON's own punctuation match as PostgreSQL writes it (", " and ": "),
+    # whatever the encoder left out.
+    seats = hitl.emit({"type": "tell", "org_id": "acme", "user_id": "ana", "payload": {"seats": [12, 40]}})
+    for query in ("12%2C+40", "%3A+%5B12"):
+        assert job_ids(ana.get(f"/jobs?q={query}").text) == [seats.job_id], query
 
 
 def test_a_filter_that_makes_no_sense_is_said_and_lists_nothing(

@@ -64,17 +64,22 @@ def _where(f: JobFilter, sqlite: bool) -> list[sa.ColumnElement[bool]]:
     return clauses
 
 
+#: Characters that JSON encoders write differently around a term (escapes, separators' spaces).
+_WRITTEN_DIFFERENTLY = frozenset('"\\:,')
+
+
 def _payload_has(text: str, sqlite: bool) -> sa.ColumnElement[bool]:
     pattern = _like(text)
     if not sqlite:  # jsonb's text is one canonical form
         return sa.func.lower(sa.cast(_JOBS.trigger_payload, sa.Text)).like(pattern, escape="\\")
-    # SQLite stores the text it was given: "Müller" may be "M\u00fcller", and its lower() folds
-    # only ASCII. Read as JSON (a Python function, ~9 µs a row); printable ASCII without quotes
-    # or backslashes is written alike by every encoder, so plain LIKE rules rows out first.
+    # SQLite stores the text it was given: "Müller" may be "M\u00fcller", "a": 1 may be "a":1,
+    # and its lower() folds only ASCII. Read as JSON (a Python function, ~9 µs a row); printable
+    # ASCII without quotes, backslashes or the separators' colons and commas is written alike by
+    # every encoder, so plain LIKE rules rows out first.
     found: sa.ColumnElement[bool] = getattr(sa.func, JSON_TEXT)(_JOBS.trigger_payload).like(
         pattern, escape="\\"
     )
-    if text.isascii() and text.isprintable() and not {'"', "\\"} & set(text):
+    if text.isascii() and text.isprintable() and not _WRITTEN_DIFFERENTLY & set(text):
         return sa.and_(sa.func.lower(_JOBS.trigger_payload).like(pattern, escape="\\"), found)
     return found
 
